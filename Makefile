@@ -1,0 +1,42 @@
+# The two commands: `make run` starts everything, `make test` installs what it needs and tests.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint bench migrate clean
+
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
+	@test -x $(PY) || python3 -m venv $(VENV) || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	@touch $(STAMP)
+
+## make run: embedded PostgreSQL (or $$DATABASE_URL), migrated, demo data, gateway on 127.0.0.1:8000
+run: $(STAMP)
+	$(VENV)/bin/booking serve --prepare --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+## make test: PostgreSQL with pgTAP and Redis (found or installed), then pytest (pgTAP files included)
+test: $(STAMP)
+	@set -euo pipefail; \
+	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
+	export REDIS_URL="$$(PYTHON=$(PY) scripts/ensure-redis.sh)"; \
+	echo "testing against $$DATABASE_URL and $$REDIS_URL"; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make lint: ruff and mypy (strict)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gateway tests bench
+	$(VENV)/bin/ruff format --check gateway tests bench
+	$(VENV)/bin/mypy
+
+## make bench: every benchmark; prints figures and writes docs/PERFORMANCE.md
+bench: $(STAMP)
+	@set -euo pipefail; \
+	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

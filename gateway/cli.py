@@ -1,0 +1,113 @@
+"""The `booking` command: migrate, demo-data, serve, token."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from gateway.config import Settings
+from gateway.tokens import ROLES, mint_token
+
+
+def resolve_database_url(explicit: str | None) -> tuple[str, bool]:
+    """The database to use and whether it is the embedded one started now."""
+    url = explicit or os.environ.get("DATABASE_URL")
+    if url:
+        return url, False
+    from gateway.embedded import start_embedded_server
+
+    return start_embedded_server(), True
+
+
+def prepare(database_url: str) -> None:
+    """Migrate, then seed the demo catalogue if the database has none."""
+    from gateway.demo_data import load_demo_data
+    from gateway.migrate import migrate
+
+    applied = migrate(database_url)
+    print(f"migrated: {len(applied)} new migration(s), functions re-applied", flush=True)
+    if load_demo_data(database_url):
+        print("demo data loaded", flush=True)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.migrate import migrate
+
+    url, _ = resolve_database_url(args.database_url)
+    applied = migrate(url)
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from gateway.demo_data import load_demo_data
+
+    url, _ = resolve_database_url(args.database_url)
+    print("demo data loaded" if load_demo_data(url) else "demo data already present")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    url, embedded = resolve_database_url(args.database_url)
+    if args.prepare or embedded:
+        prepare(url)
+    os.environ["DATABASE_URL"] = url
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    print(mint_token(Settings.from_env().jwt_secret, args.sub, args.role, args.ttl))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="booking", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--database-url", help="libpq URL; default $DATABASE_URL, else embedded")
+        return p
+
+    with_db(sub.add_parser("migrate", help="apply migrations and SQL functions")).set_defaults(
+        func=cmd_migrate
+    )
+    with_db(sub.add_parser("demo-data", help="load the demo catalogue once")).set_defaults(
+        func=cmd_demo_data
+    )
+    serve = with_db(sub.add_parser("serve", help="run the HTTP gateway"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--prepare", action="store_true", help="migrate and load demo data before serving"
+    )
+    serve.set_defaults(func=cmd_serve)
+    token = with_db(sub.add_parser("token", help="print a signed development JWT"))
+    token.add_argument("--sub", required=True)
+    token.add_argument("--role", choices=ROLES, required=True)
+    token.add_argument("--ttl", type=int, default=3600, help="seconds")
+    token.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

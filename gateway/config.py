@@ -1,0 +1,32 @@
+"""Configuration from the environment, read once into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None
+    redis_url: str | None
+    jwt_secret: str
+    max_retries: int
+    cache_timeout: int
+    pool_min_size: int
+    pool_max_size: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            jwt_secret=env.get("BOOKING_JWT_SECRET", DEV_JWT_SECRET),
+            max_retries=int(env.get("MAX_RETRIES", "3")),
+            cache_timeout=int(env.get("CACHE_TIMEOUT", "300")),
+            pool_min_size=int(env.get("BOOKING_POOL_MIN", "2")),
+            pool_max_size=int(env.get("BOOKING_POOL_MAX", "10")),
+        )

@@ -1,0 +1,58 @@
+"""Schema migration: yoyo applies sql/migrations/, then every sql/functions/ file is re-applied.
+
+Migrations are forward-only and never edited once landed. Function bodies are `CREATE OR REPLACE`
+definitions, one file per area, applied in file-name order in one transaction, so a migrate
+either installs the whole API or none of it. Running migrate twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from yoyo import get_backend, read_migrations
+
+from gateway.paths import FUNCTIONS_DIR, MIGRATIONS_DIR
+
+# Serializes concurrent `booking migrate` runs on one database (see docs/OPERATIONS.md).
+MIGRATE_ADVISORY_LOCK = 7_310_001
+
+
+def yoyo_uri(database_url: str) -> str:
+    """Translate a libpq URL or conninfo into the URI yoyo's psycopg 3 backend expects."""
+    params = {k: str(v) for k, v in conninfo_to_dict(database_url).items() if v is not None}
+    return "postgresql+psycopg:///?" + urlencode(params)
+
+
+def function_files(directory: Path = FUNCTIONS_DIR) -> list[Path]:
+    """The function files in the fixed order they are applied: by file name."""
+    return sorted(directory.glob("*.sql"))
+
+
+def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply pending yoyo migrations; return the ids of those applied now."""
+    backend = get_backend(yoyo_uri(database_url))
+    migrations = read_migrations(str(directory))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def apply_functions(database_url: str, files: list[Path] | None = None) -> int:
+    """Re-apply every function file in one transaction; return how many files were applied."""
+    chosen = function_files() if files is None else files
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (MIGRATE_ADVISORY_LOCK,))
+        for path in chosen:
+            conn.execute(path.read_text(encoding="utf-8").encode())
+    return len(chosen)
+
+
+def migrate(database_url: str) -> list[str]:
+    """Bring the database to the current schema and API; safe to run any number of times."""
+    applied = apply_migrations(database_url)
+    apply_functions(database_url)
+    return applied

@@ -1,0 +1,446 @@
+-- Internal helpers of the booking engine (schema booking). Not granted to any caller role.
+
+-- actor_claims
+-- the caller's JWT claims from request.jwt.claims (PostgREST's convention), or '{}' for a trusted SQL session.
+create or replace function booking.actor_claims() returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb);
+$$;
+comment on function booking.actor_claims() is
+  'The caller''s JWT claims (request.jwt.claims), or {} when the session set none (a trusted SQL caller).';
+
+-- assert_acts_as
+-- a customer may act only as itself; staff, admin and trusted SQL sessions may act for anyone.
+create or replace function booking.assert_acts_as(p_user_id text) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_claims jsonb := booking.actor_claims();
+begin
+  if p_user_id is null or length(p_user_id) = 0 or length(p_user_id) > 200 then
+    raise exception 'p_user_id must be a non-empty subject of at most 200 characters'
+      using errcode = 'BK014', hint = 'Pass the customer''s auth subject (the JWT sub).';
+  end if;
+  if v_claims->>'role' = 'customer' and v_claims->>'sub' is distinct from p_user_id then
+    raise exception 'a customer can act only as itself'
+      using errcode = 'BK015', hint = 'Pass your own subject as p_user_id.';
+  end if;
+end;
+$$;
+comment on function booking.assert_acts_as(text) is
+  'Raises BK015 when a customer tries to act as another subject, BK014 when the subject is empty.';
+
+-- customer_id_for
+-- the customer row of a subject, created on first use.
+create or replace function booking.customer_id_for(p_subject text) returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  select c.id into v_id from booking.customers c where c.subject = p_subject;
+  if v_id is null then
+    insert into booking.customers (subject) values (p_subject)
+    on conflict (subject) do nothing
+    returning id into v_id;
+    if v_id is null then
+      select c.id into v_id from booking.customers c where c.subject = p_subject;
+    end if;
+  end if;
+  return v_id;
+end;
+$$;
+comment on function booking.customer_id_for(text) is 'The customer id of an auth subject, creating the row on first use.';
+
+-- assert_owns
+-- a customer may touch only its own reservations; others get BK008, as if the row did not exist.
+create or replace function booking.assert_owns(p_customer_id uuid, p_what text) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_claims jsonb := booking.actor_claims();
+begin
+  if v_claims->>'role' = 'customer' and not exists (
+      select 1 from booking.customers c where c.id = p_customer_id and c.subject = v_claims->>'sub') then
+    raise exception '% not found', p_what using errcode = 'BK008';
+  end if;
+end;
+$$;
+comment on function booking.assert_owns(uuid, text) is
+  'Raises BK008 (not found) when a customer touches a reservation of someone else.';
+
+-- active_service
+-- an active service, or BK001 (unknown) / BK002 (no longer offered).
+create or replace function booking.active_service(p_service_id uuid) returns booking.services
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+begin
+  select * into v_svc from booking.services s where s.id = p_service_id;
+  if v_svc.id is null then
+    raise exception 'service % does not exist', p_service_id
+      using errcode = 'BK001', hint = 'List services and pass one of their ids.';
+  end if;
+  if not v_svc.active then
+    raise exception 'service % is not offered any more', p_service_id
+      using errcode = 'BK002', hint = 'Choose an active service.';
+  end if;
+  return v_svc;
+end;
+$$;
+comment on function booking.active_service(uuid) is 'The service row; BK001 when unknown, BK002 when inactive.';
+
+-- location_zone
+-- the IANA time zone of a location.
+create or replace function booking.location_zone(p_location_id uuid) returns text
+language sql stable
+set search_path = ''
+as $$ select l.time_zone from booking.locations l where l.id = p_location_id $$;
+
+-- slot_id
+-- the canonical id of a slot: service id and start in UTC.
+create or replace function booking.slot_id(p_service_id uuid, p_start timestamptz) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select p_service_id::text || '@' || to_char(p_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+$$;
+comment on function booking.slot_id(uuid, timestamptz) is 'Canonical slot id: <service_id>@<start in UTC, ISO 8601>.';
+
+-- local_day
+-- the calendar day of an instant in a time zone.
+create or replace function booking.local_day(p_at timestamptz, p_zone text) returns date
+language sql immutable
+set search_path = ''
+as $$
+  select (p_at at time zone p_zone)::date;
+$$;
+
+-- working_time
+-- when a resource works between two local days (inclusive): weekly hours plus extra hours,
+-- minus time off and closures, as a multirange of instants.
+create or replace function booking.working_time(
+  p_location_id uuid, p_resource_id uuid, p_zone text, p_from date, p_to date)
+returns tstzmultirange
+language sql stable
+set search_path = ''
+as $$
+  with bounds as (
+    select (p_from::timestamp at time zone p_zone) as lo, ((p_to + 1)::timestamp at time zone p_zone) as hi
+  ),
+  weekly as (
+    select tstzrange((d::date + lower(w.hours)) at time zone p_zone,
+                     (d::date + upper(w.hours)) at time zone p_zone) as r
+    from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') d
+    join booking.working_hours w
+      on w.location_id = p_location_id and w.resource_id = p_resource_id
+     and w.weekday = extract(isodow from d)::smallint
+  ),
+  extra as (
+    select e.period as r
+    from booking.schedule_exceptions e, bounds b
+    where e.location_id = p_location_id and e.resource_id = p_resource_id
+      and e.kind = 'extra_hours' and e.period && tstzrange(b.lo, b.hi)
+  ),
+  away as (
+    select e.period as r
+    from booking.schedule_exceptions e, bounds b
+    where e.location_id = p_location_id
+      and (e.resource_id = p_resource_id or (e.resource_id is null and e.kind = 'closure'))
+      and e.kind in ('time_off', 'closure') and e.period && tstzrange(b.lo, b.hi)
+  )
+  select coalesce((select range_agg(r) from (select r from weekly union all select r from extra) u
+                   where not isempty(r)), '{}'::tstzmultirange)
+       - coalesce((select range_agg(r) from away), '{}'::tstzmultirange);
+$$;
+comment on function booking.working_time(uuid, uuid, text, date, date) is
+  'Working time of a resource over local days [p_from, p_to]: weekly hours + extra hours - time off - closures.';
+
+-- busy_time
+-- time a new appointment of this service may not overlap on a resource: every live reservation's
+-- occupied range widened by the new appointment's buffers (after-buffer before it, before-buffer after it).
+create or replace function booking.busy_time(
+  p_location_id uuid, p_resource_id uuid, p_window tstzrange,
+  p_buffer_before interval, p_buffer_after interval, p_now timestamptz, p_ignore uuid default null)
+returns tstzmultirange
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(range_agg(tstzrange(lower(r.occupied) - p_buffer_after, upper(r.occupied) + p_buffer_before)),
+                  '{}'::tstzmultirange)
+  from booking.reservations r
+  where r.location_id = p_location_id and r.resource_id = p_resource_id
+    and r.status in ('held', 'confirmed')
+    and (r.status = 'confirmed' or r.expires_at > p_now)
+    and r.occupied && p_window
+    and r.id is distinct from p_ignore;
+$$;
+comment on function booking.busy_time(uuid, uuid, tstzrange, interval, interval, timestamptz, uuid) is
+  'Live reservations of a resource in a window, widened by a service''s buffers; expired holds count as free.';
+
+-- free_slots
+-- every free (resource, start) of a service over local days, on the slot grid, honouring hours,
+-- exceptions, buffers, notice, advance limit, live holds and bookings.
+create or replace function booking.free_slots(
+  p_service_id uuid, p_from date, p_days integer, p_resource_id uuid, p_now timestamptz,
+  p_ignore uuid default null)
+returns table (resource_id uuid, preference smallint, starts_at timestamptz, ends_at timestamptz)
+language sql stable
+set search_path = ''
+as $$
+  with svc as (
+    select s.*, l.time_zone
+    from booking.services s join booking.locations l on l.id = s.location_id
+    where s.id = p_service_id and s.active
+  ),
+  eligible as (
+    select sr.resource_id, sr.preference
+    from svc
+    join booking.service_resources sr on sr.location_id = svc.location_id and sr.service_id = svc.id
+    join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+    where p_resource_id is null or sr.resource_id = p_resource_id
+  ),
+  free as (
+    select e.resource_id, e.preference,
+           booking.working_time(svc.location_id, e.resource_id, svc.time_zone, p_from, p_from + p_days - 1)
+           - booking.busy_time(svc.location_id, e.resource_id,
+                               tstzrange((p_from::timestamp at time zone svc.time_zone) - interval '1 day',
+                                         ((p_from + p_days)::timestamp at time zone svc.time_zone) + interval '1 day'),
+                               svc.buffer_before, svc.buffer_after, p_now, p_ignore) as time
+    from svc, eligible e
+  ),
+  grid as (   -- each local day's grid starts at its local midnight
+    select g as local_start, g at time zone svc.time_zone as starts_at
+    from svc,
+         generate_series(0, p_days - 1) k,
+         generate_series((p_from + k)::timestamp,
+                         (p_from + k + 1)::timestamp - interval '1 microsecond', svc.slot_step) g
+  )
+  select f.resource_id, f.preference, grid.starts_at, grid.starts_at + svc.duration
+  from svc, grid, free f
+  where ((grid.starts_at at time zone svc.time_zone) = grid.local_start)      -- skip non-existent wall-clock times
+    and grid.starts_at >= p_now + svc.min_notice
+    and grid.starts_at <= ((p_now at time zone svc.time_zone) + svc.max_advance) at time zone svc.time_zone
+    and f.time @> tstzrange(grid.starts_at, grid.starts_at + svc.duration)
+$$;
+comment on function booking.free_slots(uuid, date, integer, uuid, timestamptz, uuid) is
+  'Free (resource, start) pairs of a service over p_days local days starting p_from; the engine behind availability.';
+
+-- slot_problem
+-- why a start cannot be offered on a resource regardless of other reservations, as an error raised:
+-- BK006 wrong duration, BK004 past or too soon, BK005 too far ahead, BK013 off the grid, BK003 outside hours.
+create or replace function booking.assert_bookable_time(
+  p_svc booking.services, p_zone text, p_start timestamptz, p_end timestamptz, p_now timestamptz)
+returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_local timestamp := p_start at time zone p_zone;
+  v_offset interval;
+begin
+  if p_start is null then
+    raise exception 'a start time is required' using errcode = 'BK014';
+  end if;
+  if p_end is distinct from p_start + p_svc.duration then
+    raise exception 'the slot must last exactly % for this service', p_svc.duration
+      using errcode = 'BK006', hint = 'Pass p_end_time = p_start_time + the service duration.';
+  end if;
+  if p_start < p_now + p_svc.min_notice then
+    raise exception 'the start % is in the past or closer than the minimum notice of %', p_start, p_svc.min_notice
+      using errcode = 'BK004', hint = 'Choose a later time from get_availability.';
+  end if;
+  if p_start > ((p_now at time zone p_zone) + p_svc.max_advance) at time zone p_zone then
+    raise exception 'the start % is further ahead than the % this service can be booked in advance',
+      p_start, p_svc.max_advance
+      using errcode = 'BK005', hint = 'Choose an earlier date.';
+  end if;
+  v_offset := v_local - v_local::date::timestamp;
+  if (v_local at time zone p_zone) <> p_start
+     or mod(extract(epoch from v_offset)::numeric, extract(epoch from p_svc.slot_step)::numeric) <> 0 then
+    raise exception 'the start % is not on this service''s % grid', v_local, p_svc.slot_step
+      using errcode = 'BK013', hint = 'Use a start_time returned by get_availability.';
+  end if;
+end;
+$$;
+comment on function booking.assert_bookable_time(booking.services, text, timestamptz, timestamptz, timestamptz) is
+  'Raises BK006/BK004/BK005/BK013 when a start is not bookable for a service whatever else is booked.';
+
+-- candidate_resources
+-- the resources to try for a slot, in preference order, that work for the whole slot.
+-- A named resource that cannot perform the service is BK012; no resource working then is BK003.
+create or replace function booking.candidate_resources(
+  p_svc booking.services, p_zone text, p_start timestamptz, p_end timestamptz, p_resource_id uuid)
+returns uuid[]
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_day date := booking.local_day(p_start, p_zone);
+  v_result uuid[];
+begin
+  if p_resource_id is not null and not exists (
+      select 1 from booking.service_resources sr
+      join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+      where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id) then
+    raise exception 'resource % does not perform this service', p_resource_id
+      using errcode = 'BK012', hint = 'Pass a resource listed in get_availability''s resource_ids, or NULL for any.';
+  end if;
+  select array_agg(sr.resource_id order by sr.preference, sr.resource_id) into v_result
+  from booking.service_resources sr
+  join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
+    and (p_resource_id is null or sr.resource_id = p_resource_id)
+    and booking.working_time(p_svc.location_id, sr.resource_id, p_zone, v_day, booking.local_day(p_end, p_zone))
+        @> tstzrange(p_start, p_end);
+  if v_result is null then
+    raise exception 'nobody performs this service at %', p_start at time zone p_zone
+      using errcode = 'BK003', hint = 'Choose a time inside working hours (see get_availability).';
+  end if;
+  return v_result;
+end;
+$$;
+comment on function booking.candidate_resources(booking.services, text, timestamptz, timestamptz, uuid) is
+  'Eligible resources working for the whole slot, in preference order; BK012 ineligible resource, BK003 nobody works.';
+
+-- expire_overlapping_holds
+-- marks lapsed holds on a resource that overlap a range as expired, so the time is free for the caller.
+create or replace function booking.expire_overlapping_holds(
+  p_location_id uuid, p_resource_id uuid, p_occupied tstzrange) returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  update booking.reservations r
+     set status = 'expired', version = r.version + 1, updated_at = now(), ended_at = now()
+   where r.location_id = p_location_id and r.resource_id = p_resource_id
+     and r.status = 'held' and r.expires_at <= now()
+     and r.occupied && p_occupied;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function booking.expire_overlapping_holds(uuid, uuid, tstzrange) is
+  'Marks lapsed holds overlapping a range expired in the caller''s transaction, before it writes.';
+
+-- alternatives
+-- up to p_limit nearest free slots: same local day first, then nearest in time, the preferred resource first.
+create or replace function booking.alternatives(
+  p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer default 5,
+  p_ignore uuid default null)
+returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  with day as (select booking.local_day(p_near, p_zone) as d),
+  slots as (
+    select f.*, booking.local_day(f.starts_at, p_zone) = day.d as same_day
+    from day, booking.free_slots(p_service_id, day.d, 8, null, now(), p_ignore) f
+  ),
+  best_per_start as (
+    select distinct on (s.starts_at) s.*
+    from slots s
+    order by s.starts_at, (s.resource_id = p_preferred) desc nulls last, s.preference, s.resource_id
+  ),
+  chosen as (
+    select * from best_per_start b
+    order by b.same_day desc, abs(extract(epoch from b.starts_at - p_near)),
+             (b.resource_id = p_preferred) desc nulls last, b.starts_at
+    limit p_limit
+  )
+  select coalesce(jsonb_agg(jsonb_build_object(
+            'slot_id', booking.slot_id(p_service_id, c.starts_at),
+            'start_time', c.starts_at, 'end_time', c.ends_at, 'resource_id', c.resource_id)
+          order by c.same_day desc, abs(extract(epoch from c.starts_at - p_near)), c.starts_at), '[]'::jsonb)
+  from chosen c;
+$$;
+comment on function booking.alternatives(uuid, text, timestamptz, uuid, integer, uuid) is
+  'Up to 5 nearest free slots of a service (same day first, then nearest, preferred resource first), as JSON.';
+
+-- record_conflict
+-- writes a conflict row (kept although the caller's transaction carries on or fails softly) and
+-- returns the result object every API function gives back on a conflict.
+create or replace function booking.record_conflict(
+  p_svc booking.services, p_zone text, p_operation text, p_type text, p_resource_id uuid,
+  p_customer_id uuid, p_holder uuid, p_attempt uuid, p_start timestamptz, p_end timestamptz,
+  p_retry_after timestamptz default null)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_alternatives jsonb;
+  v_id uuid;
+  v_reason text;
+begin
+  v_alternatives := case when p_start is null then '[]'::jsonb
+                         else booking.alternatives(p_svc.id, p_zone, p_start, p_resource_id, 5, p_attempt) end;
+  v_reason := case p_type
+    when 'HOLD_CONFLICT' then 'The time is held by another customer.'
+    when 'BOOKING_CONFLICT' then 'The time is already booked.'
+    when 'VERSION_CONFLICT' then 'The booking changed since you read it.'
+    else 'The availability you saw is out of date.' end;
+  insert into booking.conflicts (location_id, service_id, resource_id, conflict_type, strategy, outcome,
+                                 status, operation, requester_customer_id, holder_reservation_id,
+                                 attempted_reservation_id, requested_start, requested_end, alternatives,
+                                 resolved_at)
+  values (p_svc.location_id, p_svc.id, p_resource_id, p_type, 'first_come_first_serve', 'refused',
+          'resolved', p_operation, p_customer_id, p_holder, p_attempt, p_start, p_end, v_alternatives,
+          clock_timestamp())
+  returning id into v_id;
+  return jsonb_build_object(
+    'success', false,
+    'conflict_id', v_id,
+    'conflict_type', p_type,
+    'conflict_reason', v_reason,
+    'suggested_action', case p_type when 'VERSION_CONFLICT' then 'reload_and_retry'
+                                    when 'HOLD_CONFLICT' then 'choose_alternative_or_retry_later'
+                                    else 'choose_alternative' end,
+    'requires_retry', p_type in ('HOLD_CONFLICT', 'VERSION_CONFLICT', 'CACHE_CONFLICT'),
+    'retry_after', p_retry_after,
+    'alternatives', v_alternatives);
+end;
+$$;
+comment on function booking.record_conflict(booking.services, text, text, text, uuid, uuid, uuid, uuid,
+  timestamptz, timestamptz, timestamptz) is
+  'Records a conflict in booking.conflicts and returns the conflict result object with alternatives.';
+
+-- blocking_conflict
+-- after a write lost to the exclusion constraint: who holds the time (the type, the holder, when it may free up).
+create or replace function booking.blocking_reservation(
+  p_location_id uuid, p_resource_ids uuid[], p_occupied tstzrange, p_ignore uuid default null,
+  out conflict_type text, out holder uuid, out retry_after timestamptz)
+language sql stable
+set search_path = ''
+as $$
+  select case when bool_or(r.status = 'held') and not bool_or(r.status = 'confirmed')
+              then 'HOLD_CONFLICT' else 'BOOKING_CONFLICT' end,
+         (array_agg(r.id order by r.status = 'confirmed' desc, r.created_at))[1],
+         case when bool_or(r.status = 'confirmed') then null else min(r.expires_at) end
+  from booking.reservations r
+  where r.location_id = p_location_id and r.resource_id = any(p_resource_ids)
+    and r.status in ('held', 'confirmed') and r.occupied && p_occupied
+    and r.id is distinct from p_ignore;
+$$;
+comment on function booking.blocking_reservation(uuid, uuid[], tstzrange, uuid) is
+  'The live reservations in the way of a write: HOLD_CONFLICT when only holds block, else BOOKING_CONFLICT.';
+
+-- reservation_result
+-- the success object of convert, direct booking, cancel and reschedule.
+create or replace function booking.reservation_result(p_r booking.reservations) returns jsonb
+language sql immutable
+set search_path = ''
+as $$
+  select jsonb_build_object('success', true, 'booking_id', p_r.id, 'status', p_r.status,
+                            'version', p_r.version, 'resource_id', p_r.resource_id,
+                            'start_time', p_r.starts_at, 'end_time', p_r.ends_at);
+$$;

@@ -1,0 +1,99 @@
+-- Availability: free slots, their version, and a yes/no check for one time.
+
+-- get_availability
+-- free starts of a service over p_days local days, one row per start with every free resource.
+create or replace function api.get_availability(
+  p_service_id uuid, p_date date, p_days integer default 1, p_resource_id uuid default null)
+returns table (slot_id text, start_time timestamptz, end_time timestamptz, resource_ids uuid[])
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  if p_date is null or p_days is null or p_days < 1 or p_days > 62 then
+    raise exception 'p_date is required and p_days must be between 1 and 62'
+      using errcode = 'BK014', hint = 'Ask for at most 62 days at a time.';
+  end if;
+  perform booking.active_service(p_service_id);
+  return query
+    select booking.slot_id(p_service_id, f.starts_at), f.starts_at, f.ends_at,
+           array_agg(f.resource_id order by f.preference, f.resource_id)
+    from booking.free_slots(p_service_id, p_date, p_days, p_resource_id, now()) f
+    group by f.starts_at, f.ends_at
+    order by f.starts_at;
+end;
+$$;
+comment on function api.get_availability(uuid, date, integer, uuid) is
+  'Free starts of a service on its slot grid in the location''s local time over p_days days from p_date, honouring working hours, exceptions, buffers, minimum notice, maximum advance, live holds and bookings. resource_ids lists the free resources in preference order. Errors: BK001, BK002, BK014.';
+
+-- availability_version
+-- the id of the newest event that touched a service's availability on a local day (0 when none).
+create or replace function api.availability_version(p_service_id uuid, p_date date)
+returns bigint
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select greatest(
+    coalesce((select max(ev.max_id) from booking.service_resources sr
+              join booking.services s on s.location_id = sr.location_id and s.id = sr.service_id
+              cross join lateral (select max(e.id) as max_id from booking.events e
+                                  where e.resource_id = sr.resource_id and e.day = p_date) ev
+              where s.id = p_service_id), 0),
+    coalesce((select max(e.id) from booking.events e
+              join booking.services s on s.location_id = e.location_id
+              where s.id = p_service_id and e.day is null), 0));
+$$;
+comment on function api.availability_version(uuid, date) is
+  'Version of a service''s availability on a local day: the id of the newest event touching any eligible resource that day, or any catalogue change of the location. Changes whenever get_availability''s answer may have changed; use it as an ETag.';
+
+-- validate_service_availability
+-- whether a local date and time can be booked now, why not, and on which resources.
+create or replace function api.validate_service_availability(
+  p_service_id uuid, p_date date, p_time time, p_duration interval default null)
+returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+  v_zone text;
+  v_start timestamptz;
+  v_free uuid[];
+  v_working uuid[];
+begin
+  v_svc := booking.active_service(p_service_id);
+  v_zone := booking.location_zone(v_svc.location_id);
+  if p_date is null or p_time is null then
+    raise exception 'p_date and p_time are required' using errcode = 'BK014';
+  end if;
+  if p_duration is not null and p_duration <> v_svc.duration then
+    return jsonb_build_object('available', false, 'reason', 'wrong_duration', 'resource_ids', '[]'::jsonb);
+  end if;
+  v_start := (p_date + p_time) at time zone v_zone;
+  if (v_start at time zone v_zone) <> (p_date + p_time) then
+    return jsonb_build_object('available', false, 'reason', 'nonexistent_local_time', 'resource_ids', '[]'::jsonb);
+  end if;
+  begin
+    perform booking.assert_bookable_time(v_svc, v_zone, v_start, v_start + v_svc.duration, now());
+    v_working := booking.candidate_resources(v_svc, v_zone, v_start, v_start + v_svc.duration, null);
+  exception when sqlstate 'BK004' or sqlstate 'BK005' or sqlstate 'BK013' or sqlstate 'BK003' then
+    return jsonb_build_object('available', false,
+      'reason', case sqlstate when 'BK004' then 'too_soon_or_past' when 'BK005' then 'too_far_ahead'
+                              when 'BK013' then 'off_grid' else 'outside_working_hours' end,
+      'resource_ids', '[]'::jsonb);
+  end;
+  select array_agg(f.resource_id order by f.preference, f.resource_id) into v_free
+  from booking.free_slots(p_service_id, p_date, 1, null, now()) f
+  where f.starts_at = v_start;
+  return jsonb_build_object(
+    'available', v_free is not null,
+    'reason', case when v_free is null then 'taken' else null end,
+    'start_time', v_start,
+    'end_time', v_start + v_svc.duration,
+    'resource_ids', to_jsonb(coalesce(v_free, '{}'::uuid[])));
+end;
+$$;
+comment on function api.validate_service_availability(uuid, date, time, interval) is
+  'Whether a local date and time can be booked now: {available, reason, resource_ids}. reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';

@@ -1,0 +1,211 @@
+-- Holds: take a slot for a few minutes, turn it into a booking, or let it go.
+
+-- take_slot
+-- the write at the heart of holds and direct bookings: tries each candidate resource in order with
+-- INSERT ... ON CONFLICT DO NOTHING (the exclusion constraint decides, waiting for an in-flight rival),
+-- and returns the new row, or NULL when every candidate is taken. No subtransaction is needed.
+create or replace function booking.take_slot(
+  p_svc booking.services, p_candidates uuid[], p_customer_id uuid, p_status text,
+  p_start timestamptz, p_end timestamptz, p_expires_at timestamptz, p_session_id text, p_slot_id text,
+  p_idempotency_key text, p_details jsonb)
+returns booking.reservations
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_occupied tstzrange := tstzrange(p_start - p_svc.buffer_before, p_end + p_svc.buffer_after);
+  v_resource uuid;
+  v_row booking.reservations;
+begin
+  foreach v_resource in array p_candidates loop
+    perform booking.expire_overlapping_holds(p_svc.location_id, v_resource, v_occupied);
+    insert into booking.reservations as r (location_id, resource_id, service_id, customer_id, starts_at,
+                                           ends_at, occupied, status, expires_at, session_id, slot_id,
+                                           idempotency_key, details, confirmed_at)
+    values (p_svc.location_id, v_resource, p_svc.id, p_customer_id, p_start, p_end, v_occupied, p_status,
+            p_expires_at, p_session_id, p_slot_id, p_idempotency_key, coalesce(p_details, '{}'::jsonb),
+            case when p_status = 'confirmed' then now() end)
+    on conflict do nothing
+    returning r.* into v_row;
+    if v_row.id is not null then
+      return v_row;
+    end if;
+  end loop;
+  return null;
+end;
+$$;
+comment on function booking.take_slot(booking.services, uuid[], uuid, text, timestamptz, timestamptz,
+  timestamptz, text, text, text, jsonb) is
+  'Inserts a hold or booking on the first free candidate resource; NULL when all are taken. The exclusion constraint decides.';
+
+-- create_hold_atomic
+-- puts a short hold on a slot for a customer's session.
+create or replace function api.create_hold_atomic(
+  p_slot_id text, p_user_id text, p_service_id uuid, p_start_time timestamptz, p_end_time timestamptz,
+  p_expires_at timestamptz, p_session_id text, p_resource_id uuid default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+  v_zone text;
+  v_now timestamptz := now();
+  v_expires timestamptz;
+  v_customer uuid;
+  v_candidates uuid[];
+  v_row booking.reservations;
+  v_block record;
+begin
+  perform booking.assert_acts_as(p_user_id);
+  if p_session_id is null or length(p_session_id) not between 1 and 200 then
+    raise exception 'p_session_id must be a non-empty text of at most 200 characters'
+      using errcode = 'BK014', hint = 'Pass the id of the customer''s booking session.';
+  end if;
+  if p_slot_id is not null and length(p_slot_id) > 200 then
+    raise exception 'p_slot_id is longer than 200 characters' using errcode = 'BK014';
+  end if;
+  v_svc := booking.active_service(p_service_id);
+  v_zone := booking.location_zone(v_svc.location_id);
+  perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, p_end_time, v_now);
+  if p_expires_at is not null and p_expires_at <= v_now then
+    raise exception 'p_expires_at % is not in the future', p_expires_at
+      using errcode = 'BK007', hint = 'Pass NULL for the service''s hold TTL, or a time within it.';
+  end if;
+  v_expires := least(coalesce(p_expires_at, v_now + v_svc.hold_ttl), v_now + v_svc.hold_ttl);
+  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, p_end_time, p_resource_id);
+  v_customer := booking.customer_id_for(p_user_id);
+
+  v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'held', p_start_time, p_end_time, v_expires,
+                             p_session_id, coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)),
+                             null, null);
+  if v_row.id is not null then
+    return jsonb_build_object('success', true, 'hold_id', v_row.id, 'resource_id', v_row.resource_id,
+                              'start_time', v_row.starts_at, 'end_time', v_row.ends_at,
+                              'expires_at', v_row.expires_at, 'version', v_row.version);
+  end if;
+  select * into v_block from booking.blocking_reservation(
+    v_svc.location_id, v_candidates,
+    tstzrange(p_start_time - v_svc.buffer_before, p_end_time + v_svc.buffer_after));
+  return booking.record_conflict(v_svc, v_zone, 'create_hold', coalesce(v_block.conflict_type, 'HOLD_CONFLICT'),
+                                 coalesce(p_resource_id, v_candidates[1]), v_customer, v_block.holder, null,
+                                 p_start_time, p_end_time, v_block.retry_after);
+end;
+$$;
+comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid) is
+  'Holds a slot for a customer''s session until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, alternatives}. Errors: BK001-BK007, BK012-BK015.';
+
+-- locked_reservation
+-- a reservation locked for update, or BK008; a customer sees only its own.
+create or replace function booking.locked_reservation(p_id uuid, p_what text) returns booking.reservations
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_row booking.reservations;
+begin
+  if p_id is null then
+    raise exception '% id is required', p_what using errcode = 'BK014';
+  end if;
+  select * into v_row from booking.reservations r where r.id = p_id for update;
+  if v_row.id is null then
+    raise exception '% % not found', p_what, p_id using errcode = 'BK008',
+      hint = 'Check the id; a customer sees only its own holds and bookings.';
+  end if;
+  perform booking.assert_owns(v_row.customer_id, p_what);
+  return v_row;
+end;
+$$;
+
+-- assert_session
+-- holds belong to the session that made them.
+create or replace function booking.assert_session(p_row booking.reservations, p_session_id text) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if p_row.session_id is distinct from p_session_id then
+    raise exception 'hold % belongs to another session', p_row.id
+      using errcode = 'BK009', hint = 'Use the session that created the hold.';
+  end if;
+end;
+$$;
+
+-- convert_hold_to_booking
+-- turns a hold into a booking in place (same id); the slot is never free in between.
+create or replace function api.convert_hold_to_booking(p_hold_id uuid, p_session_id text, p_booking_data jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_row booking.reservations;
+  v_svc booking.services;
+  v_zone text;
+  v_block record;
+begin
+  if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
+    raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
+  end if;
+  v_row := booking.locked_reservation(p_hold_id, 'hold');
+  perform booking.assert_session(v_row, p_session_id);
+  if v_row.status = 'confirmed' then
+    return booking.reservation_result(v_row);        -- a retried convert: the first one won
+  end if;
+  if v_row.status not in ('held', 'expired') then
+    raise exception 'hold % is %, it cannot become a booking', p_hold_id, v_row.status
+      using errcode = 'BK010', hint = 'Create a new hold.';
+  end if;
+  begin
+    update booking.reservations r
+       set status = 'confirmed', version = r.version + 1, expires_at = null, confirmed_at = now(),
+           updated_at = now(), ended_at = null, details = r.details || coalesce(p_booking_data, '{}'::jsonb)
+     where r.location_id = v_row.location_id and r.id = v_row.id
+    returning r.* into v_row;
+    return booking.reservation_result(v_row);
+  exception when exclusion_violation then
+    -- only an expired hold gets here: its time was taken while it was not held
+    v_svc := booking.active_service(v_row.service_id);
+  v_zone := booking.location_zone(v_svc.location_id);
+    select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_row.resource_id],
+                                                            v_row.occupied, v_row.id);
+    return booking.record_conflict(v_svc, v_zone, 'convert_hold', coalesce(v_block.conflict_type, 'BOOKING_CONFLICT'),
+                                   v_row.resource_id, v_row.customer_id, v_block.holder, v_row.id,
+                                   v_row.starts_at, v_row.ends_at, v_block.retry_after);
+  end;
+end;
+$$;
+comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
+  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. Success: {success, booking_id, status, version, resource_id, start_time, end_time}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014.';
+
+-- release_hold
+-- lets a hold go at once; releasing twice is harmless.
+create or replace function api.release_hold(p_hold_id uuid, p_session_id text)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_row booking.reservations;
+begin
+  v_row := booking.locked_reservation(p_hold_id, 'hold');
+  perform booking.assert_session(v_row, p_session_id);
+  if v_row.status = 'confirmed' then
+    raise exception 'hold % is already a booking', p_hold_id
+      using errcode = 'BK010', hint = 'Cancel the booking with cancel_booking.';
+  end if;
+  if v_row.status = 'held' then
+    update booking.reservations r
+       set status = 'released', version = r.version + 1, updated_at = now(), ended_at = now()
+     where r.location_id = v_row.location_id and r.id = v_row.id
+    returning r.* into v_row;
+  end if;
+  return jsonb_build_object('success', true, 'hold_id', v_row.id, 'status', v_row.status,
+                            'version', v_row.version);
+end;
+$$;
+comment on function api.release_hold(uuid, text) is
+  'Releases a hold so the slot is free at once. Releasing a released or expired hold returns its status unchanged. Returns {success, hold_id, status, version}. Errors: BK008, BK009, BK010 (already a booking).';

@@ -1,0 +1,199 @@
+-- Bookings: book directly (idempotently), cancel, reschedule.
+
+-- idempotency_lock_key
+-- the advisory lock that serializes first use of one (customer, Idempotency-Key).
+create or replace function booking.idempotency_lock_key(p_customer_id uuid, p_key text) returns bigint
+language sql immutable
+set search_path = ''
+as $$ select hashtextextended('idempotency:' || p_customer_id::text || ':' || p_key, 0) $$;
+
+-- create_booking_atomic
+-- books a slot directly (staff at the desk, or a customer without a hold), optionally idempotent.
+create or replace function api.create_booking_atomic(
+  p_service_id uuid, p_start_time timestamptz, p_user_id text, p_booking_data jsonb,
+  p_resource_id uuid default null, p_idempotency_key text default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+  v_zone text;
+  v_customer uuid;
+  v_hash bytea;
+  v_stored record;
+  v_candidates uuid[];
+  v_row booking.reservations;
+  v_block record;
+  v_end timestamptz;
+  v_result jsonb;
+begin
+  perform booking.assert_acts_as(p_user_id);
+  if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
+    raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
+  end if;
+  if p_idempotency_key is not null and length(p_idempotency_key) not between 1 and 255 then
+    raise exception 'an idempotency key has 1 to 255 characters' using errcode = 'BK014';
+  end if;
+  v_svc := booking.active_service(p_service_id);
+  v_zone := booking.location_zone(v_svc.location_id);
+  v_customer := booking.customer_id_for(p_user_id);
+
+  if p_idempotency_key is not null then
+    v_hash := sha256(convert_to(jsonb_build_object(
+      'service_id', p_service_id, 'start_time', p_start_time, 'resource_id', p_resource_id,
+      'booking_data', coalesce(p_booking_data, '{}'::jsonb))::text, 'UTF8'));
+    perform pg_advisory_xact_lock(booking.idempotency_lock_key(v_customer, p_idempotency_key));
+    select k.request_hash, k.response into v_stored
+    from booking.idempotency_keys k
+    where k.customer_id = v_customer and k.key = p_idempotency_key and k.expires_at > now();
+    if found then
+      if v_stored.request_hash <> v_hash then
+        raise exception 'idempotency key % was used with a different request', p_idempotency_key
+          using errcode = 'BK011', hint = 'Use a new key for a new request.';
+      end if;
+      return v_stored.response;
+    end if;
+  end if;
+
+  v_end := p_start_time + v_svc.duration;
+  perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, now());
+  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
+  v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'confirmed', p_start_time, v_end, null, null,
+                             booking.slot_id(v_svc.id, p_start_time), p_idempotency_key, p_booking_data);
+  if v_row.id is not null then
+    v_result := booking.reservation_result(v_row);
+  else
+    select * into v_block from booking.blocking_reservation(
+      v_svc.location_id, v_candidates, tstzrange(p_start_time - v_svc.buffer_before, v_end + v_svc.buffer_after));
+    v_result := booking.record_conflict(v_svc, v_zone, 'create_booking',
+                                        coalesce(v_block.conflict_type, 'BOOKING_CONFLICT'),
+                                        coalesce(p_resource_id, v_candidates[1]), v_customer, v_block.holder,
+                                        null, p_start_time, v_end, v_block.retry_after);
+  end if;
+
+  if p_idempotency_key is not null then
+    insert into booking.idempotency_keys (location_id, customer_id, key, request_hash, response)
+    values (v_svc.location_id, v_customer, p_idempotency_key, v_hash, v_result)
+    on conflict (location_id, customer_id, key) do update
+      set request_hash = excluded.request_hash, response = excluded.response,
+          created_at = now(), expires_at = now() + interval '24 hours';
+  end if;
+  return v_result;
+end;
+$$;
+comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text) is
+  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. Success: {success, booking_id, status, version, resource_id, start_time, end_time}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015.';
+
+-- version_conflict
+-- the result of acting on a stale p_expected_version.
+create or replace function booking.version_conflict(p_row booking.reservations, p_operation text, p_expected bigint)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+  v_zone text;
+begin
+  v_svc := booking.active_service(p_row.service_id);
+  v_zone := booking.location_zone(v_svc.location_id);
+  return booking.record_conflict(v_svc, v_zone, p_operation, 'VERSION_CONFLICT', p_row.resource_id,
+                                 p_row.customer_id, p_row.id, p_row.id, null, null)
+         || jsonb_build_object('current_version', p_row.version, 'expected_version', p_expected);
+end;
+$$;
+
+-- cancel_booking
+-- cancels a confirmed booking; the time is free at once. Cancelling twice is harmless.
+create or replace function api.cancel_booking(
+  p_booking_id uuid, p_reason text default null, p_expected_version bigint default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_row booking.reservations;
+begin
+  v_row := booking.locked_reservation(p_booking_id, 'booking');
+  if v_row.status = 'cancelled' then
+    return booking.reservation_result(v_row);
+  end if;
+  if p_expected_version is not null and p_expected_version <> v_row.version then
+    return booking.version_conflict(v_row, 'cancel_booking', p_expected_version);
+  end if;
+  if v_row.status <> 'confirmed' then
+    raise exception 'reservation % is %, not a booking', p_booking_id, v_row.status
+      using errcode = 'BK010', hint = 'Release a hold with release_hold.';
+  end if;
+  update booking.reservations r
+     set status = 'cancelled', version = r.version + 1, cancel_reason = left(p_reason, 500),
+         updated_at = now(), ended_at = now()
+   where r.location_id = v_row.location_id and r.id = v_row.id
+  returning r.* into v_row;
+  return booking.reservation_result(v_row);
+end;
+$$;
+comment on function api.cancel_booking(uuid, text, bigint) is
+  'Cancels a confirmed booking. With p_expected_version, a booking changed since it was read gives a VERSION_CONFLICT result and stays as it is. Cancelling a cancelled booking returns it unchanged. Returns {success, booking_id, status, version, ...}. Errors: BK008, BK010 (a hold).';
+
+-- reschedule_booking
+-- moves a booking to another start (and optionally resource) in one transaction; if the new time is
+-- taken the booking keeps its old time. A move that overlaps its own old time works.
+create or replace function api.reschedule_booking(
+  p_booking_id uuid, p_new_start timestamptz, p_expected_version bigint default null,
+  p_resource_id uuid default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_row booking.reservations;
+  v_svc booking.services;
+  v_zone text;
+  v_resource uuid;
+  v_end timestamptz;
+  v_occupied tstzrange;
+  v_block record;
+begin
+  v_row := booking.locked_reservation(p_booking_id, 'booking');
+  if p_expected_version is not null and p_expected_version <> v_row.version then
+    return booking.version_conflict(v_row, 'reschedule_booking', p_expected_version);
+  end if;
+  if v_row.status <> 'confirmed' then
+    raise exception 'reservation % is %, only a confirmed booking can be rescheduled', p_booking_id, v_row.status
+      using errcode = 'BK010', hint = 'Make a new booking instead.';
+  end if;
+  v_svc := booking.active_service(v_row.service_id);
+  v_zone := booking.location_zone(v_svc.location_id);
+  v_resource := coalesce(p_resource_id, v_row.resource_id);
+  v_end := p_new_start + v_svc.duration;
+  if p_new_start = v_row.starts_at and v_resource = v_row.resource_id then
+    return booking.reservation_result(v_row);
+  end if;
+  perform booking.assert_bookable_time(v_svc, v_zone, p_new_start, v_end, now());
+  perform booking.candidate_resources(v_svc, v_zone, p_new_start, v_end, v_resource);
+  v_occupied := tstzrange(p_new_start - v_svc.buffer_before, v_end + v_svc.buffer_after);
+  perform booking.expire_overlapping_holds(v_row.location_id, v_resource, v_occupied);
+  begin
+    update booking.reservations r
+       set resource_id = v_resource, starts_at = p_new_start, ends_at = v_end, occupied = v_occupied,
+           slot_id = booking.slot_id(r.service_id, p_new_start), version = r.version + 1, updated_at = now()
+     where r.location_id = v_row.location_id and r.id = v_row.id
+    returning r.* into v_row;
+    return booking.reservation_result(v_row);
+  exception when exclusion_violation then
+    select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
+                                                            v_row.id);
+    return booking.record_conflict(v_svc, v_zone, 'reschedule_booking',
+                                   coalesce(v_block.conflict_type, 'BOOKING_CONFLICT'), v_resource,
+                                   v_row.customer_id, v_block.holder, v_row.id, p_new_start, v_end,
+                                   v_block.retry_after);
+  end;
+end;
+$$;
+comment on function api.reschedule_booking(uuid, timestamptz, bigint, uuid) is
+  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time; a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013.';
