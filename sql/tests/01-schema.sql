@@ -1,0 +1,48 @@
+-- Schema contract: the tables, columns, constraints and functions callers and operators rely on.
+begin;
+select plan(24);
+
+select has_schema('booking', 'Private schema booking exists');
+select has_schema('api', 'API schema api exists');
+
+select has_table('booking', 'locations', 'booking.locations exists');
+select has_table('booking', 'resources', 'booking.resources exists');
+select has_table('booking', 'services', 'booking.services exists');
+select has_table('booking', 'service_resources', 'booking.service_resources exists');
+select has_table('booking', 'working_hours', 'booking.working_hours exists');
+select has_table('booking', 'schedule_exceptions', 'booking.schedule_exceptions exists');
+select has_table('booking', 'customers', 'booking.customers exists');
+select has_table('booking', 'reservations', 'booking.reservations exists');
+select has_table('booking', 'conflicts', 'booking.conflicts exists');
+select has_table('booking', 'idempotency_keys', 'booking.idempotency_keys exists');
+select has_table('booking', 'distributed_locks', 'booking.distributed_locks exists');
+select has_table('booking', 'events', 'booking.events exists');
+
+select col_type_is('booking', 'locations', 'time_zone', 'text', 'A location has a text time zone');
+select col_default_is('booking', 'locations', 'time_zone', 'Europe/Warsaw', 'Locations default to Europe/Warsaw');
+
+select columns_are('booking', 'reservations', array[
+  'id', 'location_id', 'resource_id', 'service_id', 'customer_id', 'starts_at', 'ends_at', 'occupied',
+  'status', 'expires_at', 'session_id', 'slot_id', 'version', 'idempotency_key', 'details',
+  'cancel_reason', 'created_at', 'updated_at', 'confirmed_at', 'ended_at'],
+  'Reservations have exactly the ledger''s columns');
+select col_type_is('booking', 'reservations', 'occupied', 'tstzrange', 'occupied is a tstzrange');
+select col_type_is('booking', 'reservations', 'version', 'bigint', 'version is a bigint');
+
+select is(
+  (select pg_get_constraintdef(c.oid) from pg_constraint c
+   where c.conrelid = 'booking.reservations'::regclass and c.conname = 'reservations_no_overlap'),
+  'EXCLUDE USING gist (location_id WITH =, resource_id WITH =, occupied WITH &&) WHERE ((status = ANY (ARRAY[''held''::text, ''confirmed''::text])))',
+  'The no-overlap invariant is the exclusion constraint of DESIGN section 4');
+
+select function_returns('api', 'health', array[]::text[], 'jsonb', 'api.health() returns jsonb');
+select ok((api.health()->>'schema_version') is not null, 'api.health() reports the schema version');
+select ok((api.health()->>'status') = 'ok', 'api.health() says ok');
+
+select is(
+  (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname = 'api' and obj_description(p.oid, 'pg_proc') is null),
+  0, 'Every api function has a COMMENT');
+
+select * from finish();
+rollback;

@@ -1,0 +1,148 @@
+"""Shared fixtures: the session database, per-test transactions, a big throwaway server, Redis,
+and the real gateway on a free port. Also collects sql/tests/*.sql as pgTAP items."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from gateway.migrate import migrate
+from tests.support.database import SessionDatabase, with_dbname
+from tests.support.pgtap import PgTapFile
+from tests.support.throwaway_postgres import ThrowawayPostgres, free_port
+
+_session_db: SessionDatabase | None = None
+
+
+def session_database() -> SessionDatabase:
+    """The session's database, created on first use and dropped when the session ends."""
+    global _session_db
+    if _session_db is None:
+        _session_db = SessionDatabase.create()
+    return _session_db
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _session_db
+    if _session_db is not None:
+        _session_db.drop()
+        _session_db = None
+
+
+PgTapFile.database_url = staticmethod(lambda: session_database().url)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> PgTapFile | None:
+    if file_path.suffix == ".sql" and file_path.parent.name == "tests" and \
+            file_path.parent.parent.name == "sql":
+        return PgTapFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL of this session's freshly migrated database."""
+    return session_database().url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        conn.autocommit = False
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+@pytest.fixture(scope="session")
+def big_server() -> Iterator[ThrowawayPostgres]:
+    """A server of our own with room for hundreds of connections, migrated, removed at the end."""
+    server = ThrowawayPostgres(settings={"max_connections": "320", "shared_buffers": "128MB"})
+    server.init().start()
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("create database booking")
+        migrate(server.url("booking"))
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis: $REDIS_URL or 127.0.0.1:6379, else a redis-server started for the session."""
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        yield url
+        return
+    except redis.RedisError:
+        if os.environ.get("REDIS_URL"):
+            raise
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.RedisError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def start_gateway(database_url: str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `booking serve` on a free port and wait until /health answers."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("gateway did not answer /health within 30 s")
+
+
+@pytest.fixture(scope="session")
+def gateway_url(database_url: str) -> Iterator[str]:
+    """Base URL of a real gateway process serving the session database."""
+    proc, base = start_gateway(database_url)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+__all__ = ["start_gateway", "with_dbname"]

