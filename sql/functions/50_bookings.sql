@@ -197,3 +197,64 @@ end;
 $$;
 comment on function api.reschedule_booking(uuid, timestamptz, bigint, uuid) is
   'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time; a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013.';
+
+-- reservation_view
+-- what a caller may see of a reservation: no other customer's details ever reach a customer.
+create or replace function booking.reservation_view(p_r booking.reservations) returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'id', p_r.id, 'status', p_r.status, 'service_id', p_r.service_id, 'resource_id', p_r.resource_id,
+    'location_id', p_r.location_id, 'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
+    'expires_at', p_r.expires_at, 'version', p_r.version, 'details', p_r.details,
+    'customer', (select c.subject from booking.customers c where c.id = p_r.customer_id),
+    'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at);
+$$;
+
+-- get_reservation
+-- one hold or booking; a customer sees only its own (others are BK008, not found).
+create or replace function api.get_reservation(p_id uuid) returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_row booking.reservations;
+begin
+  select * into v_row from booking.reservations r where r.id = p_id;
+  if v_row.id is null then
+    raise exception 'reservation % not found', p_id using errcode = 'BK008';
+  end if;
+  perform booking.assert_owns(v_row.customer_id, 'reservation');
+  return booking.reservation_view(v_row);
+end;
+$$;
+comment on function api.get_reservation(uuid) is
+  'One hold or booking with its version (for If-Match). A customer sees only its own; others are BK008. Errors: BK008.';
+
+-- list_customer_reservations
+-- a customer's holds and bookings starting in a window, newest first.
+create or replace function api.list_customer_reservations(
+  p_user_id text, p_from timestamptz default null, p_to timestamptz default null, p_limit integer default 100)
+returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform booking.assert_acts_as(p_user_id);
+  if p_limit is null or p_limit not between 1 and 1000 then
+    raise exception 'p_limit must be between 1 and 1000' using errcode = 'BK014';
+  end if;
+  return coalesce((
+    select jsonb_agg(v.view order by v.starts_at desc)
+    from (select booking.reservation_view(r) as view, r.starts_at
+          from booking.reservations r join booking.customers c on c.id = r.customer_id
+          where c.subject = p_user_id
+            and (p_from is null or r.starts_at >= p_from) and (p_to is null or r.starts_at < p_to)
+          order by r.starts_at desc limit p_limit) v), '[]'::jsonb);
+end;
+$$;
+comment on function api.list_customer_reservations(text, timestamptz, timestamptz, integer) is
+  'A customer''s holds and bookings starting in [p_from, p_to), newest first, at most p_limit. A customer may list only its own. Errors: BK014, BK015.';

@@ -1,0 +1,46 @@
+-- Grants: which caller role may call which api function. Re-applied by every migrate, after all
+-- functions exist. Callers get nothing on schema booking. The gateway logs in as booking_gateway
+-- and switches to booking_customer / booking_staff / booking_admin per request (SET LOCAL ROLE).
+
+revoke execute on all functions in schema api from public;
+revoke execute on all functions in schema booking from public;
+
+-- Everyone who can call the API: reading availability, holding, booking, and their own changes.
+grant execute on function
+  api.get_availability(uuid, date, integer, uuid),
+  api.availability_version(uuid, date),
+  api.validate_service_availability(uuid, date, time, interval),
+  api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid),
+  api.convert_hold_to_booking(uuid, text, jsonb),
+  api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text),
+  api.release_hold(uuid, text),
+  api.cancel_booking(uuid, text, bigint),
+  api.reschedule_booking(uuid, timestamptz, bigint, uuid),
+  api.get_reservation(uuid),
+  api.list_customer_reservations(text, timestamptz, timestamptz, integer),
+  api.health()
+to booking_customer, booking_staff, booking_admin;
+
+-- The gateway itself (no caller role): public availability, health, and the maintenance job's lease.
+grant execute on function
+  api.get_availability(uuid, date, integer, uuid),
+  api.availability_version(uuid, date),
+  api.validate_service_availability(uuid, date, time, interval),
+  api.health(),
+  api.acquire_lock(text, text, interval),
+  api.renew_lock(text, text, bigint, interval),
+  api.release_lock(text, text, bigint),
+  api.cleanup_expired_holds(),
+  api.cleanup_expired_locks(),
+  api.cleanup_expired_idempotency_keys()
+to booking_gateway;
+
+-- Admins: maintenance and leases.
+grant execute on function
+  api.acquire_lock(text, text, interval),
+  api.renew_lock(text, text, bigint, interval),
+  api.release_lock(text, text, bigint),
+  api.cleanup_expired_holds(),
+  api.cleanup_expired_locks(),
+  api.cleanup_expired_idempotency_keys()
+to booking_admin;
