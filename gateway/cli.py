@@ -5,20 +5,26 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+from typing import TYPE_CHECKING
 
 from gateway.config import Settings
 from gateway.tokens import ROLES, mint_token
 
+if TYPE_CHECKING:
+    from gateway.embedded import EmbeddedServer
 
-def resolve_database_url(explicit: str | None) -> tuple[str, bool]:
-    """The database to use and whether it is the embedded one started now."""
+
+def resolve_database_url(explicit: str | None) -> tuple[str, EmbeddedServer | None]:
+    """The database to use, and the embedded server started for it when none was configured."""
     url = explicit or os.environ.get("DATABASE_URL")
     if url:
-        return url, False
+        return url, None
     from gateway.embedded import start_embedded_server
 
-    return start_embedded_server(), True
+    server = start_embedded_server()
+    return server.url, server
 
 
 def prepare(database_url: str) -> None:
@@ -53,17 +59,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     url, embedded = resolve_database_url(args.database_url)
-    if args.prepare or embedded:
+    if args.prepare or embedded is not None:
         prepare(url)
     os.environ["DATABASE_URL"] = url
-    uvicorn.run(
-        "gateway.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so the
+    # embedded server is stopped below instead of being left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        uvicorn.run(
+            "gateway.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
     return 0
 
 

