@@ -207,7 +207,7 @@ as $$
     join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
     where p_resource_id is null or sr.resource_id = p_resource_id
   ),
-  free as (
+  free as materialized (   -- once per resource, not once per grid row
     select e.resource_id, e.preference,
            booking.working_time(svc.location_id, e.resource_id, svc.time_zone, p_from, p_from + p_days - 1)
            - booking.busy_time(svc.location_id, e.resource_id,
@@ -367,51 +367,62 @@ comment on function booking.alternatives(uuid, text, timestamptz, uuid, integer,
   'Up to 5 nearest free slots of a service (same day first, then nearest, preferred resource first), as JSON.';
 
 -- record_conflict
--- writes a conflict row (kept although the caller's transaction carries on or fails softly) and
--- returns the result object every API function gives back on a conflict.
+-- writes a conflict row (kept although the caller's action failed) and returns the conflict object
+-- every API function gives back: type, reason, what to do, up to 5 alternatives, strategy and outcome.
 create or replace function booking.record_conflict(
   p_svc booking.services, p_zone text, p_operation text, p_type text, p_resource_id uuid,
   p_customer_id uuid, p_holder uuid, p_attempt uuid, p_start timestamptz, p_end timestamptz,
-  p_retry_after timestamptz default null)
+  p_retry_after timestamptz default null, p_strategy text default 'first_come_first_serve',
+  p_outcome text default 'refused', p_status text default 'resolved', p_detail jsonb default '{}'::jsonb)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
 declare
   v_alternatives jsonb;
+  v_offered jsonb;
   v_id uuid;
   v_reason text;
 begin
   v_alternatives := case when p_start is null then '[]'::jsonb
                          else booking.alternatives(p_svc.id, p_zone, p_start, p_resource_id, 5, p_attempt) end;
+  v_offered := case when p_status = 'awaiting_confirmation' then v_alternatives->0 end;
   v_reason := case p_type
     when 'HOLD_CONFLICT' then 'The time is held by another customer.'
     when 'BOOKING_CONFLICT' then 'The time is already booked.'
     when 'VERSION_CONFLICT' then 'The booking changed since you read it.'
-    else 'The availability you saw is out of date.' end;
+    else 'The time was taken after the availability you saw.' end;
   insert into booking.conflicts (location_id, service_id, resource_id, conflict_type, strategy, outcome,
                                  status, operation, requester_customer_id, holder_reservation_id,
                                  attempted_reservation_id, requested_start, requested_end, alternatives,
-                                 resolved_at)
-  values (p_svc.location_id, p_svc.id, p_resource_id, p_type, 'first_come_first_serve', 'refused',
-          'resolved', p_operation, p_customer_id, p_holder, p_attempt, p_start, p_end, v_alternatives,
-          clock_timestamp())
+                                 offered, detail, resolved_at)
+  values (p_svc.location_id, p_svc.id, p_resource_id, p_type, p_strategy, p_outcome, p_status, p_operation,
+          p_customer_id, p_holder, p_attempt, p_start, p_end, v_alternatives, v_offered, p_detail,
+          case when p_status = 'resolved' then clock_timestamp() end)
   returning id into v_id;
   return jsonb_build_object(
     'success', false,
     'conflict_id', v_id,
     'conflict_type', p_type,
     'conflict_reason', v_reason,
-    'suggested_action', case p_type when 'VERSION_CONFLICT' then 'reload_and_retry'
-                                    when 'HOLD_CONFLICT' then 'choose_alternative_or_retry_later'
-                                    else 'choose_alternative' end,
+    'suggested_action', case
+      when p_status = 'awaiting_confirmation' then 'confirm_offered_alternative'
+      when p_status = 'open' then 'wait_for_staff'
+      when p_type = 'VERSION_CONFLICT' then 'reload_and_retry'
+      when p_type = 'CACHE_CONFLICT' then 'refresh_availability'
+      when p_type = 'HOLD_CONFLICT' then 'choose_alternative_or_retry_later'
+      else 'choose_alternative' end,
     'requires_retry', p_type in ('HOLD_CONFLICT', 'VERSION_CONFLICT', 'CACHE_CONFLICT'),
     'retry_after', p_retry_after,
+    'strategy', p_strategy,
+    'outcome', p_outcome,
+    'status', p_status,
+    'offered', v_offered,
     'alternatives', v_alternatives);
 end;
 $$;
 comment on function booking.record_conflict(booking.services, text, text, text, uuid, uuid, uuid, uuid,
-  timestamptz, timestamptz, timestamptz) is
+  timestamptz, timestamptz, timestamptz, text, text, text, jsonb) is
   'Records a conflict in booking.conflicts and returns the conflict result object with alternatives.';
 
 -- blocking_conflict

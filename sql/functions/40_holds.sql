@@ -42,7 +42,8 @@ comment on function booking.take_slot(booking.services, uuid[], uuid, text, time
 -- puts a short hold on a slot for a customer's session.
 create or replace function api.create_hold_atomic(
   p_slot_id text, p_user_id text, p_service_id uuid, p_start_time timestamptz, p_end_time timestamptz,
-  p_expires_at timestamptz, p_session_id text, p_resource_id uuid default null)
+  p_expires_at timestamptz, p_session_id text, p_resource_id uuid default null,
+  p_seen_version bigint default null)
 returns jsonb
 language plpgsql
 security definer
@@ -56,7 +57,6 @@ declare
   v_customer uuid;
   v_candidates uuid[];
   v_row booking.reservations;
-  v_block record;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_session_id is null or length(p_session_id) not between 1 and 200 then
@@ -76,6 +76,7 @@ begin
   v_expires := least(coalesce(p_expires_at, v_now + v_svc.hold_ttl), v_now + v_svc.hold_ttl);
   v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, p_end_time, p_resource_id);
   v_customer := booking.customer_id_for(p_user_id);
+  perform booking.assert_live_hold_cap(v_svc.location_id, v_customer);
 
   v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'held', p_start_time, p_end_time, v_expires,
                              p_session_id, coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)),
@@ -85,16 +86,14 @@ begin
                               'start_time', v_row.starts_at, 'end_time', v_row.ends_at,
                               'expires_at', v_row.expires_at, 'version', v_row.version);
   end if;
-  select * into v_block from booking.blocking_reservation(
-    v_svc.location_id, v_candidates,
-    tstzrange(p_start_time - v_svc.buffer_before, p_end_time + v_svc.buffer_after));
-  return booking.record_conflict(v_svc, v_zone, 'create_hold', coalesce(v_block.conflict_type, 'HOLD_CONFLICT'),
-                                 coalesce(p_resource_id, v_candidates[1]), v_customer, v_block.holder, null,
-                                 p_start_time, p_end_time, v_block.retry_after);
+  return booking.settle_conflict(v_svc, v_zone, 'create_hold', v_candidates, v_customer, 'held', p_start_time,
+                                 p_end_time, v_expires, p_session_id,
+                                 coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)), null, null,
+                                 p_seen_version);
 end;
 $$;
-comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid) is
-  'Holds a slot for a customer''s session until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, alternatives}. Errors: BK001-BK007, BK012-BK015.';
+comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
+  'Holds a slot for a customer''s session until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016.';
 
 -- locked_reservation
 -- a reservation locked for update, or BK008; a customer sees only its own.
@@ -157,6 +156,11 @@ begin
   if v_row.status not in ('held', 'expired') then
     raise exception 'hold % is %, it cannot become a booking', p_hold_id, v_row.status
       using errcode = 'BK010', hint = 'Create a new hold.';
+  end if;
+  if v_row.status = 'expired' then
+    -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
+    -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)
+    perform booking.expire_overlapping_holds(v_row.location_id, v_row.resource_id, v_row.occupied);
   end if;
   begin
     update booking.reservations r

@@ -11,7 +11,7 @@ as $$ select hashtextextended('idempotency:' || p_customer_id::text || ':' || p_
 -- books a slot directly (staff at the desk, or a customer without a hold), optionally idempotent.
 create or replace function api.create_booking_atomic(
   p_service_id uuid, p_start_time timestamptz, p_user_id text, p_booking_data jsonb,
-  p_resource_id uuid default null, p_idempotency_key text default null)
+  p_resource_id uuid default null, p_idempotency_key text default null, p_seen_version bigint default null)
 returns jsonb
 language plpgsql
 security definer
@@ -25,7 +25,6 @@ declare
   v_stored record;
   v_candidates uuid[];
   v_row booking.reservations;
-  v_block record;
   v_end timestamptz;
   v_result jsonb;
 begin
@@ -41,8 +40,10 @@ begin
   v_customer := booking.customer_id_for(p_user_id);
 
   if p_idempotency_key is not null then
+    -- the start in UTC: the hash must not depend on the caller's TimeZone setting
     v_hash := sha256(convert_to(jsonb_build_object(
-      'service_id', p_service_id, 'start_time', p_start_time, 'resource_id', p_resource_id,
+      'service_id', p_service_id, 'start_time', p_start_time at time zone 'UTC',
+      'resource_id', p_resource_id,
       'booking_data', coalesce(p_booking_data, '{}'::jsonb))::text, 'UTF8'));
     perform pg_advisory_xact_lock(booking.idempotency_lock_key(v_customer, p_idempotency_key));
     select k.request_hash, k.response into v_stored
@@ -65,12 +66,9 @@ begin
   if v_row.id is not null then
     v_result := booking.reservation_result(v_row);
   else
-    select * into v_block from booking.blocking_reservation(
-      v_svc.location_id, v_candidates, tstzrange(p_start_time - v_svc.buffer_before, v_end + v_svc.buffer_after));
-    v_result := booking.record_conflict(v_svc, v_zone, 'create_booking',
-                                        coalesce(v_block.conflict_type, 'BOOKING_CONFLICT'),
-                                        coalesce(p_resource_id, v_candidates[1]), v_customer, v_block.holder,
-                                        null, p_start_time, v_end, v_block.retry_after);
+    v_result := booking.settle_conflict(v_svc, v_zone, 'create_booking', v_candidates, v_customer, 'confirmed',
+                                        p_start_time, v_end, null, null, booking.slot_id(v_svc.id, p_start_time),
+                                        p_idempotency_key, p_booking_data, p_seen_version);
   end if;
 
   if p_idempotency_key is not null then
@@ -83,8 +81,8 @@ begin
   return v_result;
 end;
 $$;
-comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text) is
-  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. Success: {success, booking_id, status, version, resource_id, start_time, end_time}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015.';
+comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint) is
+  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015.';
 
 -- version_conflict
 -- the result of acting on a stale p_expected_version.

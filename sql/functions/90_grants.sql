@@ -10,9 +10,10 @@ grant execute on function
   api.get_availability(uuid, date, integer, uuid),
   api.availability_version(uuid, date),
   api.validate_service_availability(uuid, date, time, interval),
-  api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid),
+  api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint),
   api.convert_hold_to_booking(uuid, text, jsonb),
-  api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text),
+  api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint),
+  api.confirm_conflict(uuid, boolean),
   api.release_hold(uuid, text),
   api.cancel_booking(uuid, text, bigint),
   api.reschedule_booking(uuid, timestamptz, bigint, uuid),
@@ -35,8 +36,16 @@ grant execute on function
   api.cleanup_expired_idempotency_keys()
 to booking_gateway;
 
--- Admins: maintenance and leases.
+-- Staff and admins: the conflict desk.
 grant execute on function
+  api.conflict_metrics(interval),
+  api.active_conflicts(),
+  api.conflict_recommendations()
+to booking_staff, booking_admin;
+
+-- Admins: settling escalated conflicts, maintenance and leases.
+grant execute on function
+  api.resolve_conflict(uuid, text, text),
   api.acquire_lock(text, text, interval),
   api.renew_lock(text, text, bigint, interval),
   api.release_lock(text, text, bigint),

@@ -1,0 +1,446 @@
+-- Conflicts: the seven strategies, settling conflicts later (requester or admin), metrics, advice.
+--
+-- Strategies apply when a hold or direct booking finds its time taken (DESIGN §6):
+--   first_come_first_serve  the existing reservation stays; the attempt is refused (default)
+--   last_wins               the attempt preempts older *holds* in the way, never a confirmed booking
+--   priority_based          as last_wins, only when the requester's priority beats every holder's
+--   rollback_all            the holds in the way are dropped and the attempt is refused too
+--   consensus               refused, with an offered alternative awaiting api.confirm_conflict
+--   arbitration             placed on another eligible resource at the same time, else the nearest time
+--   admin_intervention      refused and escalated; open until api.resolve_conflict
+-- A preempted hold gets status 'preempted', which emits hold:preempted to its holder.
+
+-- arbitration_lock_key
+-- serializes arbitration for one service and local day, so two arbiters do not pick the same slot.
+create or replace function booking.arbitration_lock_key(p_service_id uuid, p_day date) returns bigint
+language sql immutable
+set search_path = ''
+as $$ select hashtextextended('arbitration:' || p_service_id::text || ':' || p_day::text, 0) $$;
+
+-- customer_holds_lock_key
+-- serializes one customer's new holds, so the cap on live holds cannot be raced past.
+create or replace function booking.customer_holds_lock_key(p_customer_id uuid) returns bigint
+language sql immutable
+set search_path = ''
+as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
+
+-- assert_live_hold_cap
+-- BK016 when the customer already has the location's maximum of live holds.
+create or replace function booking.assert_live_hold_cap(p_location_id uuid, p_customer_id uuid) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_cap smallint;
+  v_live integer;
+begin
+  perform pg_advisory_xact_lock(booking.customer_holds_lock_key(p_customer_id));
+  select l.max_live_holds_per_customer into v_cap from booking.locations l where l.id = p_location_id;
+  select count(*) into v_live from booking.reservations r
+  where r.customer_id = p_customer_id and r.location_id = p_location_id
+    and r.status = 'held' and r.expires_at > now();
+  if v_live >= v_cap then
+    raise exception 'you already hold % slots here, the most allowed at once', v_live
+      using errcode = 'BK016', hint = 'Book or release a hold before taking another.';
+  end if;
+end;
+$$;
+comment on function booking.assert_live_hold_cap(uuid, uuid) is
+  'Raises BK016 when a customer already has max_live_holds_per_customer live holds at the location (serialized per customer).';
+
+-- preempt_holds
+-- marks the holds in the way on one resource preempted; returns their ids (empty when a booking blocks).
+create or replace function booking.preempt_holds(
+  p_location_id uuid, p_resource_id uuid, p_occupied tstzrange, p_below_priority integer default null)
+returns uuid[]
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  if exists (select 1 from booking.reservations r
+             where r.location_id = p_location_id and r.resource_id = p_resource_id
+               and r.status = 'confirmed' and r.occupied && p_occupied) then
+    return '{}';
+  end if;
+  if p_below_priority is not null and exists (
+      select 1 from booking.reservations r join booking.customers c on c.id = r.customer_id
+      where r.location_id = p_location_id and r.resource_id = p_resource_id and r.status = 'held'
+        and r.expires_at > now() and r.occupied && p_occupied and c.priority >= p_below_priority) then
+    return '{}';
+  end if;
+  with preempted as (
+    update booking.reservations r
+       set status = 'preempted', version = r.version + 1, updated_at = now(), ended_at = now()
+     where r.location_id = p_location_id and r.resource_id = p_resource_id
+       and r.status = 'held' and r.occupied && p_occupied
+    returning r.id)
+  select coalesce(array_agg(id), '{}') into v_ids from preempted;
+  return v_ids;
+end;
+$$;
+comment on function booking.preempt_holds(uuid, uuid, tstzrange, integer) is
+  'Preempts the holds overlapping a range on a resource, unless a confirmed booking (or, with a priority, an equal or higher-priority holder) is in the way.';
+
+-- settle_conflict
+-- what happens when a hold or direct booking finds its time taken: the service's strategy decides.
+-- Returns a success object (with conflict_id and what was done) or the conflict object.
+create or replace function booking.settle_conflict(
+  p_svc booking.services, p_zone text, p_operation text, p_candidates uuid[], p_customer_id uuid,
+  p_status text, p_start timestamptz, p_end timestamptz, p_expires_at timestamptz, p_session_id text,
+  p_slot_id text, p_idempotency_key text, p_details jsonb, p_seen_version bigint)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_occupied tstzrange := tstzrange(p_start - p_svc.buffer_before, p_end + p_svc.buffer_after);
+  v_block record;
+  v_type text;
+  v_strategy text := p_svc.conflict_strategy;
+  v_resource uuid;
+  v_preempted uuid[] := '{}';
+  v_priority integer;
+  v_row booking.reservations;
+  v_alt jsonb;
+  v_conflict jsonb;
+  v_detail jsonb := jsonb_build_object('status', p_status, 'session_id', p_session_id,
+                                       'idempotency_key', p_idempotency_key,
+                                       'hold_seconds', extract(epoch from p_expires_at - now()));
+begin
+  select * into v_block from booking.blocking_reservation(p_svc.location_id, p_candidates, v_occupied);
+  v_type := coalesce(v_block.conflict_type, 'HOLD_CONFLICT');
+  if p_seen_version is not null and exists (
+      select 1 from booking.events e
+      where e.reservation_id = v_block.holder and e.id > p_seen_version) then
+    v_type := 'CACHE_CONFLICT';
+  end if;
+
+  if v_strategy in ('last_wins', 'priority_based') then
+    if v_strategy = 'priority_based' then
+      select c.priority into v_priority from booking.customers c where c.id = p_customer_id;
+    end if;
+    foreach v_resource in array p_candidates loop
+      v_preempted := booking.preempt_holds(p_svc.location_id, v_resource, v_occupied,
+                                           case when v_strategy = 'priority_based' then v_priority end);
+      if cardinality(v_preempted) > 0 then
+        v_row := booking.take_slot(p_svc, array[v_resource], p_customer_id, p_status, p_start, p_end,
+                                   p_expires_at, p_session_id, p_slot_id, p_idempotency_key, p_details);
+        if v_row.id is not null then
+          v_conflict := booking.record_conflict(p_svc, p_zone, p_operation, v_type, v_resource, p_customer_id,
+                                                v_preempted[1], v_row.id, p_start, p_end, null, v_strategy,
+                                                'preempted', 'resolved', v_detail);
+          return booking.taken_result(v_row) || jsonb_build_object(
+            'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'preempted',
+            'preempted_ids', to_jsonb(v_preempted));
+        end if;
+      end if;
+    end loop;
+    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
+                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
+                                   'refused', 'resolved', v_detail);
+  elsif v_strategy = 'rollback_all' then
+    foreach v_resource in array p_candidates loop
+      v_preempted := v_preempted || booking.preempt_holds(p_svc.location_id, v_resource, v_occupied);
+    end loop;
+    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
+                                   v_block.holder, null, p_start, p_end, null, v_strategy,
+                                   case when cardinality(v_preempted) > 0 then 'rolled_back' else 'refused' end,
+                                   'resolved', v_detail || jsonb_build_object('preempted_ids', to_jsonb(v_preempted)));
+  elsif v_strategy = 'arbitration' then
+    perform pg_advisory_xact_lock(booking.arbitration_lock_key(p_svc.id, booking.local_day(p_start, p_zone)));
+    begin
+      v_row := booking.take_slot(p_svc, booking.candidate_resources(p_svc, p_zone, p_start, p_end, null),
+                                 p_customer_id, p_status, p_start, p_end, p_expires_at, p_session_id, p_slot_id,
+                                 p_idempotency_key, p_details);
+    exception when sqlstate 'BK003' then
+      v_row := null;
+    end;
+    if v_row.id is not null then
+      v_conflict := booking.record_conflict(p_svc, p_zone, p_operation, v_type, v_row.resource_id, p_customer_id,
+                                            v_block.holder, v_row.id, p_start, p_end, null, v_strategy,
+                                            'other_resource', 'resolved', v_detail);
+      return booking.taken_result(v_row) || jsonb_build_object(
+        'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'other_resource',
+        'arbitration', 'Placed with another eligible resource at the requested time.');
+    end if;
+    for v_alt in select a from jsonb_array_elements(booking.alternatives(p_svc.id, p_zone, p_start, p_candidates[1])) a loop
+      v_row := booking.take_slot(p_svc, array[(v_alt->>'resource_id')::uuid], p_customer_id, p_status,
+                                 (v_alt->>'start_time')::timestamptz, (v_alt->>'end_time')::timestamptz,
+                                 p_expires_at, p_session_id, v_alt->>'slot_id', p_idempotency_key, p_details);
+      if v_row.id is not null then
+        v_conflict := booking.record_conflict(p_svc, p_zone, p_operation, v_type, v_row.resource_id,
+                                              p_customer_id, v_block.holder, v_row.id, p_start, p_end, null,
+                                              v_strategy, 'nearest_time', 'resolved', v_detail);
+        return booking.taken_result(v_row) || jsonb_build_object(
+          'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'nearest_time',
+          'arbitration', 'The requested time was taken; placed at the nearest free time.',
+          'requested_start', p_start);
+      end if;
+    end loop;
+    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
+                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
+                                   'refused', 'resolved', v_detail);
+  elsif v_strategy = 'consensus' then
+    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
+                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
+                                   'offered_alternative', 'awaiting_confirmation', v_detail);
+  elsif v_strategy = 'admin_intervention' then
+    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
+                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
+                                   'escalated', 'open', v_detail);
+  end if;
+  return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
+                                 v_block.holder, null, p_start, p_end, v_block.retry_after);
+end;
+$$;
+comment on function booking.settle_conflict(booking.services, text, text, uuid[], uuid, text, timestamptz,
+  timestamptz, timestamptz, text, text, text, jsonb, bigint) is
+  'Applies the service''s conflict strategy when a hold or booking finds its time taken; records the conflict.';
+
+-- taken_result
+-- the success object of a hold or booking made by settle_conflict (same shape as the direct paths).
+create or replace function booking.taken_result(p_r booking.reservations) returns jsonb
+language sql immutable
+set search_path = ''
+as $$
+  select case when p_r.status = 'held'
+    then jsonb_build_object('success', true, 'hold_id', p_r.id, 'resource_id', p_r.resource_id,
+                            'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
+                            'expires_at', p_r.expires_at, 'version', p_r.version)
+    else booking.reservation_result(p_r) end;
+$$;
+
+-- assert_admin
+-- BK017 unless the caller is an admin (or a trusted SQL session without JWT claims).
+create or replace function booking.assert_role(p_roles text[]) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_role text := booking.actor_claims()->>'role';
+begin
+  if v_role is not null and not (v_role = any(p_roles)) then
+    raise exception 'this needs one of the roles %', p_roles
+      using errcode = 'BK017', hint = 'Ask someone with that role.';
+  end if;
+end;
+$$;
+comment on function booking.assert_role(text[]) is
+  'Raises BK017 when the caller''s JWT role is not among p_roles; trusted SQL sessions (no claims) pass.';
+
+-- grant_attempt
+-- places a stored attempt of a conflict (hold or booking) at a given time and resource.
+create or replace function booking.grant_attempt(
+  p_conflict booking.conflicts, p_start timestamptz, p_resource_id uuid) returns booking.reservations
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_svc booking.services := booking.active_service(p_conflict.service_id);
+  v_status text := coalesce(p_conflict.detail->>'status', 'held');
+begin
+  return booking.take_slot(
+    v_svc, array[p_resource_id], p_conflict.requester_customer_id, v_status, p_start, p_start + v_svc.duration,
+    case when v_status = 'held' then now() + v_svc.hold_ttl end, p_conflict.detail->>'session_id',
+    booking.slot_id(v_svc.id, p_start), null, null);
+end;
+$$;
+
+-- confirm_conflict
+-- the requester accepts or declines the alternative offered under the consensus strategy.
+create or replace function api.confirm_conflict(p_conflict_id uuid, p_accept boolean) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_c booking.conflicts;
+  v_row booking.reservations;
+begin
+  select * into v_c from booking.conflicts c where c.id = p_conflict_id for update;
+  if v_c.id is null then
+    raise exception 'conflict % not found', p_conflict_id using errcode = 'BK008';
+  end if;
+  perform booking.assert_owns(v_c.requester_customer_id, 'conflict');
+  if v_c.status <> 'awaiting_confirmation' or v_c.offered is null then
+    raise exception 'conflict % is not waiting for a confirmation', p_conflict_id
+      using errcode = 'BK010', hint = 'Only a consensus conflict with an offer can be confirmed.';
+  end if;
+  if not coalesce(p_accept, false) then
+    update booking.conflicts c set status = 'resolved', outcome = 'declined', decision = 'declined',
+                                   resolved_at = clock_timestamp()
+     where c.location_id = v_c.location_id and c.id = v_c.id;
+    return jsonb_build_object('success', true, 'conflict_id', v_c.id, 'outcome', 'declined');
+  end if;
+  v_row := booking.grant_attempt(v_c, (v_c.offered->>'start_time')::timestamptz,
+                                 (v_c.offered->>'resource_id')::uuid);
+  update booking.conflicts c
+     set status = 'resolved', decision = 'accepted', resolved_at = clock_timestamp(),
+         outcome = case when v_row.id is null then 'offer_taken' else 'accepted_alternative' end,
+         attempted_reservation_id = v_row.id
+   where c.location_id = v_c.location_id and c.id = v_c.id;
+  if v_row.id is null then
+    return jsonb_build_object('success', false, 'conflict_id', v_c.id, 'outcome', 'offer_taken',
+                              'conflict_reason', 'The offered time was taken meanwhile.',
+                              'alternatives', booking.alternatives(v_c.service_id,
+                                 booking.location_zone(v_c.location_id), v_c.requested_start, v_c.resource_id));
+  end if;
+  return booking.taken_result(v_row) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'accepted_alternative');
+end;
+$$;
+comment on function api.confirm_conflict(uuid, boolean) is
+  'The requester accepts (p_accept true: the offered alternative is held or booked for them) or declines the alternative offered under the consensus strategy. Errors: BK008 unknown or not yours, BK010 not awaiting confirmation.';
+
+-- resolve_conflict
+-- an admin settles an escalated conflict: keep_existing, grant_requester or offer_alternative.
+create or replace function api.resolve_conflict(p_conflict_id uuid, p_decision text, p_note text default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_c booking.conflicts;
+  v_row booking.reservations;
+  v_holder booking.reservations;
+  v_offer jsonb;
+begin
+  perform booking.assert_role(array['admin']);
+  if p_decision is null or p_decision not in ('keep_existing', 'grant_requester', 'offer_alternative') then
+    raise exception 'decision must be keep_existing, grant_requester or offer_alternative'
+      using errcode = 'BK014';
+  end if;
+  select * into v_c from booking.conflicts c where c.id = p_conflict_id for update;
+  if v_c.id is null then
+    raise exception 'conflict % not found', p_conflict_id using errcode = 'BK008';
+  end if;
+  if v_c.status = 'resolved' then
+    raise exception 'conflict % is already resolved', p_conflict_id using errcode = 'BK010';
+  end if;
+  if p_decision = 'keep_existing' then
+    update booking.conflicts c set status = 'resolved', outcome = 'kept_existing', decision = p_decision,
+                                   note = left(p_note, 1000), resolved_at = clock_timestamp()
+     where c.location_id = v_c.location_id and c.id = v_c.id;
+    return jsonb_build_object('success', true, 'conflict_id', v_c.id, 'outcome', 'kept_existing');
+  elsif p_decision = 'offer_alternative' then
+    v_offer := booking.alternatives(v_c.service_id, booking.location_zone(v_c.location_id),
+                                    v_c.requested_start, v_c.resource_id)->0;
+    update booking.conflicts c set status = 'awaiting_confirmation', offered = v_offer, decision = p_decision,
+                                   outcome = 'offered_alternative', note = left(p_note, 1000)
+     where c.location_id = v_c.location_id and c.id = v_c.id;
+    return jsonb_build_object('success', true, 'conflict_id', v_c.id, 'outcome', 'offered_alternative',
+                              'offered', v_offer);
+  end if;
+  -- grant_requester: a hold in the way is preempted; a confirmed booking is never taken away
+  select * into v_holder from booking.reservations r where r.id = v_c.holder_reservation_id for update;
+  if v_holder.status = 'confirmed' and v_holder.occupied && tstzrange(v_c.requested_start, v_c.requested_end) then
+    raise exception 'the time is booked; a confirmed booking is never taken away'
+      using errcode = 'BK010', hint = 'Use offer_alternative, or cancel the booking first.';
+  end if;
+  perform booking.preempt_holds(v_c.location_id, v_c.resource_id,
+                                tstzrange(v_c.requested_start, v_c.requested_end));
+  v_row := booking.grant_attempt(v_c, v_c.requested_start, v_c.resource_id);
+  if v_row.id is null then
+    raise exception 'the requested time is no longer free' using errcode = 'BK010',
+      hint = 'Use offer_alternative.';
+  end if;
+  update booking.conflicts c set status = 'resolved', outcome = 'granted_requester', decision = p_decision,
+                                 note = left(p_note, 1000), resolved_at = clock_timestamp(),
+                                 attempted_reservation_id = v_row.id
+   where c.location_id = v_c.location_id and c.id = v_c.id;
+  return booking.taken_result(v_row) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'granted_requester');
+end;
+$$;
+comment on function api.resolve_conflict(uuid, text, text) is
+  'Admin only: settles an open conflict. keep_existing closes it; grant_requester preempts a hold in the way and gives the requester the time (never takes a confirmed booking away); offer_alternative offers the nearest free time for api.confirm_conflict. Errors: BK008, BK010, BK014, BK017.';
+
+-- conflict_metrics
+-- totals by type, strategy and outcome, conflicts in the window, resolution success rate, mean time to resolve.
+create or replace function api.conflict_metrics(p_window interval default '1 hour') returns jsonb
+language sql stable
+security definer
+set search_path = ''
+as $$
+  with w as (select * from booking.conflicts c where c.detected_at > now() - p_window)
+  select jsonb_build_object(
+    'window_seconds', extract(epoch from p_window),
+    'total', (select count(*) from booking.conflicts),
+    'in_window', (select count(*) from w),
+    'open', (select count(*) from booking.conflicts c where c.status <> 'resolved'),
+    'by_type', coalesce((select jsonb_object_agg(t, n) from (select conflict_type t, count(*) n from w group by 1) x), '{}'),
+    'by_strategy', coalesce((select jsonb_object_agg(t, n) from (select strategy t, count(*) n from w group by 1) x), '{}'),
+    'by_outcome', coalesce((select jsonb_object_agg(t, n) from (select outcome t, count(*) n from w group by 1) x), '{}'),
+    'resolution_success_rate', (select round(avg(case when outcome in ('preempted', 'other_resource', 'nearest_time',
+                                                                       'accepted_alternative', 'granted_requester')
+                                                      then 1.0 else 0.0 end), 4)
+                                from w where status = 'resolved'),
+    'mean_time_to_resolve_ms', (select round(avg(extract(epoch from resolved_at - detected_at) * 1000)::numeric, 3)
+                                from w where resolved_at is not null));
+$$;
+comment on function api.conflict_metrics(interval) is
+  'Conflict metrics over a window: totals, counts by type, strategy and outcome, open conflicts, resolution success rate (share of resolved conflicts where the requester still got a slot) and mean time to resolve in ms.';
+
+-- active_conflicts
+-- conflicts still open or awaiting the requester's confirmation, oldest first.
+create or replace function api.active_conflicts()
+returns table (conflict_id uuid, location_id uuid, service_id uuid, resource_id uuid, conflict_type text,
+               strategy text, status text, requested_start timestamptz, requested_end timestamptz,
+               offered jsonb, detected_at timestamptz)
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select c.id, c.location_id, c.service_id, c.resource_id, c.conflict_type, c.strategy, c.status,
+         c.requested_start, c.requested_end, c.offered, c.detected_at
+  from booking.conflicts c
+  where c.status <> 'resolved'
+  order by c.detected_at;
+$$;
+comment on function api.active_conflicts() is 'Conflicts that are open (escalated) or awaiting the requester''s confirmation, oldest first.';
+
+-- conflict_recommendations
+-- hot services and local hours of the last 7 days, and the change that would help.
+create or replace function api.conflict_recommendations()
+returns table (service_id uuid, service_name text, local_hour integer, conflicts bigint,
+               recommendation text, detail text)
+language sql stable
+security definer
+set search_path = ''
+as $$
+  with hot as (
+    select s.id, s.name, s.hold_ttl, s.conflict_strategy,
+           extract(hour from c.requested_start at time zone l.time_zone)::integer as local_hour,
+           count(*) as n,
+           count(*) filter (where c.conflict_type in ('HOLD_CONFLICT', 'CACHE_CONFLICT')) as holds,
+           count(*) filter (where c.conflict_type = 'BOOKING_CONFLICT') as bookings
+    from booking.conflicts c
+    join booking.services s on s.location_id = c.location_id and s.id = c.service_id
+    join booking.locations l on l.id = c.location_id
+    where c.detected_at > now() - interval '7 days' and c.requested_start is not null
+    group by 1, 2, 3, 4, 5
+    having count(*) >= 3
+  )
+  select h.id, h.name, h.local_hour, h.n, r.recommendation, r.detail
+  from hot h
+  cross join lateral (
+    select 'shorten_hold_ttl' as recommendation,
+           format('%s of %s conflicts at %s:00 hit a hold; a hold TTL of %s instead of %s frees abandoned slots sooner',
+                  h.holds, h.n, h.local_hour, greatest(h.hold_ttl / 2, interval '2 minutes'), h.hold_ttl) as detail
+    where h.holds * 2 >= h.n and h.hold_ttl > interval '5 minutes'
+    union all
+    select 'add_staff_at_hour',
+           format('%s of %s conflicts at %s:00 hit a confirmed booking; demand exceeds capacity at that hour',
+                  h.bookings, h.n, h.local_hour)
+    where h.bookings * 2 >= h.n
+    union all
+    select 'use_arbitration',
+           format('%s conflicts at %s:00 under first_come_first_serve; arbitration would place them on another resource or the nearest time',
+                  h.n, h.local_hour)
+    where h.conflict_strategy = 'first_come_first_serve' and h.n >= 10
+  ) r
+  order by h.n desc, h.name, h.local_hour, r.recommendation;
+$$;
+comment on function api.conflict_recommendations() is
+  'Hot services and local hours of the last 7 days (3 or more conflicts) with the change that would help: shorten_hold_ttl, add_staff_at_hour or use_arbitration, each with a sentence of evidence.';
