@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench migrate clean
+.PHONY: run test lint bench sql-docs clean
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
@@ -40,3 +40,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## make sql-docs: regenerate docs/SQL_API.md from a freshly migrated throwaway database
+sql-docs: $(STAMP)
+	@set -euo pipefail; \
+	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
+	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway import sqldoc; \
+	db = SessionDatabase.create(); \
+	sqldoc.SQL_API_DOC.write_text(sqldoc.render(db.url), encoding="utf-8"); db.drop(); print("wrote docs/SQL_API.md")'

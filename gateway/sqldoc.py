@@ -1,0 +1,100 @@
+"""Generates docs/SQL_API.md from the database catalog: signature, result and COMMENT of every
+api.* function, plus a psql example from EXAMPLES. `python -m gateway.sqldoc DATABASE_URL`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import psycopg
+
+from gateway.paths import PROJECT_ROOT
+
+SQL_API_DOC = PROJECT_ROOT / "docs" / "SQL_API.md"
+
+SVC = "'30000000-0000-4000-8000-000000000001'"
+EXAMPLES: dict[str, str] = {
+    "get_availability": f"select * from api.get_availability({SVC}, '2026-12-07', p_days => 2);",
+    "availability_version": f"select api.availability_version({SVC}, '2026-12-07');",
+    "validate_service_availability":
+        f"select api.validate_service_availability({SVC}, '2026-12-07', '10:00');",
+    "create_hold_atomic": (
+        f"select api.create_hold_atomic(null, 'alice', {SVC},\n"
+        "  '2026-12-07 10:00 Europe/Warsaw', '2026-12-07 11:00 Europe/Warsaw', null, 'session-1');"),
+    "convert_hold_to_booking":
+        "select api.convert_hold_to_booking('<hold_id>', 'session-1', '{\"note\": \"first visit\"}');",
+    "create_booking_atomic": (
+        f"select api.create_booking_atomic({SVC}, '2026-12-07 12:00 Europe/Warsaw', 'bob',\n"
+        "  '{}', p_idempotency_key => 'desk-0001');"),
+    "release_hold": "select api.release_hold('<hold_id>', 'session-1');",
+    "cancel_booking": "select api.cancel_booking('<booking_id>', 'ill', p_expected_version => 2);",
+    "reschedule_booking":
+        "select api.reschedule_booking('<booking_id>', '2026-12-07 10:15 Europe/Warsaw', 2);",
+    "get_reservation": "select api.get_reservation('<booking_id>');",
+    "list_customer_reservations": "select api.list_customer_reservations('alice');",
+    "cleanup_expired_holds": "select api.cleanup_expired_holds();",
+    "cleanup_expired_locks": "select api.cleanup_expired_locks();",
+    "cleanup_expired_idempotency_keys": "select api.cleanup_expired_idempotency_keys();",
+    "acquire_lock": "select api.acquire_lock('maintenance', 'gateway-1', '30 seconds');",
+    "renew_lock": "select api.renew_lock('maintenance', 'gateway-1', 42, '30 seconds');",
+    "release_lock": "select api.release_lock('maintenance', 'gateway-1', 42);",
+    "resolve_conflict": "select api.resolve_conflict('<conflict_id>', 'grant_requester', 'VIP');",
+    "confirm_conflict": "select api.confirm_conflict('<conflict_id>', true);",
+    "conflict_metrics": "select api.conflict_metrics('1 day');",
+    "active_conflicts": "select * from api.active_conflicts();",
+    "conflict_recommendations": "select * from api.conflict_recommendations();",
+    "health": "select api.health();",
+    "export_customer": "select api.export_customer('alice');",
+    "erase_customer": "select api.erase_customer('alice');",
+    "audit_log": "select api.audit_log('<booking_id>');",
+}
+
+CATALOG_QUERY = """
+select p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
+       coalesce(obj_description(p.oid, 'pg_proc'), ''), p.provolatile::text
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where n.nspname = 'api'
+order by p.proname, pg_get_function_arguments(p.oid)
+"""
+
+HEADER = """# SQL API reference
+
+Generated from the database catalog by `python -m gateway.sqldoc` (a test fails when this file
+is stale). Every function is in schema `api`, `SECURITY DEFINER` with `search_path` pinned;
+callers need `EXECUTE` (see docs/SECURITY.md for who has it). Outcomes of normal life (a
+conflict, an expired hold) come back as `jsonb` with `"success": false`; invalid requests raise
+a `BKnnn` SQLSTATE listed in [ERRORS.md](ERRORS.md). Callers identify themselves with
+PostgREST's convention: `select set_config('request.jwt.claims', '{"sub":"alice","role":"customer"}', true)`;
+a session without claims is a trusted operator. Examples use the demo salon of `make run`.
+"""
+
+
+def render(database_url: str) -> str:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(CATALOG_QUERY).fetchall()
+    parts = [HEADER]
+    for name, args, result, comment, volatility in rows:
+        kind = {"s": "stable", "i": "immutable", "v": "volatile"}[volatility]
+        example = EXAMPLES.get(name, "")
+        parts.append(
+            f"\n## api.{name}\n\n```sql\napi.{name}({args})\n  returns {result}  -- {kind}\n```\n\n"
+            f"{comment}\n\n```sql\n{example}\n```\n"
+        )
+    return "".join(parts)
+
+
+def missing_examples(database_url: str) -> list[str]:
+    with psycopg.connect(database_url) as conn:
+        names = [r[0] for r in conn.execute(CATALOG_QUERY).fetchall()]
+    return sorted({n for n in names if n not in EXAMPLES})
+
+
+def main(argv: list[str]) -> int:
+    url = argv[1] if len(argv) > 1 else ""
+    SQL_API_DOC.write_text(render(url), encoding="utf-8")
+    print(f"wrote {SQL_API_DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
