@@ -1,27 +1,85 @@
-"""The Starlette application: one connection pool, opened and closed by the lifespan."""
+"""The Starlette application: routes, one middleware, problem+json errors, and the lifespan that
+opens the connection pool and Redis."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway import (
+    routes_availability,
+    routes_bookings,
+    routes_cache,
+    routes_holds,
+    routes_locks,
+    routes_ops,
+)
+from gateway.cache import AvailabilityCache
 from gateway.config import Settings
+from gateway.db import Database
+from gateway.engine import Engine
+from gateway.metrics import Metrics
+from gateway.middleware import GatewayMiddleware
+from gateway.problems import INTERNAL, Problem, method_not_allowed, not_found
+from gateway.ratelimit import RateLimiter
+from gateway.redisconn import OptionalRedis
+from gateway.state import Gateway
+
+log = logging.getLogger(__name__)
+
+ROUTES: list[Route] = [
+    Route("/health", routes_ops.health, methods=["GET"]),
+    Route("/ready", routes_ops.ready, methods=["GET"]),
+    Route("/metrics", routes_ops.metrics, methods=["GET"]),
+    Route("/openapi.json", routes_ops.openapi, methods=["GET"]),
+    Route("/docs", routes_ops.docs, methods=["GET"]),
+    Route("/v1/services/{id:uuid}/availability", routes_availability.get_availability,
+          methods=["GET"]),
+    Route("/v1/holds", routes_holds.create_hold, methods=["POST"]),
+    Route("/v1/holds/{id:uuid}", routes_holds.release_hold, methods=["DELETE"]),
+    Route("/v1/holds/{id:uuid}/booking", routes_holds.convert_hold, methods=["POST"]),
+    Route("/v1/bookings", routes_bookings.create_booking, methods=["POST"]),
+    Route("/v1/bookings", routes_bookings.list_bookings, methods=["GET"]),
+    Route("/v1/bookings/{id:uuid}", routes_bookings.get_booking, methods=["GET"]),
+    Route("/v1/bookings/{id:uuid}/cancel", routes_bookings.cancel_booking, methods=["POST"]),
+    Route("/v1/bookings/{id:uuid}/reschedule", routes_bookings.reschedule_booking,
+          methods=["POST"]),
+    Route("/v1/locks/{key}", routes_locks.acquire_lock, methods=["POST"]),
+    Route("/v1/locks/{key}/renew", routes_locks.renew_lock, methods=["POST"]),
+    Route("/v1/locks/{key}", routes_locks.release_lock, methods=["DELETE"]),
+    Route("/v1/cache/invalidate", routes_cache.invalidate, methods=["POST"]),
+    Route("/v1/cache/warm", routes_cache.warm_cache, methods=["POST"]),
+]
+ROUTE_TEMPLATES: dict[Any, str] = {r.endpoint: r.path for r in ROUTES}
 
 
-async def health(request: Request) -> JSONResponse:
-    """Liveness plus the database's own health report (`api.health()`)."""
-    pool: AsyncConnectionPool[Any] = request.app.state.pool
-    async with pool.connection() as conn:
-        cur = await conn.execute("select api.health()")
-        row = await cur.fetchone()
-    return JSONResponse({"status": "ok", "database": row[0] if row else None})
+async def on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return exc.response()
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return not_found(f"no route for {request.url.path}").response()
+    if exc.status_code == 405:
+        return method_not_allowed((exc.headers or {}).get("Allow", "")).response()
+    return Problem(exc.status_code, "http-error", exc.detail or "HTTP error").response()
+
+
+async def on_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Problem.of(INTERNAL, "an unexpected error occurred; it has been logged").response()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -35,14 +93,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
             cfg.database_url or "",
             min_size=cfg.pool_min_size,
             max_size=cfg.pool_max_size,
+            kwargs={"autocommit": True, "options": "-c TimeZone=UTC"},
             open=False,
         )
         await pool.open(wait=True)
+        redis = OptionalRedis(cfg.redis_url)
+        db = Database(pool, cfg.max_retries)
+        metrics = Metrics()
+        metrics.watch_pool(pool.get_stats)
         app.state.pool = pool
         app.state.settings = cfg
+        app.state.gateway = Gateway(
+            settings=cfg, db=db, engine=Engine(db), redis=redis,
+            cache=AvailabilityCache(redis, cfg.cache_timeout),
+            limiter=RateLimiter(redis, cfg.rate_limit_per_second, cfg.rate_limit_burst,
+                                use_redis=cfg.rate_limit_backend != "local"),
+            metrics=metrics,
+        )
         try:
             yield
         finally:
+            await redis.close()
             await pool.close()
 
-    return Starlette(routes=[Route("/health", health)], lifespan=lifespan)
+    return Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(GatewayMiddleware, templates=lambda: ROUTE_TEMPLATES)],
+        exception_handlers={Problem: on_problem, HTTPException: on_http_exception,
+                            Exception: on_error},
+        lifespan=lifespan,
+    )

@@ -17,6 +17,10 @@ class Settings:
     cache_timeout: int
     pool_min_size: int
     pool_max_size: int
+    max_body_bytes: int = 64 * 1024
+    rate_limit_per_second: float = 1000.0
+    rate_limit_burst: int = 2000
+    rate_limit_backend: str = "auto"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,4 +33,8 @@ class Settings:
             cache_timeout=int(env.get("CACHE_TIMEOUT", "300")),
             pool_min_size=int(env.get("BOOKING_POOL_MIN", "2")),
             pool_max_size=int(env.get("BOOKING_POOL_MAX", "10")),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
+            rate_limit_per_second=float(env.get("RATE_LIMIT_PER_SECOND", "1000")),
+            rate_limit_burst=int(env.get("RATE_LIMIT_BURST", "2000")),
+            rate_limit_backend=env.get("RATE_LIMIT_BACKEND", "auto"),
         )

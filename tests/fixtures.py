@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -146,3 +146,98 @@ def gateway_url(database_url: str) -> Iterator[str]:
 
 
 __all__ = ["start_gateway", "with_dbname"]
+
+
+# --- HTTP gateway tests: a catalogue of their own, tokens, and a gateway with Redis -------------
+
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from itertools import count  # noqa: E402
+
+from gateway.config import Settings  # noqa: E402
+from gateway.tokens import Role, mint_token  # noqa: E402
+
+
+@dataclass(frozen=True)
+class HttpCatalogue:
+    """A UTC salon open 08:00-20:00 every day: `service_id` (60 min, two stylists, hourly grid)
+    and `solo_service_id` (60 min, one stylist), bookable up to 400 days ahead."""
+
+    location_id: str
+    service_id: str
+    solo_service_id: str
+    resource_a: str
+    resource_b: str
+    inactive_service_id: str
+
+    def at(self, day: date, hour: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+_http_days = count(3)
+
+
+def next_test_day() -> date:
+    """A day no other HTTP test uses, so tests never see each other's holds."""
+    return datetime.now(UTC).date() + timedelta(days=next(_http_days))
+
+
+@pytest.fixture(scope="session")
+def http_catalogue(database_url: str) -> HttpCatalogue:
+    with psycopg.connect(database_url) as conn:
+        def one(sql: str, *args: object) -> str:
+            row = conn.execute(sql, args).fetchone()
+            assert row is not None
+            return str(row[0])
+
+        loc = one("insert into booking.locations (name, time_zone) values ('HTTP salon', 'UTC')"
+                  " returning id")
+        res_a = one("insert into booking.resources (location_id, name) values (%s, 'Ala')"
+                    " returning id", loc)
+        res_b = one("insert into booking.resources (location_id, name) values (%s, 'Ola')"
+                    " returning id", loc)
+        ids = []
+        for name, active in (("Cut", True), ("Solo cut", True), ("Retired", False)):
+            ids.append(one(
+                "insert into booking.services (location_id, name, duration, slot_step, min_notice,"
+                " max_advance, active) values (%s, %s, '1 hour', '1 hour', '0', '400 days', %s)"
+                " returning id", loc, name, active))
+        svc, solo, retired = ids
+        for service, resource, pref in ((svc, res_a, 1), (svc, res_b, 2), (solo, res_a, 1),
+                                        (retired, res_a, 1)):
+            conn.execute("insert into booking.service_resources (location_id, service_id,"
+                         " resource_id, preference) values (%s, %s, %s, %s)",
+                         (loc, service, resource, pref))
+        conn.execute(
+            "insert into booking.working_hours (location_id, resource_id, weekday, hours)"
+            " select %s, r, d, booking.timerange('08:00', '20:00')"
+            " from unnest(array[%s, %s]::uuid[]) r, generate_series(1, 7) d", (loc, res_a, res_b))
+    return HttpCatalogue(loc, svc, solo, res_a, res_b, retired)
+
+
+@pytest.fixture(scope="session")
+def mint() -> Callable[..., str]:
+    """mint(sub, role='customer', ttl=3600) -> a token the session gateways accept."""
+    secret = Settings.from_env().jwt_secret
+
+    def _mint(sub: str, role: Role = "customer", ttl: int = 3600) -> str:
+        return mint_token(secret, sub, role, ttl)
+
+    return _mint
+
+
+@pytest.fixture(scope="session")
+def redis_gateway_url(database_url: str, redis_url: str) -> Iterator[str]:
+    """A second gateway process that always has Redis (the shared one)."""
+    proc, base = start_gateway(database_url, {"REDIS_URL": redis_url})
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+__all__ += ["HttpCatalogue", "next_test_day"]

@@ -1,0 +1,108 @@
+"""Database access: one transaction per request, the caller's role and claims set in it, and
+the api call sent in the same round trip (pipeline mode). Serialization failures and deadlocks
+are retried with jittered exponential backoff.
+
+The role switch is its own statement: EXECUTE privilege is checked when a statement is planned,
+so a `set_config('role', ...)` in the same statement as the call would come too late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import RowFactory, tuple_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from gateway.auth import Principal
+from gateway.problems import Problem, from_sqlstate, unavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRYABLE = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+SET_CALLER = (
+    "select set_config('role', %(role)s::text, true),"
+    " set_config('request.jwt.claims', %(claims)s::text, true)"
+)
+BACKOFF_BASE = 0.01
+BACKOFF_CAP = 0.2
+
+
+class Database:
+    """The pool plus the one way the gateway talks to PostgreSQL."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], max_retries: int) -> None:
+        self.pool = pool
+        self.max_retries = max_retries
+
+    async def fetch_all(self, principal: Principal | None, query: str,
+                        params: Mapping[str, Any], row_factory: RowFactory[T]) -> list[T]:
+        """Run one statement as `principal` (or the login role) and return its rows."""
+        attempt = 0
+        while True:
+            try:
+                return await self._once(principal, query, params, row_factory)
+            except psycopg.Error as exc:
+                if exc.sqlstate in RETRYABLE and attempt < self.max_retries:
+                    attempt += 1
+                    await asyncio.sleep(
+                        random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
+                    continue
+                raise _problem(exc) from exc
+            except PoolTimeout as exc:
+                raise unavailable("no database connection became free in time") from exc
+
+    async def fetch_one(self, principal: Principal | None, query: str,
+                        params: Mapping[str, Any], row_factory: RowFactory[T]) -> T:
+        """The single row of one statement."""
+        rows = await self.fetch_all(principal, query, params, row_factory)
+        if len(rows) != 1:
+            raise Problem(500, "internal-error", "Internal error",
+                          f"the call returned {len(rows)} rows, expected one")
+        return rows[0]
+
+    async def fetch_value(self, principal: Principal | None, query: str,
+                          params: Mapping[str, Any]) -> Any:
+        """The first column of the single row."""
+        row = await self.fetch_one(principal, query, params, tuple_row)
+        return row[0]
+
+    async def _once(self, principal: Principal | None, query: str, params: Mapping[str, Any],
+                    row_factory: RowFactory[T]) -> list[T]:
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=row_factory)
+            if principal is None:
+                await cur.execute(query, params)
+            else:
+                async with conn.pipeline(), conn.transaction():
+                    await conn.execute(SET_CALLER, {"role": principal.db_role,
+                                                    "claims": principal.claims_json})
+                    await cur.execute(query, params)
+            rows: list[T] = await cur.fetchall()
+            return rows
+
+    async def ping(self) -> bool:
+        try:
+            async with self.pool.connection(timeout=2) as conn:
+                await conn.execute("select 1")
+            return True
+        except (psycopg.Error, PoolTimeout):
+            return False
+
+
+def _problem(exc: psycopg.Error) -> Problem:
+    state = exc.sqlstate
+    if state is None or state.startswith(("08", "53", "57")):
+        log.warning("database unavailable: %s", exc)
+        return unavailable("the database is unavailable")
+    diag = exc.diag
+    problem = from_sqlstate(state, diag.message_primary, diag.message_hint)
+    if problem.status >= 500:
+        log.error("unmapped database error %s: %s", state, exc)
+    return problem

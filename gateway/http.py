@@ -1,0 +1,70 @@
+"""Small HTTP helpers shared by the routes: JSON out, the caller in, entity tags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.auth import Principal
+from gateway.problems import Problem, bad_request, forbidden, unauthorized
+from gateway.tokens import Role
+
+JSON = "application/json"
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return Response(body, status_code=status, headers=headers, media_type=JSON)
+
+
+def raw_json_response(body: str, status: int = 200,
+                      headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, headers=headers, media_type=JSON)
+
+
+def caller(request: Request, *roles: Role) -> Principal:
+    """The authenticated caller (verified once by the middleware); 401/403 otherwise."""
+    problem: Problem | None = getattr(request.state, "auth_problem", None)
+    if problem is not None:
+        raise problem
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise unauthorized("this route needs a Bearer token")
+    if roles and principal.role not in roles:
+        raise forbidden(f"this route is for {' or '.join(roles)} only")
+    return principal
+
+
+def optional_caller(request: Request) -> Principal | None:
+    """The caller if a token was sent; a bad token is still a 401."""
+    problem: Problem | None = getattr(request.state, "auth_problem", None)
+    if problem is not None:
+        raise problem
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Weak comparison of If-None-Match against our tag (RFC 9110 §13.1.2)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    ours = etag.removeprefix("W/")
+    return any(t.strip().removeprefix("W/") == ours for t in header.split(","))
+
+
+def expected_version(request: Request) -> int | None:
+    """The version named by If-Match ("<n>" or W/"<n>"); None when absent or '*'."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/")
+    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+        tag = tag[1:-1]
+    if not tag.isdigit() or len(tag) > 18:
+        raise bad_request('If-Match must be the booking version as an entity tag, e.g. "3"')
+    return int(tag)

@@ -1,0 +1,60 @@
+"""Prometheus metrics of one gateway process, in a registry of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class _PoolCollector(Collector):
+    def __init__(self, stats: Callable[[], dict[str, int]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        stats = self._stats()
+        for name in ("pool_size", "pool_available", "requests_waiting", "pool_max"):
+            if name in stats:
+                g = GaugeMetricFamily(f"booking_db_{name}", f"psycopg pool statistic {name}")
+                g.add_metric([], float(stats[name]))
+                yield g
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.latency = Histogram(
+            "booking_http_request_duration_seconds", "HTTP request latency by route template",
+            ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.holds = Counter("booking_holds_total", "Hold attempts by outcome", ["outcome"],
+                             registry=self.registry)
+        self.bookings = Counter("booking_bookings_total",
+                                "Booking attempts (direct and converted) by outcome",
+                                ["outcome"], registry=self.registry)
+        self.conflicts = Counter("booking_conflicts_total", "Conflicts answered, by type",
+                                 ["type"], registry=self.registry)
+        self.cache = Counter("booking_cache_requests_total",
+                             "Availability cache lookups by result (hit layer or miss)",
+                             ["result"], registry=self.registry)
+        self.rate_limited = Counter("booking_rate_limited_total", "Requests answered 429",
+                                    registry=self.registry)
+
+    def watch_pool(self, stats: Callable[[], dict[str, int]]) -> None:
+        self.registry.register(_PoolCollector(stats))
+
+    def outcome(self, counter: Counter, result: dict[str, Any]) -> None:
+        if result.get("success"):
+            counter.labels("success").inc()
+        else:
+            ctype = str(result.get("conflict_type") or "UNKNOWN")
+            counter.labels("conflict").inc()
+            self.conflicts.labels(ctype).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,75 @@
+"""GET /v1/services/{id}/availability: free slots per local day, cached by availability version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.cache import SlotKey
+from gateway.engine import DayVersion
+from gateway.http import etag_matches, optional_caller, raw_json_response
+from gateway.state import Gateway, gateway
+from gateway.validate import query_fields
+
+MAX_DAYS = 62
+
+
+def availability_etag(versions: list[DayVersion]) -> str:
+    """W/"<version>" for one day; a digest of every day's version for several."""
+    if len(versions) == 1:
+        return f'W/"{versions[0].version}"'
+    joined = ",".join(f"{v.day.isoformat()}={v.version}" for v in versions)
+    return f'W/"m{hashlib.sha256(joined.encode()).hexdigest()[:20]}"'
+
+
+async def day_slots(g: Gateway, service_id: UUID, day: date, days: int,
+                    resource_id: UUID | None) -> tuple[list[DayVersion], list[str]]:
+    """Each day's version and free slots (JSON arrays), from the cache where it is current."""
+    versions = await g.engine.availability_versions(service_id, day, days)
+    found: list[str] = []
+    for v in versions:
+        hit = await g.cache.get(SlotKey(service_id, v.day, resource_id, v.version))
+        if hit is None:
+            g.metrics.cache.labels("miss").inc()
+            break
+        g.metrics.cache.labels(f"hit_{hit[1]}").inc()
+        found.append(hit[0])
+    else:
+        if versions and all(v.version > 0 for v in versions):
+            return versions, found
+    rows = await g.engine.availability(service_id, day, days, resource_id)
+    for row in rows:
+        await g.cache.put(SlotKey(service_id, row.day, resource_id, row.version), row.slots)
+    return [DayVersion(r.day, r.version) for r in rows], [r.slots for r in rows]
+
+
+async def get_availability(request: Request) -> Response:
+    g = gateway(request)
+    optional_caller(request)
+    service_id: UUID = request.path_params["id"]
+    q = query_fields(request)
+    day = q.day("date", required=True)
+    days = q.integer("days", default=1, minimum=1, maximum=MAX_DAYS)
+    resource_id = q.uuid("resource_id")
+    assert day is not None and days is not None
+    g.cache.popularity[service_id] += 1
+    versions, slots = await day_slots(g, service_id, day, days, resource_id)
+    etag = availability_etag(versions)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if all(v.version > 0 for v in versions) and etag_matches(
+            request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    inner = ",".join(s[1:-1] for s in slots if s not in ("[]", ""))
+    body = (
+        '{"service_id":' + json.dumps(str(service_id)) + ',"date":"' + day.isoformat()
+        + '","days":' + str(days) + ',"resource_id":'
+        + (json.dumps(str(resource_id)) if resource_id else "null")
+        + ',"versions":' + json.dumps({v.day.isoformat(): v.version for v in versions})
+        + ',"slots":[' + inner + "]}"
+    )
+    return raw_json_response(body, headers=headers)

@@ -1,0 +1,76 @@
+"""Holds: POST /v1/holds, DELETE /v1/holds/{id}, POST /v1/holds/{id}/booking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.http import caller, json_response
+from gateway.problems import from_conflict
+from gateway.state import gateway
+from gateway.validate import read_json
+
+SESSION_HEADER = "x-session-id"
+
+
+def conflict_response(result: dict[str, Any]) -> Response:
+    """The 409 (or 412) problem for a conflict result, with Retry-After when it may free up."""
+    problem = from_conflict(result)
+    retry_after = result.get("retry_after")
+    if isinstance(retry_after, str):
+        try:
+            seconds = (datetime.fromisoformat(retry_after) - datetime.now(UTC)).total_seconds()
+            problem.headers["Retry-After"] = str(max(1, int(seconds + 0.999)))
+        except ValueError:
+            pass
+    return problem.response()
+
+
+async def create_hold(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    f = await read_json(request, g.settings.max_body_bytes)
+    session_id = f.text("session_id") or uuid.uuid4().hex
+    result = await g.engine.create_hold(
+        who,
+        slot_id=f.text("slot_id"),
+        user_id=f.text("user_id") or who.sub,
+        service_id=f.req_uuid("service_id"),
+        start=f.req_timestamp("start_time"),
+        end=f.timestamp("end_time"),
+        expires_at=f.timestamp("expires_at"),
+        session_id=session_id,
+        resource_id=f.uuid("resource_id"),
+    )
+    g.metrics.outcome(g.metrics.holds, result)
+    if not result.get("success"):
+        return conflict_response(result)
+    return json_response({**result, "session_id": session_id}, 201,
+                         {"Location": f"/v1/bookings/{result['hold_id']}"})
+
+
+async def release_hold(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    f = await read_json(request, g.settings.max_body_bytes, optional=True)
+    session_id = request.headers.get(SESSION_HEADER) or f.text("session_id")
+    result = await g.engine.release_hold(who, request.path_params["id"], session_id)
+    return json_response(result)
+
+
+async def convert_hold(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    f = await read_json(request, g.settings.max_body_bytes, optional=True)
+    session_id = request.headers.get(SESSION_HEADER) or f.text("session_id")
+    result = await g.engine.convert_hold(who, request.path_params["id"], session_id,
+                                         f.obj("booking_data"))
+    g.metrics.outcome(g.metrics.bookings, result)
+    if not result.get("success"):
+        return conflict_response(result)
+    return json_response(result, 201, {"ETag": f'"{result["version"]}"',
+                                       "Location": f"/v1/bookings/{result['booking_id']}"})

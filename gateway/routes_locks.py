@@ -1,0 +1,68 @@
+"""Leases (admin): acquire, renew and release a fenced lock. The database checks the role."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.http import caller, json_response
+from gateway.problems import Problem
+from gateway.state import gateway
+from gateway.validate import Fields, read_json
+
+MAX_TTL_SECONDS = 86_400
+
+
+def _lock_lost(key: str) -> Problem:
+    return Problem(409, "lock-not-held", "Lock not held",
+                   f"lock {key!r} is held by another owner, lapsed, or the token is stale")
+
+
+def _ttl(f: Fields) -> timedelta:
+    seconds = f.integer("ttl_seconds", default=30, minimum=1, maximum=MAX_TTL_SECONDS)
+    assert seconds is not None
+    return timedelta(seconds=seconds)
+
+
+def _token(f: Fields) -> int:
+    token = f.integer("token", minimum=1)
+    if token is None:
+        raise f._fail("token", "is required")
+    return token
+
+
+async def acquire_lock(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    key: str = request.path_params["key"]
+    f = await read_json(request, g.settings.max_body_bytes, optional=True)
+    owner = f.text("owner") or who.sub
+    token = await g.engine.acquire_lock(who, key, owner, _ttl(f))
+    if token is None:
+        raise Problem(409, "lock-held", "Lock held by another owner",
+                      f"lock {key!r} is held by another owner")
+    return json_response({"key": key, "owner": owner, "token": token}, 201)
+
+
+async def renew_lock(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    key: str = request.path_params["key"]
+    f = await read_json(request, g.settings.max_body_bytes)
+    owner = f.text("owner") or who.sub
+    if not await g.engine.renew_lock(who, key, owner, _token(f), _ttl(f)):
+        raise _lock_lost(key)
+    return json_response({"key": key, "owner": owner, "renewed": True})
+
+
+async def release_lock(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    key: str = request.path_params["key"]
+    f = await read_json(request, g.settings.max_body_bytes)
+    owner = f.text("owner") or who.sub
+    if not await g.engine.release_lock(who, key, owner, _token(f)):
+        raise _lock_lost(key)
+    return Response(status_code=204)

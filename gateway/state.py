@@ -1,0 +1,31 @@
+"""What one gateway process holds: settings, pool-backed engine, cache, limiter, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from gateway.cache import AvailabilityCache
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.engine import Engine
+from gateway.metrics import Metrics
+from gateway.ratelimit import RateLimiter
+from gateway.redisconn import OptionalRedis
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    settings: Settings
+    db: Database
+    engine: Engine
+    redis: OptionalRedis
+    cache: AvailabilityCache
+    limiter: RateLimiter
+    metrics: Metrics
+
+
+def gateway(request: Request) -> Gateway:
+    g: Gateway = request.app.state.gateway
+    return g
