@@ -179,8 +179,8 @@ select api.availability_version('c0000000-0000-0000-0000-000000000001', '2031-03
 \gset
 
 select ok(
-  (api.create_hold_atomic(null, 'anna', 'c0000000-0000-0000-0000-000000000001', '2031-03-22 23:30+00',
-                          '2031-03-23 00:00+00', null, 'anna-session')->>'success')::boolean,
+  (api.create_hold_atomic(null, 'boris', 'c0000000-0000-0000-0000-000000000001', '2031-03-22 23:30+00',
+                          '2031-03-23 00:00+00', null, 'boris-session')->>'success')::boolean,
   'A hold at 00:30 Warsaw time on 2031-03-23 succeeds');
 
 select cmp_ok(

@@ -1,9 +1,9 @@
--- Errors: every SQLSTATE the API raises (BK001-BK015), checked by code, not by message text.
+-- Errors: every SQLSTATE the API raises (BK001-BK017), checked by code, not by message text.
 --
 -- Dates are relative to now() (fixed within the transaction) so that notice and advance limits bite
 -- only where a test means them to: the resource works 09:00-17:00 UTC every day.
 begin;
-select plan(51);
+select plan(56);
 
 set local timezone = 'UTC';
 
@@ -270,6 +270,22 @@ select throws_ok(
   $$select api.acquire_lock('k', 'me', interval '0')$$,
   'BK014', null, 'A lease with a zero TTL is BK014');
 
+-- BK016 too many live holds for one customer (the location's cap, 3 by default)
+
+select is(
+  (select count(*)::int
+   from generate_series(10, 12) h
+   cross join lateral api.create_hold_atomic(null, 'dora', 'c0000000-0000-0000-0000-000000000001',
+                                             (current_date + 13) + make_interval(hours => h),
+                                             (current_date + 13) + make_interval(hours => h + 1),
+                                             null, 'dora-s') r
+   where (r->>'success')::boolean),
+  3, 'A customer takes three holds, the location''s cap');
+select throws_ok(
+  $$select api.create_hold_atomic(null, 'dora', 'c0000000-0000-0000-0000-000000000001',
+      (current_date + 13) + time '14:00', (current_date + 13) + time '15:00', null, 'dora-s')$$,
+  'BK016', null, 'A fourth live hold of the same customer is BK016');
+
 -- BK015 a customer acting as someone else (and BK008 for someone else's reservation)
 
 select set_config('request.jwt.claims', '{"sub":"alice","role":"customer"}', true) is not null as claims_set
@@ -290,14 +306,28 @@ select lives_ok(
 select throws_ok(
   format($$select api.cancel_booking(%L)$$, :'keyed_booking'),
   'BK008', null, 'A customer cancelling someone else''s booking is BK008, as if it did not exist');
+select throws_ok(
+  $$select api.resolve_conflict('e0000000-0000-0000-0000-0000000000ff', 'keep_existing')$$,
+  'BK017', null, 'A customer resolving a conflict is BK017');
 
 select set_config('request.jwt.claims', '{"sub":"sam","role":"staff"}', true) is not null as claims_set
 \gset
+
+select throws_ok(
+  $$select api.resolve_conflict('e0000000-0000-0000-0000-0000000000ff', 'keep_existing')$$,
+  'BK017', null, 'Staff resolving a conflict is BK017: only admin may');
 
 select lives_ok(
   $$select api.create_hold_atomic(null, 'bob', 'c0000000-0000-0000-0000-000000000001',
       (current_date + 10) + time '16:00', (current_date + 10) + time '17:00', null, 'bob-s1')$$,
   'Staff may hold for a customer');
+
+select set_config('request.jwt.claims', '{"sub":"ada","role":"admin"}', true) is not null as claims_set
+\gset
+
+select throws_ok(
+  $$select api.resolve_conflict('e0000000-0000-0000-0000-0000000000ff', 'keep_existing')$$,
+  'BK008', null, 'An admin passes the role check and hears that the conflict does not exist (BK008)');
 
 select set_config('request.jwt.claims', '', true) is not null as claims_set
 \gset
