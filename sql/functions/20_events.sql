@@ -126,9 +126,12 @@ declare
   v_zone text;
 begin
   select l.time_zone into v_zone from booking.locations l where l.id = new.location_id;
+  -- a VERSION_CONFLICT requests no time: its day is the booking's. Never NULL, which means a catalogue change.
   perform booking.append_event(new.location_id, 'conflict:detected', new.attempted_reservation_id,
                                new.resource_id, new.service_id, new.requester_customer_id,
-                               booking.local_day(new.requested_start, v_zone),
+                               booking.local_day(coalesce(new.requested_start,
+                                 (select r.starts_at from booking.reservations r
+                                  where r.location_id = new.location_id and r.id = new.holder_reservation_id)), v_zone),
                                jsonb_build_object('conflict_id', new.id, 'conflict_type', new.conflict_type,
                                                   'status', new.status, 'service_id', new.service_id,
                                                   'start_time', new.requested_start,
