@@ -98,6 +98,8 @@ class Database:
 
 def _problem(exc: psycopg.Error) -> Problem:
     state = exc.sqlstate
+    if state is None and isinstance(exc, psycopg.DataError):
+        return from_sqlstate("22023", f"a value cannot be sent to the database: {exc}")
     if state is None or state.startswith(("08", "53", "57")):
         log.warning("database unavailable: %s", exc)
         return unavailable("the database is unavailable")

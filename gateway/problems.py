@@ -46,6 +46,9 @@ SQLSTATE_PROBLEMS: dict[str, ProblemKind] = {
     "22007": ProblemKind(400, "invalid-argument", "Invalid argument"),
     "22008": ProblemKind(400, "invalid-argument", "Invalid argument"),
     "22023": ProblemKind(400, "invalid-argument", "Invalid argument"),
+    "22021": ProblemKind(400, "invalid-argument", "Invalid argument"),
+    "22P05": ProblemKind(400, "invalid-argument", "Invalid argument"),
+    "23514": ProblemKind(422, "constraint-violated", "A value is outside what is allowed"),
 }
 
 # Conflict results (`success: false`) by conflict_type.

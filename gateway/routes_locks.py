@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.http import caller, json_response
-from gateway.problems import Problem
+from gateway.problems import Problem, validation
 from gateway.state import gateway
 from gateway.validate import Fields, read_json
 
@@ -18,6 +18,14 @@ MAX_TTL_SECONDS = 86_400
 def _lock_lost(key: str) -> Problem:
     return Problem(409, "lock-not-held", "Lock not held",
                    f"lock {key!r} is held by another owner, lapsed, or the token is stale")
+
+
+def _key(request: Request) -> str:
+    key = _key(request)
+    if not 1 <= len(key) <= 200 or "\x00" in key:
+        raise validation("the lock key must have 1 to 200 characters",
+                         [{"field": "key", "in": "path", "message": "1 to 200 characters"}])
+    return key
 
 
 def _ttl(f: Fields) -> timedelta:
@@ -36,7 +44,7 @@ def _token(f: Fields) -> int:
 async def acquire_lock(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    key: str = request.path_params["key"]
+    key = _key(request)
     f = await read_json(request, g.settings.max_body_bytes, optional=True)
     owner = f.text("owner") or who.sub
     token = await g.engine.acquire_lock(who, key, owner, _ttl(f))
@@ -49,7 +57,7 @@ async def acquire_lock(request: Request) -> Response:
 async def renew_lock(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    key: str = request.path_params["key"]
+    key = _key(request)
     f = await read_json(request, g.settings.max_body_bytes)
     owner = f.text("owner") or who.sub
     if not await g.engine.renew_lock(who, key, owner, _token(f), _ttl(f)):
@@ -60,7 +68,7 @@ async def renew_lock(request: Request) -> Response:
 async def release_lock(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    key: str = request.path_params["key"]
+    key = _key(request)
     f = await read_json(request, g.settings.max_body_bytes)
     owner = f.text("owner") or who.sub
     if not await g.engine.release_lock(who, key, owner, _token(f)):

@@ -16,6 +16,9 @@ from starlette.requests import Request
 from gateway.problems import bad_request, too_large, unsupported_media_type, validation
 
 DEFAULT_BODY_LIMIT = 64 * 1024
+# dates outside these years are refused as malformed (they also overflow Python's date type)
+MIN_YEAR = 1900
+MAX_YEAR = 9000
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -72,7 +75,7 @@ class Fields:
             if required:
                 raise self._fail(name, "is required")
             return None
-        if not isinstance(value, str) or not value or len(value) > max_length:
+        if not isinstance(value, str) or not value or len(value) > max_length or "\x00" in value:
             raise self._fail(name, f"must be a non-empty string of at most {max_length} characters")
         return value
 
@@ -113,7 +116,7 @@ class Fields:
             raise self._fail(name, "must be an ISO 8601 date-time with an offset") from exc
         if parsed.tzinfo is None:
             raise self._fail(name, "must carry a UTC offset (e.g. Z or +02:00)")
-        if not 1 <= parsed.year <= 9999:
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
             raise self._fail(name, "is out of range")
         return parsed
 
@@ -131,9 +134,12 @@ class Fields:
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError as exc:
             raise self._fail(name, "must be a date (YYYY-MM-DD)") from exc
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise self._fail(name, "is out of range")
+        return parsed
 
     def integer(self, name: str, *, default: int | None = None, minimum: int = 0,
                 maximum: int = 2**62) -> int | None:
@@ -162,7 +168,7 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list) or len(value) > max_items or not all(
-                isinstance(v, str) and 0 < len(v) <= 200 for v in value):
+                isinstance(v, str) and 0 < len(v) <= 200 and "\x00" not in v for v in value):
             raise self._fail(name, f"must be a list of at most {max_items} non-empty strings")
         return value
 
