@@ -98,6 +98,22 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_warm_cache(args: argparse.Namespace) -> int:
+    """Ask a running gateway to warm its cache (and Redis) for the next N days."""
+    import json
+
+    import httpx
+
+    token = mint_token(Settings.from_env().jwt_secret, "warm-cache", "admin", 300)
+    body: dict[str, object] = {"days": args.days, "top": args.top}
+    if args.service:
+        body["service_ids"] = args.service
+    response = httpx.post(args.url.rstrip("/") + "/v1/cache/warm", json=body, timeout=120,
+                          headers={"Authorization": f"Bearer {token}"})
+    print(json.dumps(response.json(), indent=2))
+    return 0 if response.status_code == 200 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="booking", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", choices=ROLES, required=True)
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
     token.set_defaults(func=cmd_token)
+    warm = sub.add_parser("warm-cache", help="warm a running gateway's availability cache")
+    warm.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway's base URL")
+    warm.add_argument("--days", type=int, default=7)
+    warm.add_argument("--top", type=int, default=10, help="how many popular services")
+    warm.add_argument("--service", action="append", help="a service id (repeatable)")
+    warm.set_defaults(func=cmd_warm_cache)
     return parser
 
 

@@ -156,3 +156,15 @@ def test_a_burst_gets_429_with_retry_after(
     assert int(limited[0].headers["retry-after"]) >= 1
     assert limited[0].headers["content-type"] == "application/problem+json"
     assert httpx.get(base + "/health").status_code == 200, "ops routes are not limited"
+
+
+def test_warm_cache_command_warms_a_running_gateway(
+        redis_gateway_url: str, http_catalogue: HttpCatalogue) -> None:
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "warm-cache", "--url", redis_gateway_url,
+         "--days", "2", "--service", http_catalogue.service_id],
+        capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert '"warmed"' in out.stdout
