@@ -38,14 +38,15 @@ as $$
     coalesce((select max(ev.max_id) from booking.service_resources sr
               join booking.services s on s.location_id = sr.location_id and s.id = sr.service_id
               cross join lateral (select max(e.id) as max_id from booking.events e
-                                  where e.resource_id = sr.resource_id and e.day = p_date) ev
+                                  where e.resource_id = sr.resource_id and e.day = p_date
+                                    and e.type <> 'conflict:detected') ev
               where s.id = p_service_id), 0),
     coalesce((select max(e.id) from booking.events e
               join booking.services s on s.location_id = e.location_id
               where s.id = p_service_id and e.day is null), 0));
 $$;
 comment on function api.availability_version(uuid, date) is
-  'Version of a service''s availability on a local day: the id of the newest event touching any eligible resource that day, or any catalogue change of the location. Changes whenever get_availability''s answer may have changed; use it as an ETag.';
+  'Version of a service''s availability on a local day: the id of the newest event touching any eligible resource that day (conflict:detected events change nothing and do not count), or any catalogue change of the location. Changes whenever get_availability''s answer may have changed; use it as an ETag.';
 
 -- validate_service_availability
 -- whether a local date and time can be booked now, why not, and on which resources.

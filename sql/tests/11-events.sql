@@ -2,7 +2,7 @@
 -- on the location's local day, with no personal data.
 begin;
 set local timezone = 'UTC';
-select plan(27);
+select plan(28);
 
 -- Fixtures: one location in Warsaw; Anna (preferred) and Bartek do manicures, every day 00:00-02:00 and
 -- 09:00-17:00 local time.
@@ -114,7 +114,10 @@ select results_eq(
 
 -- Version conflicts are events too
 select api.availability_version(:'manicure', '2031-03-12') as otherday \gset
+select api.availability_version(:'manicure', '2031-03-11') as sameday \gset
 select api.cancel_booking(:'b5', null, 1) as v5 \gset
+select is(api.availability_version(:'manicure', '2031-03-11'), :sameday::bigint,
+          'A conflict changes nothing, so it does not change the availability version of its own day');
 select results_eq(
   $q$select day, resource_id from booking.events where type = 'conflict:detected'
      and payload->>'conflict_type' = 'VERSION_CONFLICT'$q$,
