@@ -176,6 +176,17 @@ SCHEMAS: J = {
              "properties": {"key": {"type": "string"}, "owner": {"type": "string"},
                             "token": {"type": "integer"}, "renewed": {"type": "boolean"}},
              "example": {"key": "nightly-cleanup", "owner": "ops", "token": 17}},
+    "ItemList": {"type": "object", "required": ["items"],
+                 "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
+    "ResolveRequest": {
+        "type": "object", "required": ["decision"],
+        "properties": {"decision": {"enum": ["keep_existing", "grant_requester",
+                                             "offer_alternative"]},
+                       "note": {"type": "string", "maxLength": 1000}},
+        "example": {"decision": "offer_alternative", "note": "called the customer"}},
+    "ConfirmRequest": {"type": "object", "required": ["accept"],
+                       "properties": {"accept": {"type": "boolean"}},
+                       "example": {"accept": True}},
     "InvalidateRequest": {
         "type": "object", "required": ["tags"],
         "properties": {"tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
@@ -284,6 +295,33 @@ def _paths() -> J:
             {"200": {"description": "Renewed", "content": _json(_ref("Lock"))}},
             FORBIDDEN, ("409", "Not held with that token"), params=[lock_key],
             body=_json(_ref("LockRequest")), tag="locks")},
+        "/v1/conflicts": {"get": _op(
+            "Open conflicts and those awaiting confirmation (staff, admin)",
+            {"200": {"description": "Oldest first", "content": _json(_ref("ItemList"))}},
+            FORBIDDEN, tag="conflicts")},
+        "/v1/conflicts/metrics": {"get": _op(
+            "Conflict metrics over a window (staff, admin)",
+            {"200": {"description": "Metrics", "content": _json(obj)}}, FORBIDDEN,
+            params=[_param("window_seconds", "query",
+                           {"type": "integer", "minimum": 1, "maximum": 366 * 86400})],
+            tag="conflicts")},
+        "/v1/conflicts/recommendations": {"get": _op(
+            "Hot services and hours, and the change that would help (staff, admin)",
+            {"200": {"description": "Recommendations", "content": _json(_ref("ItemList"))}},
+            FORBIDDEN, tag="conflicts")},
+        "/v1/conflicts/{id}/resolve": {"post": _op(
+            "Settle an escalated conflict (admin)",
+            {"200": {"description": "Resolved", "content": _json(obj)}},
+            FORBIDDEN, ("404", "Unknown conflict"), ("409", "Not open / taken meanwhile"),
+            params=[_param("id", "path", UUID_S)], body=_json(_ref("ResolveRequest")),
+            tag="conflicts")},
+        "/v1/conflicts/{id}/confirm": {"post": _op(
+            "Accept or decline the alternative offered to you",
+            {"200": {"description": "Done", "content": _json(obj)}},
+            FORBIDDEN, ("404", "Unknown conflict (or not yours)"),
+            ("409", "Not awaiting confirmation / taken meanwhile"),
+            params=[_param("id", "path", UUID_S)], body=_json(_ref("ConfirmRequest")),
+            tag="conflicts")},
         "/v1/cache/invalidate": {"post": _op(
             "Invalidate cached availability by tag (admin)",
             {"200": {"description": "Done", "content": _json(obj)}}, FORBIDDEN,

@@ -41,6 +41,8 @@ SQLSTATE_PROBLEMS: dict[str, ProblemKind] = {
     "BK013": ProblemKind(422, "off-grid", "Start is not on the service's slot grid"),
     "BK014": ProblemKind(400, "invalid-argument", "Invalid argument"),
     "BK015": ProblemKind(403, "acting-as-another", "A customer can act only as itself"),
+    "BK016": ProblemKind(409, "too-many-holds", "Too many live holds at this location"),
+    "BK017": ProblemKind(403, "role-required", "This needs another role"),
     "42501": ProblemKind(403, "forbidden", "Not allowed for this role"),
     "22P02": ProblemKind(400, "invalid-argument", "Invalid argument"),
     "22007": ProblemKind(400, "invalid-argument", "Invalid argument"),
