@@ -33,6 +33,8 @@ from gateway.metrics import Metrics
 from gateway.middleware import GatewayMiddleware
 from gateway.problems import INTERNAL, Problem, method_not_allowed, not_found
 from gateway.ratelimit import RateLimiter
+from gateway.realtime.endpoint import websocket_route
+from gateway.realtime.service import Realtime
 from gateway.redisconn import OptionalRedis
 from gateway.state import Gateway
 
@@ -117,14 +119,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                 use_redis=cfg.rate_limit_backend != "local"),
             metrics=metrics,
         )
+        realtime = Realtime(cfg.database_url or "", db, app.state.gateway.cache,
+                            cfg.jwt_secret, app.state)
+        app.state.realtime = realtime
+        await realtime.start()
         try:
             yield
         finally:
+            await realtime.stop()
             await redis.close()
             await pool.close()
 
     return Starlette(
-        routes=ROUTES,
+        routes=[*ROUTES, websocket_route()],
         middleware=[Middleware(GatewayMiddleware, templates=lambda: ROUTE_TEMPLATES)],
         exception_handlers={Problem: on_problem, HTTPException: on_http_exception,
                             Exception: on_error},

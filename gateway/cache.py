@@ -62,6 +62,19 @@ end
 return n
 """
 
+# ARGV prefix, tag a, tag b: delete the entries carrying both tags (one service's one day).
+PURGE_DAY_SCRIPT = """
+local a, b = ARGV[1] .. 'tag:' .. ARGV[2], ARGV[1] .. 'tag:' .. ARGV[3]
+local keys = redis.call('SINTER', a, b)
+local n = 0
+for _, k in ipairs(keys) do
+  n = n + redis.call('DEL', k)
+  redis.call('SREM', a, k)
+  redis.call('SREM', b, k)
+end
+return n
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class SlotKey:
@@ -204,3 +217,19 @@ class AvailabilityCache:
 
     def local_size(self) -> int:
         return len(self._local)
+
+    async def invalidate_day(self, service_id: UUID, day: date) -> int:
+        """Drop every entry of one (service, day), in both layers (the realtime listener's call:
+        one event outdates one day of a service, not the service's other days)."""
+        service, on_day = f"service:{service_id}", f"day:{day.isoformat()}"
+        doomed = self._tag_keys.get(service, set()) & self._tag_keys.get(on_day, set())
+        for k in list(doomed):
+            self._drop_local(k)
+        count = len(doomed)
+        run = self._script(PURGE_DAY_SCRIPT)
+        if run is not None:
+            try:
+                count = max(count, int(await run(keys=[], args=[PREFIX, service, on_day])))
+            except (RedisError, OSError) as exc:
+                self.redis.failed(exc)
+        return count

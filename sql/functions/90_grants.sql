@@ -53,3 +53,18 @@ grant execute on function
   api.cleanup_expired_locks(),
   api.cleanup_expired_idempotency_keys()
 to booking_admin;
+
+-- Realtime (sql/functions/75_realtime.sql): the gateway's listener reads the event log and its maintenance
+-- job prunes it; staff and admins may read the stream too (it carries no personal data beyond subjects).
+grant execute on function
+  api.last_event_id(),
+  api.read_events(bigint, integer, text[]),
+  api.event_retention(),
+  api.event_retention_horizon(),
+  api.prune_events(interval)
+to booking_gateway, booking_admin;
+grant execute on function
+  api.last_event_id(),
+  api.read_events(bigint, integer, text[]),
+  api.event_retention_horizon()
+to booking_staff;

@@ -1,0 +1,99 @@
+"""The process's one LISTEN connection. NOTIFY is only a wake-up: the event log is the record.
+On each wake-up (and every `poll_seconds` as a safety net) the listener reads every event after
+the last id it handled, in commit order, and hands each batch to `on_events`. When the connection
+drops it reconnects with backoff and reads on from the same id: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import psycopg
+from psycopg.rows import class_row
+
+from gateway.realtime.events import Event
+
+log = logging.getLogger(__name__)
+
+ListenerStatus = Literal["starting", "ok", "degraded", "stopped"]
+CHANNEL = "booking_events"
+READ = ("select id, type, topics, payload, created_at"
+        " from api.read_events(p_after => %(after)s::bigint, p_limit => %(limit)s::int)")
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 5.0
+
+
+class Listener:
+    def __init__(self, database_url: str, on_events: Callable[[list[Event]], Awaitable[None]],
+                 on_status: Callable[[ListenerStatus], None], *, app_name: str,
+                 poll_seconds: float, batch: int) -> None:
+        self.database_url = database_url
+        self.on_events = on_events
+        self.on_status = on_status
+        self.app_name = app_name
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.last_id: int | None = None
+        self.status: ListenerStatus = "starting"
+        self.reconnects = 0
+        self.connected = asyncio.Event()
+
+    def _set(self, status: ListenerStatus) -> None:
+        self.status = status
+        self.on_status(status)
+
+    async def run(self) -> None:
+        """Listen until cancelled, reconnecting after every failure."""
+        failures = 0
+        while True:
+            try:
+                async with await self._connect() as conn:
+                    failures = 0
+                    await self._serve(conn)
+            except asyncio.CancelledError:
+                self._set("stopped")
+                raise
+            except (psycopg.Error, OSError) as exc:
+                failures += 1
+                self.reconnects += 1
+                self.connected.clear()
+                self._set("degraded")
+                delay = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** failures))
+                log.warning("listener connection lost (%s); reconnecting in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(
+            self.database_url, autocommit=True, application_name=self.app_name,
+            options="-c TimeZone=UTC", connect_timeout=5)
+
+    async def _serve(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute(f"LISTEN {CHANNEL}")
+        if self.last_id is None:
+            cur = await conn.execute("select api.last_event_id()")
+            row = await cur.fetchone()
+            self.last_id = int(row[0]) if row else 0
+        await self._drain(conn)  # what was missed while disconnected
+        self.connected.set()
+        self._set("ok")
+        while True:
+            async for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
+                pass
+            await self._drain(conn)
+
+    async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Read and hand on every event after last_id."""
+        while True:
+            assert self.last_id is not None
+            cur = conn.cursor(row_factory=class_row(Event))
+            await cur.execute(READ, {"after": self.last_id, "limit": self.batch})
+            events = await cur.fetchall()
+            if not events:
+                return
+            self.last_id = events[-1].id
+            await self.on_events(events)
+            if len(events) < self.batch:
+                return

@@ -1,0 +1,67 @@
+"""The realtime service of one gateway process: hub, relay, listener, heartbeat and maintenance
+tasks, started and stopped by the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from gateway.cache import AvailabilityCache
+from gateway.db import Database
+from gateway.realtime.config import RealtimeSettings
+from gateway.realtime.hub import Hub
+from gateway.realtime.listener import Listener, ListenerStatus
+from gateway.realtime.maintenance import Maintenance
+from gateway.realtime.relay import Relay
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = '{"type":"heartbeat"}'
+
+
+class Realtime:
+    def __init__(self, database_url: str, db: Database, cache: AvailabilityCache,
+                 jwt_secret: str, state: Any, settings: RealtimeSettings | None = None) -> None:
+        self.settings = settings or RealtimeSettings.from_env()
+        self.db = db
+        self.jwt_secret = jwt_secret
+        self.hub = Hub()
+        self.relay = Relay(self.hub, cache)
+        self._state = state
+        self.listener = Listener(database_url, self.relay, self._status,
+                                 app_name=self.settings.listener_app_name,
+                                 poll_seconds=self.settings.poll_seconds,
+                                 batch=self.settings.batch)
+        self.maintenance = Maintenance(db, self.settings.maintenance_seconds,
+                                       self.settings.event_retention_seconds)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _status(self, status: ListenerStatus) -> None:
+        self._state.listener_status = status
+
+    async def start(self, wait: float = 10.0) -> None:
+        self._status("starting")
+        self._tasks = [asyncio.create_task(self.listener.run(), name="booking-listener"),
+                       asyncio.create_task(self._heartbeat(), name="booking-heartbeat")]
+        if self.settings.maintenance_seconds > 0:
+            self._tasks.append(asyncio.create_task(self.maintenance.run(),
+                                                   name="booking-maintenance"))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.listener.connected.wait(), wait)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for sub in list(self.hub.subscribers):
+            sub.close(1001)
+        await self.maintenance.release()
+        self._status("stopped")
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            self.hub.broadcast(HEARTBEAT)

@@ -1,0 +1,205 @@
+"""One authenticated websocket: its subscriptions, replay with `since`, the writer draining its
+bounded queue, and the token's expiry. Protocol and close codes: docs/REALTIME.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+from psycopg.rows import class_row
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from gateway.db import Database
+from gateway.problems import Problem
+from gateway.realtime.config import RealtimeSettings
+from gateway.realtime.events import Event, encode, may_subscribe, valid_topic
+from gateway.realtime.hub import Hub, Subscriber
+from gateway.realtime.wsauth import AuthError, WsPrincipal, principal_from_token
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_SERVER_ERROR = 1011
+REPLAY_PAGE = 1000
+READ_TOPICS = ("select id, type, topics, payload, created_at from api.read_events("
+               "p_after => %(after)s::bigint, p_limit => %(limit)s::int,"
+               " p_topics => %(topics)s::text[])")
+HORIZON = "select api.event_retention_horizon()"
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+class Closing(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class Session:
+    def __init__(self, ws: WebSocket, who: WsPrincipal, hub: Hub, db: Database,
+                 settings: RealtimeSettings, secret: str) -> None:
+        self.ws = ws
+        self.who = who
+        self.hub = hub
+        self.db = db
+        self.settings = settings
+        self.secret = secret
+        self.sub = Subscriber(settings.send_queue)
+        self.reason = ""
+
+    async def run(self) -> None:
+        self.hub.add(self.sub, [])
+        self.sub.send(dumps({"type": "authenticated", "sub": self.who.sub, "role": self.who.role,
+                             "exp": int(self.who.exp), "position": self.hub.position}))
+        tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._write()),
+                 asyncio.create_task(self._expire())]
+        code = 1000
+        try:
+            waits: list[asyncio.Future[Any]] = [*tasks, self.sub.closed]
+            done, _ = await asyncio.wait(waits,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if self.sub.closed.done():
+                code = self.sub.closed.result()
+                self.reason = self.reason or "the client cannot keep up; resume with since"
+            for task in tasks:
+                if task in done and not task.cancelled() and task.exception() is not None:
+                    exc = task.exception()
+                    if isinstance(exc, Closing):
+                        code, self.reason = exc.code, exc.reason
+                    elif isinstance(exc, WebSocketDisconnect):
+                        code = -1
+                    else:
+                        code, self.reason = CLOSE_SERVER_ERROR, "internal error"
+                elif task in done and code == 1000 and task is tasks[2]:
+                    code, self.reason = CLOSE_UNAUTHORIZED, "the token has expired"
+        finally:
+            self.hub.remove(self.sub)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if code != -1:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code, self.reason[:120]), 2)
+
+    async def _write(self) -> None:
+        while True:
+            message = await self.sub.queue.get()
+            await self.ws.send_text(message)
+
+    async def _expire(self) -> None:
+        """Returns when the token (or the latest one sent with `auth`) has expired."""
+        while True:
+            remaining = self.who.exp - time.time()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining, 60.0))
+
+    async def _read(self) -> None:
+        while True:
+            raw = await self.ws.receive()
+            if raw["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(raw.get("code", 1000))
+            text = raw.get("text")
+            try:
+                msg = json.loads(text) if text is not None else None
+            except ValueError:
+                msg = None
+            if not isinstance(msg, dict):
+                self._error("bad-message", "messages are JSON objects with a type")
+                continue
+            kind = msg.get("type")
+            if kind == "subscribe":
+                await self._subscribe(msg)
+            elif kind == "unsubscribe":
+                topics = [t for t in msg.get("topics") or [] if isinstance(t, str)]
+                self.hub.remove(self.sub, topics)
+                self.sub.send(dumps({"type": "unsubscribed", "topics": topics}))
+            elif kind == "ping":
+                self.sub.send(dumps({"type": "pong", "position": self.hub.position}))
+            elif kind == "auth":
+                self._reauth(msg.get("token"))
+            else:
+                self._error("bad-message", f"unknown message type {kind!r}")
+
+    def _error(self, code: str, detail: str) -> None:
+        self.sub.send(dumps({"type": "error", "code": code, "detail": detail}))
+
+    def _reauth(self, token: object) -> None:
+        """A fresh token extends the connection; it must name the same subject and role."""
+        try:
+            who = principal_from_token(self.secret, token)
+        except AuthError as exc:
+            raise Closing(CLOSE_UNAUTHORIZED, str(exc)) from exc
+        if (who.sub, who.role) != (self.who.sub, self.who.role):
+            raise Closing(CLOSE_UNAUTHORIZED, "a new token must be for the same subject and role")
+        self.who = who
+        self.sub.send(dumps({"type": "authenticated", "sub": who.sub, "role": who.role,
+                             "exp": int(who.exp), "position": self.hub.position}))
+
+    async def _subscribe(self, msg: dict[str, Any]) -> None:
+        topics = msg.get("topics")
+        since = msg.get("since")
+        if not isinstance(topics, list) or not topics or not all(valid_topic(t) for t in topics):
+            self._error("bad-topic", "topics must be a non-empty list of availability:<service>:"
+                        "<YYYY-MM-DD>, user:<sub>, location:<id> or service:<id>")
+            return
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool)
+                                  or since < 0):
+            self._error("bad-since", "since must be an event id (an integer, 0 or more)")
+            return
+        for topic in topics:
+            if not may_subscribe(self.who.role, self.who.sub, topic):
+                raise Closing(CLOSE_FORBIDDEN, f"not allowed to subscribe to {topic}")
+        wanted = list(dict.fromkeys(t for t in topics if t not in self.sub.last))
+        if len(self.sub.last) + len(wanted) > self.settings.max_topics:
+            self._error("too-many-topics", f"at most {self.settings.max_topics} topics")
+            return
+        if since is None:
+            for topic in wanted:
+                self.sub.last[topic] = 0
+            self.hub.add(self.sub, wanted)
+            self.sub.send(dumps({"type": "subscribed", "topics": wanted,
+                                 "position": self.hub.position}))
+            return
+        for topic in wanted:
+            self.sub.last[topic] = since
+            self.sub.pending[topic] = []
+        self.hub.add(self.sub, wanted)
+        self.sub.send(dumps({"type": "subscribed", "topics": wanted, "since": since}))
+        try:
+            await self._replay(wanted, since)
+        except Problem as exc:
+            raise Closing(CLOSE_SERVER_ERROR, "the event log is unavailable") from exc
+        finally:
+            for topic in wanted:
+                self.sub.end_replay(topic)
+
+    async def _replay(self, topics: list[str], since: int) -> None:
+        """Events after `since` on these topics from the log, in order; resync when too old."""
+        horizon = int(await self.db.fetch_value(None, HORIZON, {}))
+        if since < horizon:
+            self.sub.send(dumps({"type": "resync", "topics": topics, "horizon": horizon}))
+            return
+        wanted = set(topics)
+        after, sent = since, 0
+        while True:
+            events = await self.db.fetch_all(
+                None, READ_TOPICS, {"after": after, "limit": REPLAY_PAGE, "topics": topics},
+                class_row(Event))
+            for event in events:
+                for topic in event.topics:
+                    if topic in wanted and event.id > self.sub.last.get(topic, 0):
+                        self.sub.last[topic] = event.id
+                        await self.sub.queue.put(encode(event, topic))
+                        sent += 1
+            if len(events) < REPLAY_PAGE:
+                return
+            after = events[-1].id
+            if sent > self.settings.replay_max:
+                self.sub.send(dumps({"type": "resync", "topics": topics, "horizon": horizon}))
+                return
