@@ -21,7 +21,7 @@ def _lock_lost(key: str) -> Problem:
 
 
 def _key(request: Request) -> str:
-    key = _key(request)
+    key: str = request.path_params["key"]
     if not 1 <= len(key) <= 200 or "\x00" in key:
         raise validation("the lock key must have 1 to 200 characters",
                          [{"field": "key", "in": "path", "message": "1 to 200 characters"}])
