@@ -68,7 +68,10 @@ def db(database_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
 @pytest.fixture(scope="session")
 def big_server() -> Iterator[ThrowawayPostgres]:
     """A server of our own with room for hundreds of connections, migrated, removed at the end."""
-    server = ThrowawayPostgres(settings={"max_connections": "320", "shared_buffers": "128MB"})
+    # fsync off: a throwaway server need not survive an OS crash (a killed postgres loses nothing),
+    # and the shared disk's flush latency would otherwise dominate the concurrency tests' runtime.
+    server = ThrowawayPostgres(
+        settings={"max_connections": "320", "shared_buffers": "128MB", "fsync": "off"})
     server.init().start()
     try:
         with psycopg.connect(server.url(), autocommit=True) as conn:

