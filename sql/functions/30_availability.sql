@@ -98,3 +98,28 @@ end;
 $$;
 comment on function api.validate_service_availability(uuid, date, time, interval) is
   'Whether a local date and time can be booked now: {available, reason, resource_ids}. reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';
+
+-- popular_services
+-- the services booked most in a recent window: what a cache warm-up should prepare first.
+create or replace function api.popular_services(p_window interval default '7 days', p_limit integer default 10)
+returns table (service_id uuid, reservations bigint)
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+  if p_window is null or p_window <= interval '0' or p_limit is null or p_limit not between 1 and 1000 then
+    raise exception 'a positive window and a limit between 1 and 1000 are required' using errcode = 'BK014';
+  end if;
+  return query
+    select r.service_id, count(*)
+    from booking.reservations r
+    join booking.services s on s.location_id = r.location_id and s.id = r.service_id and s.active
+    where r.created_at > now() - p_window
+    group by r.service_id
+    order by count(*) desc, r.service_id
+    limit p_limit;
+end;
+$$;
+comment on function api.popular_services(interval, integer) is
+  'Active services with the most holds and bookings created in the window, most first: the ones a cache warm-up should prepare. No personal data. Errors: BK014.';

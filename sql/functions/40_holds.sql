@@ -57,6 +57,7 @@ declare
   v_customer uuid;
   v_candidates uuid[];
   v_row booking.reservations;
+  v_end timestamptz;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_session_id is null or length(p_session_id) not between 1 and 200 then
@@ -68,17 +69,18 @@ begin
   end if;
   v_svc := booking.active_service(p_service_id);
   v_zone := booking.location_zone(v_svc.location_id);
-  perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, p_end_time, v_now);
+  v_end := coalesce(p_end_time, p_start_time + v_svc.duration);    -- NULL end: the service's duration
+  perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, v_now);
   if p_expires_at is not null and p_expires_at <= v_now then
     raise exception 'p_expires_at % is not in the future', p_expires_at
       using errcode = 'BK007', hint = 'Pass NULL for the service''s hold TTL, or a time within it.';
   end if;
   v_expires := least(coalesce(p_expires_at, v_now + v_svc.hold_ttl), v_now + v_svc.hold_ttl);
-  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, p_end_time, p_resource_id);
+  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
   v_customer := booking.customer_id_for(p_user_id);
   perform booking.assert_live_hold_cap(v_svc.location_id, v_customer);
 
-  v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'held', p_start_time, p_end_time, v_expires,
+  v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'held', p_start_time, v_end, v_expires,
                              p_session_id, coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)),
                              null, null);
   if v_row.id is not null then
@@ -87,13 +89,13 @@ begin
                               'expires_at', v_row.expires_at, 'version', v_row.version);
   end if;
   return booking.settle_conflict(v_svc, v_zone, 'create_hold', v_candidates, v_customer, 'held', p_start_time,
-                                 p_end_time, v_expires, p_session_id,
+                                 v_end, v_expires, p_session_id,
                                  coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)), null, null,
                                  p_seen_version);
 end;
 $$;
 comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
-  'Holds a slot for a customer''s session until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016.';
+  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016.';
 
 -- locked_reservation
 -- a reservation locked for update, or BK008; a customer sees only its own.

@@ -70,8 +70,10 @@ as $$
 declare
   v_token bigint;
 begin
-  if p_key is null or p_owner is null or p_ttl is null or p_ttl <= interval '0' or p_ttl > interval '1 day' then
-    raise exception 'key, owner and a ttl between 0 and 1 day are required' using errcode = 'BK014';
+  if p_key is null or p_owner is null or p_ttl is null or p_ttl <= interval '0' or p_ttl > interval '1 day'
+     or length(p_key) not between 1 and 200 or length(p_owner) not between 1 and 200 then
+    raise exception 'a key and an owner of 1 to 200 characters and a ttl between 0 and 1 day are required'
+      using errcode = 'BK014';
   end if;
   insert into booking.distributed_locks as l (key, owner, version, acquired_at, expires_at)
   values (p_key, p_owner, nextval('booking.fencing_tokens'), now(), now() + p_ttl)

@@ -28,6 +28,7 @@ grant execute on function
   api.availability_version(uuid, date),
   api.validate_service_availability(uuid, date, time, interval),
   api.health(),
+  api.popular_services(interval, integer),
   api.acquire_lock(text, text, interval),
   api.renew_lock(text, text, bigint, interval),
   api.release_lock(text, text, bigint),
@@ -45,6 +46,7 @@ to booking_staff, booking_admin;
 
 -- Admins: settling escalated conflicts, maintenance and leases.
 grant execute on function
+  api.popular_services(interval, integer),
   api.resolve_conflict(uuid, text, text),
   api.acquire_lock(text, text, interval),
   api.renew_lock(text, text, bigint, interval),
@@ -52,6 +54,14 @@ grant execute on function
   api.cleanup_expired_holds(),
   api.cleanup_expired_locks(),
   api.cleanup_expired_idempotency_keys()
+to booking_admin;
+
+-- Privacy (sql/functions/80_audit.sql, 85_gdpr.sql): a customer exports itself, staff and admins anyone;
+-- only admins erase personal data and read the audit log.
+grant execute on function api.export_customer(text) to booking_customer, booking_staff, booking_admin;
+grant execute on function
+  api.erase_customer(text),
+  api.audit_log(uuid, timestamptz, integer)
 to booking_admin;
 
 -- Realtime (sql/functions/75_realtime.sql): the gateway's listener reads the event log and its maintenance

@@ -1,6 +1,6 @@
 -- Leases with fencing tokens: api.acquire_lock, api.renew_lock, api.release_lock, cleanup.
 begin;
-select plan(14);
+select plan(17);
 
 select isnt(api.acquire_lock('job', 'gw-1', '1 minute'), null, 'A free key is granted to its first owner');
 select is(api.acquire_lock('job', 'gw-2', '1 minute'), null, 'A live lease held by another owner is not granted');
@@ -39,6 +39,29 @@ select throws_ok($$select api.acquire_lock('job', 'gw-1', '0 seconds')$$, 'BK014
                  'A lease needs a positive time to live');
 select throws_ok($$select api.acquire_lock(null, 'gw-1', '1 minute')$$, 'BK014', null,
                  'A lease needs a key');
+select throws_ok(format('select api.acquire_lock(%L, %L, %L)', repeat('k', 201), 'gw-1', '1 minute'), 'BK014', null,
+                 'A lease key longer than 200 characters is BK014, not a constraint error');
+
+-- popular_services: what a cache warm-up should prepare first
+insert into booking.locations (id, name) values ('e0000000-0000-4000-8000-000000000001', 'Warm-up salon');
+insert into booking.resources (id, location_id, name) values
+  ('e1000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'Kasia');
+insert into booking.services (id, location_id, name, duration) values
+  ('e2000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'Popular', '30 minutes'),
+  ('e2000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000001', 'Quiet', '30 minutes');
+insert into booking.customers (id, subject) values ('e3000000-0000-4000-8000-000000000001', 'warm-up-customer');
+insert into booking.reservations (location_id, resource_id, service_id, customer_id, starts_at, ends_at, occupied, status)
+select 'e0000000-0000-4000-8000-000000000001', 'e1000000-0000-4000-8000-000000000001', s, 'e3000000-0000-4000-8000-000000000001',
+       t, t + interval '30 minutes', tstzrange(t, t + interval '30 minutes'), 'confirmed'
+from (values ('e2000000-0000-4000-8000-000000000001'::uuid, '2031-01-06 10:00+00'::timestamptz),
+             ('e2000000-0000-4000-8000-000000000001', '2031-01-06 11:00+00'),
+             ('e2000000-0000-4000-8000-000000000002', '2031-01-06 12:00+00')) v(s, t);
+select results_eq(
+  $$select service_id, reservations from api.popular_services('1 day', 1000)
+    where service_id in ('e2000000-0000-4000-8000-000000000001', 'e2000000-0000-4000-8000-000000000002')$$,
+  $$values ('e2000000-0000-4000-8000-000000000001'::uuid, 2::bigint), ('e2000000-0000-4000-8000-000000000002', 1)$$,
+  'popular_services lists services by how many reservations were made recently, most first');
+select throws_ok($$select * from api.popular_services('1 day', 0)$$, 'BK014', null, 'popular_services needs a positive limit');
 
 select * from finish();
 rollback;
