@@ -1,10 +1,14 @@
 -- Internal helpers of the booking engine (schema booking). Not granted to any caller role.
+--
+-- Helpers that are a single SQL expression (actor_claims, slot_id, local_day, the lock keys) carry
+-- no SET clause on purpose: a SET clause stops PostgreSQL from inlining a SQL function, and these
+-- run on every hold. They are not SECURITY DEFINER and use fully qualified names only; inlined into
+-- the api functions they run under those functions' empty search_path.
 
 -- actor_claims
 -- the caller's JWT claims from request.jwt.claims (PostgREST's convention), or '{}' for a trusted SQL session.
 create or replace function booking.actor_claims() returns jsonb
 language sql stable
-set search_path = ''
 as $$
   select coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb);
 $$;
@@ -107,8 +111,7 @@ as $$ select l.time_zone from booking.locations l where l.id = p_location_id $$;
 -- slot_id
 -- the canonical id of a slot: service id and start in UTC.
 create or replace function booking.slot_id(p_service_id uuid, p_start timestamptz) returns text
-language sql immutable
-set search_path = ''
+language sql stable
 as $$
   select p_service_id::text || '@' || to_char(p_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
 $$;
@@ -118,7 +121,6 @@ comment on function booking.slot_id(uuid, timestamptz) is 'Canonical slot id: <s
 -- the calendar day of an instant in a time zone.
 create or replace function booking.local_day(p_at timestamptz, p_zone text) returns date
 language sql immutable
-set search_path = ''
 as $$
   select (p_at at time zone p_zone)::date;
 $$;
@@ -162,6 +164,43 @@ as $$
 $$;
 comment on function booking.working_time(uuid, uuid, text, date, date) is
   'Working time of a resource over local days [p_from, p_to]: weekly hours + extra hours - time off - closures.';
+
+-- works_during
+-- whether a resource works for the whole of [p_start, p_end). The hot path checks one weekly window
+-- or extra-hours period directly; only when that fails does it build the exact multirange of
+-- working_time (which also joins adjacent windows and slots that cross midnight).
+create or replace function booking.works_during(
+  p_location_id uuid, p_resource_id uuid, p_zone text, p_start timestamptz, p_end timestamptz)
+returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_slot tstzrange := tstzrange(p_start, p_end);
+  v_day date := (p_start at time zone p_zone)::date;
+begin
+  if exists (select 1 from booking.schedule_exceptions e
+             where e.location_id = p_location_id
+               and (e.resource_id = p_resource_id or (e.resource_id is null and e.kind = 'closure'))
+               and e.kind in ('time_off', 'closure') and e.period && v_slot) then
+    return false;
+  end if;
+  if exists (select 1 from booking.working_hours w
+             where w.location_id = p_location_id and w.resource_id = p_resource_id
+               and w.weekday = extract(isodow from v_day)::smallint
+               and tstzrange((v_day + lower(w.hours)) at time zone p_zone,
+                             (v_day + upper(w.hours)) at time zone p_zone) @> v_slot)
+     or exists (select 1 from booking.schedule_exceptions e
+                where e.location_id = p_location_id and e.resource_id = p_resource_id
+                  and e.kind = 'extra_hours' and e.period @> v_slot) then
+    return true;
+  end if;
+  return booking.working_time(p_location_id, p_resource_id, p_zone, v_day, (p_end at time zone p_zone)::date)
+         @> v_slot;
+end;
+$$;
+comment on function booking.works_during(uuid, uuid, text, timestamptz, timestamptz) is
+  'True when a resource works the whole of [p_start, p_end): same answer as working_time @> slot, faster in the common case.';
 
 -- busy_time
 -- time a new appointment of this service may not overlap on a resource: every live reservation's
@@ -283,7 +322,6 @@ language plpgsql stable
 set search_path = ''
 as $$
 declare
-  v_day date := booking.local_day(p_start, p_zone);
   v_result uuid[];
 begin
   if p_resource_id is not null and not exists (
@@ -298,8 +336,7 @@ begin
   join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
   where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
     and (p_resource_id is null or sr.resource_id = p_resource_id)
-    and booking.working_time(p_svc.location_id, sr.resource_id, p_zone, v_day, booking.local_day(p_end, p_zone))
-        @> tstzrange(p_start, p_end);
+    and booking.works_during(p_svc.location_id, sr.resource_id, p_zone, p_start, p_end);
   if v_result is null then
     raise exception 'nobody performs this service at %', p_start at time zone p_zone
       using errcode = 'BK003', hint = 'Choose a time inside working hours (see get_availability).';
@@ -332,39 +369,61 @@ $$;
 comment on function booking.expire_overlapping_holds(uuid, uuid, tstzrange) is
   'Marks lapsed holds overlapping a range expired in the caller''s transaction, before it writes.';
 
--- alternatives
--- up to p_limit nearest free slots: same local day first, then nearest in time, the preferred resource first.
-create or replace function booking.alternatives(
-  p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer default 5,
-  p_ignore uuid default null)
+-- alternatives_within
+-- up to p_limit nearest free slots over local days [p_from, p_from + p_days): nearest first,
+-- the preferred resource first at equal distance, one resource per start.
+create or replace function booking.alternatives_within(
+  p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
+  p_ignore uuid, p_from date, p_days integer)
 returns jsonb
 language sql stable
 set search_path = ''
 as $$
-  with day as (select booking.local_day(p_near, p_zone) as d),
-  slots as (
-    select f.*, booking.local_day(f.starts_at, p_zone) = day.d as same_day
-    from day, booking.free_slots(p_service_id, day.d, 8, null, now(), p_ignore) f
-  ),
-  best_per_start as (
-    select distinct on (s.starts_at) s.*
-    from slots s
-    order by s.starts_at, (s.resource_id = p_preferred) desc nulls last, s.preference, s.resource_id
+  with best_per_start as (
+    select distinct on (f.starts_at) f.*
+    from booking.free_slots(p_service_id, p_from, p_days, null, now(), p_ignore) f
+    order by f.starts_at, (f.resource_id = p_preferred) desc nulls last, f.preference, f.resource_id
   ),
   chosen as (
     select * from best_per_start b
-    order by b.same_day desc, abs(extract(epoch from b.starts_at - p_near)),
-             (b.resource_id = p_preferred) desc nulls last, b.starts_at
+    order by abs(extract(epoch from b.starts_at - p_near)), (b.resource_id = p_preferred) desc nulls last,
+             b.starts_at
     limit p_limit
   )
   select coalesce(jsonb_agg(jsonb_build_object(
             'slot_id', booking.slot_id(p_service_id, c.starts_at),
             'start_time', c.starts_at, 'end_time', c.ends_at, 'resource_id', c.resource_id)
-          order by c.same_day desc, abs(extract(epoch from c.starts_at - p_near)), c.starts_at), '[]'::jsonb)
+          order by abs(extract(epoch from c.starts_at - p_near)), c.starts_at), '[]'::jsonb)
   from chosen c;
 $$;
+comment on function booking.alternatives_within(uuid, text, timestamptz, uuid, integer, uuid, date, integer) is
+  'Up to p_limit free slots over some local days, nearest to p_near first, as JSON.';
+
+-- alternatives
+-- up to p_limit nearest free slots: the same local day first; only when it has too few, the next
+-- seven days. Computing one day keeps a lost race cheap.
+create or replace function booking.alternatives(
+  p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer default 5,
+  p_ignore uuid default null)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_day date := booking.local_day(p_near, p_zone);
+  v_found jsonb;
+begin
+  v_found := booking.alternatives_within(p_service_id, p_zone, p_near, p_preferred, p_limit, p_ignore, v_day, 1);
+  if jsonb_array_length(v_found) < p_limit then
+    v_found := v_found || booking.alternatives_within(p_service_id, p_zone, p_near, p_preferred,
+                                                      p_limit - jsonb_array_length(v_found), p_ignore,
+                                                      v_day + 1, 7);
+  end if;
+  return v_found;
+end;
+$$;
 comment on function booking.alternatives(uuid, text, timestamptz, uuid, integer, uuid) is
-  'Up to 5 nearest free slots of a service (same day first, then nearest, preferred resource first), as JSON.';
+  'Up to 5 nearest free slots of a service (same local day first, then the next 7 days; nearest first, the preferred resource first at equal distance), as JSON.';
 
 -- record_conflict
 -- writes a conflict row (kept although the caller's action failed) and returns the conflict object

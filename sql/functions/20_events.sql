@@ -11,7 +11,6 @@
 -- the advisory lock key that orders event ids by commit (class 'booking-events').
 create or replace function booking.event_order_lock_key() returns bigint
 language sql immutable
-set search_path = ''
 as $$ select 7310002::bigint $$;
 
 -- append_event
@@ -47,7 +46,6 @@ comment on function booking.append_event(uuid, text, uuid, uuid, uuid, uuid, dat
 create or replace function booking.reservation_event_type(p_old booking.reservations, p_new booking.reservations)
 returns text
 language sql immutable
-set search_path = ''
 as $$
   select case
     when p_old is null then case p_new.status when 'held' then 'hold:created' else 'booking:confirmed' end

@@ -4,7 +4,6 @@
 -- the advisory lock that serializes first use of one (customer, Idempotency-Key).
 create or replace function booking.idempotency_lock_key(p_customer_id uuid, p_key text) returns bigint
 language sql immutable
-set search_path = ''
 as $$ select hashtextextended('idempotency:' || p_customer_id::text || ':' || p_key, 0) $$;
 
 -- create_booking_atomic

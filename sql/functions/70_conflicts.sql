@@ -14,14 +14,12 @@
 -- serializes arbitration for one service and local day, so two arbiters do not pick the same slot.
 create or replace function booking.arbitration_lock_key(p_service_id uuid, p_day date) returns bigint
 language sql immutable
-set search_path = ''
 as $$ select hashtextextended('arbitration:' || p_service_id::text || ':' || p_day::text, 0) $$;
 
 -- customer_holds_lock_key
 -- serializes one customer's new holds, so the cap on live holds cannot be raced past.
 create or replace function booking.customer_holds_lock_key(p_customer_id uuid) returns bigint
 language sql immutable
-set search_path = ''
 as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
 
 -- assert_live_hold_cap

@@ -82,6 +82,7 @@ comment on function api.read_events(bigint, integer, text[]) is
 -- how long events are kept: the setting booking.event_retention (an interval), else 7 days.
 create or replace function api.event_retention() returns interval
 language sql stable
+security definer
 set search_path = ''
 as $$
   select coalesce(nullif(current_setting('booking.event_retention', true), '')::interval, interval '7 days');
