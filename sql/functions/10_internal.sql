@@ -117,6 +117,14 @@ as $$
 $$;
 comment on function booking.slot_id(uuid, timestamptz) is 'Canonical slot id: <service_id>@<start in UTC, ISO 8601>.';
 
+-- resource_lock_key
+-- the advisory lock that serializes in-place moves onto one resource (see its uses below).
+create or replace function booking.resource_lock_key(p_location_id uuid, p_resource_id uuid) returns bigint
+language sql immutable
+as $$ select hashtextextended('resource:' || p_location_id::text || ':' || p_resource_id::text, 0) $$;
+comment on function booking.resource_lock_key(uuid, uuid) is
+  'Advisory lock key per resource. UPDATEs whose new row version is checked by the exclusion constraint (reschedule, convert) take it first: two such UPDATEs would otherwise wait for each other''s new row and deadlock. Inserts need no lock; ON CONFLICT DO NOTHING cannot deadlock.';
+
 -- local_day
 -- the calendar day of an instant in a time zone.
 create or replace function booking.local_day(p_at timestamptz, p_zone text) returns date

@@ -150,6 +150,10 @@ begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
   end if;
+  -- an UPDATE into the exclusion constraint: serialize with other in-place moves on this resource,
+  -- taking the resource lock before the row lock, as reschedule_booking's hold expiry does
+  perform pg_advisory_xact_lock(booking.resource_lock_key(r.location_id, r.resource_id))
+  from booking.reservations r where r.id = p_hold_id;
   v_row := booking.locked_reservation(p_hold_id, 'hold');
   perform booking.assert_session(v_row, p_session_id);
   if v_row.status = 'confirmed' then
