@@ -8,6 +8,7 @@ As root, the server runs as the wheel's unprivileged user, as PostgreSQL refuses
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -116,3 +117,60 @@ class ThrowawayPostgres:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _children(pid: int) -> list[int]:
+    """The direct children of a process, from /proc (the server's backends and workers)."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command may hold spaces and parentheses: the fields after the last ')' are fixed
+        fields = stat_line.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def crash(server: ThrowawayPostgres) -> None:
+    """A machine crash as the server sees it: the postmaster and every backend are frozen at
+    once (SIGSTOP) and then killed with SIGKILL, so no backend finishes anything in between."""
+    import signal
+
+    postmaster = server.pid()
+    victims = [postmaster, *_children(postmaster)]
+    for pid in victims:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
+    for pid in [*victims, *_children(postmaster)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in victims):
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def restart_after_crash(server: ThrowawayPostgres, attempts: int = 40) -> None:
+    """Start a crashed server again on its port and data directory (crash recovery runs).
+    Retried for a while: the port and shared memory may take a moment to be let go."""
+    for attempt in range(attempts):
+        try:
+            server.start()
+            return
+        except (subprocess.CalledProcessError, psycopg.OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
