@@ -6,14 +6,21 @@
 -- the api functions they run under those functions' empty search_path.
 
 -- actor_claims
--- the caller's JWT claims from request.jwt.claims (PostgREST's convention), or '{}' for a trusted SQL session.
+-- who is calling: the JWT claims from request.jwt.claims (PostgREST's convention), with the role taken
+-- from the session's caller role when it has one (booking_customer -> customer, ...), so a customer
+-- session can neither claim to be staff nor go without an identity; '{}' for a trusted SQL session.
 create or replace function booking.actor_claims() returns jsonb
 language sql stable
 as $$
-  select coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb);
+  select case
+    when current_setting('role') in ('booking_customer', 'booking_staff', 'booking_admin')
+      then coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb)
+           || jsonb_build_object('role', substr(current_setting('role'), 9))
+    else coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb)
+  end;
 $$;
 comment on function booking.actor_claims() is
-  'The caller''s JWT claims (request.jwt.claims), or {} when the session set none (a trusted SQL caller).';
+  'The caller''s JWT claims (request.jwt.claims). Under a caller role (booking_customer, booking_staff, booking_admin) the role claim is that role, whatever the claims say; a session with no caller role and no claims is a trusted SQL caller ({}).';
 
 -- assert_acts_as
 -- a customer may act only as itself; staff, admin and trusted SQL sessions may act for anyone.

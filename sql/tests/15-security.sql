@@ -1,7 +1,7 @@
 -- Security: pinned search_path, no table privileges for callers, per-function grants, and what one
 -- customer can see and change of another's (nothing), through the API and through row-level security.
 begin;
-select plan(61);
+select plan(63);
 
 -- Fixtures: one Warsaw studio; Anna does manicures every day 09:00-17:00. Customers A and B.
 \set loc      '10000000-0000-0000-0000-000000000151'
@@ -142,6 +142,14 @@ select throws_ok($q$select api.create_booking_atomic('30000000-0000-0000-0000-00
                     '2031-04-08 10:00 Europe/Warsaw', 'sec-b', '{}')$q$, 'BK015', null,
                  'A booking in B''s name is refused');
 select throws_ok($q$select * from booking.reservations$q$, '42501', null, 'A cannot read booking.reservations directly');
+select set_config('request.jwt.claims', '{"sub": "sec-a", "role": "admin"}', true);
+select throws_ok($q$select api.create_booking_atomic('30000000-0000-0000-0000-000000000151',
+                    '2031-04-08 10:00 Europe/Warsaw', 'sec-b', '{}')$q$, 'BK015', null,
+                 'Under the customer role, claiming admin in the JWT does not let A act for B');
+select set_config('request.jwt.claims', '', true);
+select throws_ok($q$select api.create_booking_atomic('30000000-0000-0000-0000-000000000151',
+                    '2031-04-08 10:00 Europe/Warsaw', 'sec-b', '{}')$q$, 'BK015', null,
+                 'The customer role without claims acts for nobody (it is not a trusted session)');
 reset role;
 select results_eq(
   format($q$select status, version, cancel_reason, starts_at from booking.reservations where id in (%L, %L) order by starts_at$q$,
