@@ -47,6 +47,12 @@ EXAMPLES: dict[str, str] = {
     "export_customer": "select api.export_customer('alice');",
     "erase_customer": "select api.erase_customer('alice');",
     "audit_log": "select api.audit_log('<booking_id>');",
+    "last_event_id": "select api.last_event_id();",
+    "read_events": ("select id, type, topics from api.read_events(0, 20,"
+                    " array['availability:30000000-0000-4000-8000-000000000001:2026-12-07']);"),
+    "event_retention": "select api.event_retention();",
+    "event_retention_horizon": "select api.event_retention_horizon();",
+    "prune_events": "select api.prune_events('7 days');",
 }
 
 CATALOG_QUERY = """

@@ -10,6 +10,7 @@ import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import httpx
 import jwt
@@ -109,7 +110,7 @@ async def test_a_bad_origin_is_refused_with_403_and_localhost_is_allowed(rt_gate
 
 
 def _none_token(sub: str) -> str:
-    return jwt.encode({"sub": sub, "role": "admin", "exp": 4_000_000_000}, key=None,  # type: ignore[arg-type]
+    return jwt.encode({"sub": sub, "role": "admin", "exp": 4_000_000_000}, key=None,
                       algorithm="none")
 
 
@@ -129,8 +130,8 @@ async def test_bad_tokens_are_refused_with_4001(rt_gateway: str, mint: Callable[
             continue
         if via_subprotocol:
             assert token is not None
-            ws = await websockets.connect(ws_url(rt_gateway), subprotocols=["bearer", token],  # type: ignore[list-item]
-                                          proxy=None)
+            offered: list[Any] = ["bearer", token]
+            ws = await websockets.connect(ws_url(rt_gateway), subprotocols=offered, proxy=None)
         else:
             ws = await websockets.connect(ws_url(rt_gateway), proxy=None)
             await ws.send(json.dumps({"type": "auth", "token": token} if token else
@@ -141,8 +142,8 @@ async def test_bad_tokens_are_refused_with_4001(rt_gateway: str, mint: Callable[
 async def test_a_cookie_alone_does_not_authenticate(rt_gateway: str,
                                                     mint: Callable[..., str]) -> None:
     token = mint("rt-cookie", "admin")
-    ws = await websockets.connect(ws_url(rt_gateway), proxy=None,
-                                  additional_headers={"Cookie": f"token={token}; access_token={token}"})
+    cookie = {"Cookie": f"token={token}; access_token={token}"}
+    ws = await websockets.connect(ws_url(rt_gateway), proxy=None, additional_headers=cookie)
     await ws.send(json.dumps({"type": "subscribe", "topics": ["user:rt-cookie"]}))
     assert await close_code(ws) == CLOSE_UNAUTHORIZED
 
@@ -150,8 +151,9 @@ async def test_a_cookie_alone_does_not_authenticate(rt_gateway: str,
 async def test_a_customer_cannot_subscribe_to_another_customers_topic(
         rt_gateway: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
     ws = await connect(rt_gateway, mint("rt-alice"))
-    ok = await subscribe(ws, ["user:rt-alice", day_topic(http_catalogue.service_id, next_test_day()),
-                              f"location:{http_catalogue.location_id}"])
+    topics = ["user:rt-alice", day_topic(http_catalogue.service_id, next_test_day()),
+              f"location:{http_catalogue.location_id}"]
+    ok = await subscribe(ws, topics)
     assert len(ok["topics"]) == 3
     await ws.send(json.dumps({"type": "subscribe", "topics": ["user:rt-bob"]}))
     assert await close_code(ws) == CLOSE_FORBIDDEN
@@ -165,14 +167,14 @@ async def test_token_expiry_closes_a_live_connection(rt_gateway: str,
     ws = await connect(rt_gateway, mint("rt-short", "customer", 2))
     await subscribe(ws, ["user:rt-short"])
     started = asyncio.get_running_loop().time()
-    assert await close_code(ws, timeout=10) == CLOSE_UNAUTHORIZED
+    assert await close_code(ws, within=10) == CLOSE_UNAUTHORIZED
     assert asyncio.get_running_loop().time() - started < 6
 
 
 async def test_heartbeats_arrive_on_an_idle_connection(rt_gateway: str,
                                                        mint: Callable[..., str]) -> None:
     ws = await connect(rt_gateway, mint("rt-idle"))
-    assert (await recv_json(ws, timeout=5))["type"] == "heartbeat"
+    assert (await recv_json(ws, within=5))["type"] == "heartbeat"
     await ws.close()
 
 
@@ -289,9 +291,9 @@ async def test_a_slow_consumer_is_closed_with_4008_and_the_others_keep_receiving
         writer = asyncio.create_task(asyncio.to_thread(write_storm))
         received = 0
         while received < transactions * pairs * 2:
-            event = await next_event(fast, timeout=20)
+            event = await next_event(fast, within=20)
             assert event["topic"] == topic
             received += 1
         await writer
-        assert await close_code(slow, timeout=30) == CLOSE_TOO_SLOW
+        assert await close_code(slow, within=30) == CLOSE_TOO_SLOW
         await fast.close()

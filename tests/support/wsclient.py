@@ -23,11 +23,11 @@ def ws_url(base: str) -> str:
 
 async def connect(base: str, token: str | None = None, *, via_subprotocol: bool = False,
                   **kwargs: Any) -> ClientConnection:
-    """An open websocket; authenticated (and its `authenticated` message read) when given a token."""
+    """An open websocket, authenticated (its `authenticated` message read) given a token."""
     kwargs.setdefault("proxy", None)
     if token is not None and via_subprotocol:
-        ws = await websockets.connect(ws_url(base), subprotocols=["bearer", token],  # type: ignore[list-item]
-                                      **kwargs)
+        offered: list[Any] = ["bearer", token]
+        ws = await websockets.connect(ws_url(base), subprotocols=offered, **kwargs)
     else:
         ws = await websockets.connect(ws_url(base), **kwargs)
         if token is not None:
@@ -38,8 +38,8 @@ async def connect(base: str, token: str | None = None, *, via_subprotocol: bool 
     return ws
 
 
-async def recv_json(ws: ClientConnection, timeout: float = 10.0) -> Json:
-    raw = await asyncio.wait_for(ws.recv(), timeout)
+async def recv_json(ws: ClientConnection, within: float = 10.0) -> Json:
+    raw = await asyncio.wait_for(ws.recv(), within)
     message: Json = json.loads(raw)
     return message
 
@@ -56,10 +56,10 @@ async def subscribe(ws: ClientConnection, topics: list[str], since: int | None =
         assert reply["type"] == "heartbeat", reply
 
 
-async def next_event(ws: ClientConnection, timeout: float = 10.0) -> Json:
+async def next_event(ws: ClientConnection, within: float = 10.0) -> Json:
     """The next event message, skipping heartbeats."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         message = await recv_json(ws, max(0.01, deadline - loop.time()))
         if message["type"] == "event":
@@ -67,11 +67,11 @@ async def next_event(ws: ClientConnection, timeout: float = 10.0) -> Json:
         assert message["type"] in ("heartbeat", "pong"), message
 
 
-async def close_code(ws: ClientConnection, timeout: float = 10.0) -> int | None:
+async def close_code(ws: ClientConnection, within: float = 10.0) -> int | None:
     """Read until the server closes; the close code it sent."""
     try:
         while True:
-            await asyncio.wait_for(ws.recv(), timeout)
+            await asyncio.wait_for(ws.recv(), within)
     except websockets.ConnectionClosed as exc:
         return exc.rcvd.code if exc.rcvd is not None else None
 
