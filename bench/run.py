@@ -18,14 +18,14 @@ from pathlib import Path
 
 import psycopg
 
-from bench import sql_engine
+from bench import http, sql_engine
 from bench.pgbench import Load
 from bench.report import Section, machine
 from gateway.migrate import migrate
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
-FAMILIES: list[Callable[[str, Load], Section]] = [sql_engine.run]
+FAMILIES: list[Callable[[str, Load], Section]] = [sql_engine.run, http.run]
 
 INTRO = """# Performance
 
@@ -34,8 +34,9 @@ of DESIGN §12 are ratios against a baseline measured in the same run; absolute 
 Each run starts its own PostgreSQL with durable defaults (fsync and synchronous_commit on),
 migrates it, seeds a catalogue, runs every benchmark one after another and rewrites this file.
 
-Reproduce: `make bench` (about two minutes). `BENCH_SECONDS` changes the length of each pgbench run
-(default 15), `BENCH_CLIENTS` the number of clients (default 8).
+Reproduce: `make bench` (about four minutes). `BENCH_SECONDS` changes the length of each pgbench run
+(default 15), `BENCH_CLIENTS` the number of clients (default 8), `BENCH_HTTP_SECONDS` the length
+of each HTTP run (default 10). Plots: `docs/perf-*.png`.
 """
 
 

@@ -28,6 +28,7 @@ SPREAD_STEP = timedelta(minutes=15)
 SPREAD_OPENS, SPREAD_CLOSES = time(8), time(20)
 SALON_DAY = date(2031, 4, 2)
 GOAL = 0.5  # DESIGN §12: spread holds >= 0.5 x the ceiling
+LAST: dict[str, Figures] = {}  # this run's figures by name, for the families that compare to them
 
 SETUP_SQL = """
     create schema if not exists bench;
@@ -138,6 +139,7 @@ def run(database_url: str, load: Load) -> Section:
             f"  {name:<16} {figures.tps:>9.0f} tps  avg {figures.latency_avg_ms:.2f} ms", flush=True
         )
         results.append(figures)
+        LAST[name] = figures
         return figures
 
     ceiling = bench("ceiling", "plain durable single-row insert", "ceiling_insert.sql")
