@@ -20,6 +20,7 @@ import pytest
 from psycopg import AsyncConnection
 
 from tests.support.catalogue import Catalogue, overlapping_live_pairs, seed_catalogue
+from tests.support.racing import close_all, open_connections, release_together
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 Result = dict[str, Any]
@@ -69,49 +70,12 @@ def seed(url: str, name: str, **options: Any) -> Catalogue:
         return seed_catalogue(conn, name=name, **options)
 
 
-async def open_connections(
-    url: str, n: int, *, autocommit: bool = True
-) -> list[AsyncConnection[Any]]:
-    """n separate server connections, opened a few at a time so the postmaster is not swamped."""
-    gate = asyncio.Semaphore(16)
-
-    async def one() -> AsyncConnection[Any]:
-        async with gate:
-            return await AsyncConnection.connect(url, autocommit=autocommit)
-
-    return list(await asyncio.gather(*(one() for _ in range(n))))
-
-
-async def close_all(conns: list[AsyncConnection[Any]]) -> None:
-    await asyncio.gather(*(c.close() for c in conns))
-
-
 async def call(conn: AsyncConnection[Any], query: str, params: Any = None) -> Any:
     cur = await conn.execute(query, params)
     row = await cur.fetchone()
     assert row is not None
     return row[0]
 
-
-async def release_together(
-    conns: list[AsyncConnection[Any]],
-    action: Callable[[int, AsyncConnection[Any]], Awaitable[Result]],
-) -> list[Result]:
-    """Start every racer, let each reach the gate with its connection open, then open the gate."""
-    gate = asyncio.Event()
-    waiting = 0
-
-    async def racer(i: int, conn: AsyncConnection[Any]) -> Result:
-        nonlocal waiting
-        waiting += 1
-        await gate.wait()
-        return await action(i, conn)
-
-    tasks = [asyncio.create_task(racer(i, c)) for i, c in enumerate(conns)]
-    while waiting < len(conns):  # noqa: ASYNC110 - yield until every racer waits at the gate
-        await asyncio.sleep(0)
-    gate.set()
-    return list(await asyncio.gather(*tasks))
 
 
 def hold_params(
