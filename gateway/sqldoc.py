@@ -72,6 +72,36 @@ conflict, an expired hold) come back as `jsonb` with `"success": false`; invalid
 a `BKnnn` SQLSTATE listed in [ERRORS.md](ERRORS.md). Callers identify themselves with
 PostgREST's convention: `select set_config('request.jwt.claims', '{"sub":"alice","role":"customer"}', true)`;
 a session without claims is a trusted operator. Examples use the demo salon of `make run`.
+
+## Conflict strategies
+
+When a hold or direct booking finds its time taken, the service's `conflict_strategy` decides
+(`booking.settle_conflict`); every conflict is recorded in `booking.conflicts` with the strategy
+and its outcome, and the requester gets a `conflict:detected` event.
+
+| strategy | what happens to the attempt | outcome |
+|---|---|---|
+| `first_come_first_serve` (default) | refused; the existing reservation stays | `refused` |
+| `last_wins` | preempts the older *holds* in the way (never a confirmed booking) and succeeds | `preempted` |
+| `priority_based` | as `last_wins`, only when the requester's `customers.priority` beats every holder's | `preempted` / `refused` |
+| `rollback_all` | the holds in the way are dropped and the attempt is refused too | `rolled_back` |
+| `consensus` | refused with `status: awaiting_confirmation` and an `offered` alternative; `api.confirm_conflict` accepts or declines it | `offered_alternative` |
+| `arbitration` | placed with another eligible resource at the same time, else at the nearest free time (under a per service-and-day advisory lock); the result says which | `other_resource` / `nearest_time` |
+| `admin_intervention` | refused and escalated (`status: open`) until an admin calls `api.resolve_conflict` | `escalated` |
+
+A preempted hold gets status `preempted`, which emits `hold:preempted` to its holder.
+Conflict types: `HOLD_CONFLICT` (only holds in the way), `BOOKING_CONFLICT`, `CACHE_CONFLICT`
+(the caller passed `p_seen_version` older than the change that took the slot) and
+`VERSION_CONFLICT` (a stale `p_expected_version` on cancel or reschedule).
+
+## Leases
+
+`api.acquire_lock(key, owner, ttl)` returns a fencing token drawn from one sequence for all keys,
+so it grows strictly and never repeats, even after a lease row is removed; `NULL` while another
+owner holds a live lease. A lapsed lease is taken over by the next caller. Only the owner with
+the current token renews (`api.renew_lock`) or releases (`api.release_lock`); a stale token gets
+`false`. Pass the token to whatever the lease protects, and refuse smaller tokens there.
+Transaction-scoped advisory locks used inside the engine are listed in ARCHITECTURE.md.
 """
 
 
