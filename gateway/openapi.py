@@ -105,7 +105,7 @@ SCHEMAS: J = {
                                "end_time": "2026-12-07T10:00:00+00:00",
                                "resource_ids": ["20000000-0000-4000-8000-000000000001"]}]}},
     "HoldRequest": {
-        "type": "object", "required": ["service_id", "start_time", "end_time"],
+        "type": "object", "required": ["service_id", "start_time"],
         "properties": {"service_id": UUID_S, "start_time": TS, "end_time": TS,
                        "resource_id": UUID_S, "session_id": {"type": "string", "maxLength": 200},
                        "expires_at": TS, "slot_id": {"type": "string", "maxLength": 200},
