@@ -43,6 +43,7 @@ READ_DAYS = [date(2031, 5, 5) + timedelta(days=n) for n in range(7)]
 READ_CONNECTIONS = 32
 BURST = 1000
 USERS = 500  # bench-1 .. bench-500, created by the SQL family's seed
+SOAK_SECONDS = 60  # BENCH_SOAK=1 adds a 1,000-client soak of this length
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def run(database_url: str, load: Load) -> Section:
     seconds = min(load.seconds, int(os.environ.get("BENCH_HTTP_SECONDS", "10")))
     gw = Gateway(database_url)
     phases: list[Phase] = []
+    soak_note = ""
     base_workload = {"host": f"127.0.0.1:{gw.port}", "secret": Settings.from_env().jwt_secret,
                      "users": USERS}
     slots = int((datetime.combine(FIRST_DAY, CLOSES) - datetime.combine(FIRST_DAY, OPENS))
@@ -247,6 +249,18 @@ def run(database_url: str, load: Load) -> Section:
             {"mode": "burst", "connections": BURST,
              "workload": {**salon_w, "kind": "hold", "start": burst_start,
                           "resource_id": str(salon.resource_ids[1])}})
+        if os.environ.get("BENCH_SOAK") == "1":
+            soak_before = _metrics(gw.base)
+            soak = phase(
+                f"soak {BURST:,} clients", f"mix 90/8/2, {SOAK_SECONDS} s, ~1 s think time",
+                {"mode": "duration", "seconds": SOAK_SECONDS, "connections": BURST,
+                 "think_ms": 1000, "workload": {**salon_w, "kind": "mix",
+                                                "weights": [0.90, 0.08, 0.02]}})
+            soak_hit, _ = _hit_rate(soak_before, _metrics(gw.base))
+            soak_note = (f"- Soak: {BURST:,} clients with think time for {SOAK_SECONDS} s: "
+                         f"{soak.rate:,.0f} req/s, answers {dict(soak.statuses())}, "
+                         f"{soak.result['errors']} without an answer, p99 "
+                         f"{soak.percentile(0.99):.1f} ms, cache hit rate {soak_hit:.1%}.")
         with psycopg.connect(database_url) as conn:
             burst_live = conn.execute(
                 "select count(*) from booking.reservations where service_id = %s"
@@ -295,6 +309,7 @@ def run(database_url: str, load: Load) -> Section:
         f"{burst.result['errors']} without an answer; **{burst_codes[201]} winner**, live "
         f"reservations on the slot afterwards: {live}; the last answer came "
         f"**{last_answer:.2f} s** after the start.",
+        soak_note,
         f"- Gateway: `booking serve --workers 2`, pool 10 per worker, "
         f"{'a Redis of its own' if gw.with_redis else 'no Redis'}, rate limits lifted. "
         "Load generator: bench/loadgen.py in its own process (raw HTTP/1.1 keep-alive, uvloop); "

@@ -9,7 +9,8 @@ Plans: {"mode": "duration", "seconds": S, "connections": N, "workload": {...}} r
 back to back for S seconds; {"mode": "burst", "connections": N, "workload": {...}} opens N
 connections, waits until all are open, and then sends one request on each at the same moment.
 Workloads: "hold" (POST /v1/holds on a random or fixed slot), "availability" (GET, cached), and
-"mix" (reads, holds and converts by weight).
+"mix" (reads, holds and converts by weight). "think_ms" (optional) pauses each client for a
+random 0..2x that long between requests, as people do.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ async def client(n: int, plan: dict[str, Any], tally: Tally, clock: list[float],
         await gate.wait()
     began = clock[0]
     until = began + plan.get("seconds", 0)
+    think = float(plan.get("think_ms", 0)) / 1000.0
     while True:
         kind, raw = requests.next()
         t0 = time.perf_counter()
@@ -164,6 +166,8 @@ async def client(n: int, plan: dict[str, Any], tally: Tally, clock: list[float],
         requests.seen(kind, raw, status, body)
         if gate is not None or t1 >= until:
             return
+        if think:  # a person reading the screen between clicks
+            await asyncio.sleep(think * 2 * requests.rng.random())
 
 
 async def run(plan: dict[str, Any]) -> dict[str, Any]:

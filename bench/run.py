@@ -36,7 +36,8 @@ migrates it, seeds a catalogue, runs every benchmark one after another and rewri
 
 Reproduce: `make bench` (about four minutes). `BENCH_SECONDS` changes the length of each pgbench run
 (default 15), `BENCH_CLIENTS` the number of clients (default 8), `BENCH_HTTP_SECONDS` the length
-of each HTTP run (default 10). Plots: `docs/perf-*.png`.
+of each HTTP run (default 10); `BENCH_SOAK=1` adds a 60 s soak of 1,000 clients with think
+time. Plots: `docs/perf-*.png`.
 """
 
 
