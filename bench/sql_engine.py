@@ -83,6 +83,9 @@ def seed(database_url: str) -> Catalogues:
                 (salon.service_id, start, f"seed-{n}", salon.resource_ids[n % 8]),
             )
         conn.commit()
+        # a production database has statistics; without them the planner guesses from empty tables
+        conn.execute("analyze")
+        conn.commit()
     return Catalogues(spread=spread, salon=salon)
 
 
