@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics=metrics,
         )
         realtime = Realtime(cfg.database_url or "", db, app.state.gateway.cache,
-                            cfg.jwt_secret, app.state)
+                            cfg.jwt_secret, app.state, versions=app.state.gateway.versions)
         app.state.realtime = realtime
         await realtime.start()
         try:

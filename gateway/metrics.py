@@ -42,6 +42,9 @@ class Metrics:
         self.cache = Counter("booking_cache_requests_total",
                              "Availability cache lookups by result (hit layer or miss)",
                              ["result"], registry=self.registry)
+        self.versions = Counter("booking_availability_versions_total",
+                                "Where availability versions came from: the listener's map (no"
+                                " SQL) or the database", ["source"], registry=self.registry)
         self.rate_limited = Counter("booking_rate_limited_total", "Requests answered 429",
                                     registry=self.registry)
 

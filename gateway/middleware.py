@@ -14,6 +14,7 @@ from gateway.problems import Problem, rate_limited
 from gateway.state import Gateway
 
 RATE_LIMITED_PREFIX = "/v1/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class GatewayMiddleware:
@@ -33,6 +34,8 @@ class GatewayMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if scope["method"] not in SAFE_METHODS:  # a write has committed (or failed)
+                    g.versions.written()
             await send(message)
 
         request = Request(scope)

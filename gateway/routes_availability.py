@@ -27,10 +27,26 @@ def availability_etag(versions: list[DayVersion]) -> str:
     return f'W/"m{hashlib.sha256(joined.encode()).hexdigest()[:20]}"'
 
 
-async def day_slots(g: Gateway, service_id: UUID, day: date, days: int,
-                    resource_id: UUID | None) -> tuple[list[DayVersion], list[str]]:
-    """Each day's version and free slots (JSON arrays), from the cache where it is current."""
+async def day_versions(g: Gateway, service_id: UUID, day: date, days: int) -> list[DayVersion]:
+    """Each day's version: from the listener's version map while it is trusted and knows every
+    day (no SQL), else from the database, recorded in the map for the next reader."""
+    known = g.versions.lookup(service_id, day, days)
+    if known is not None:
+        g.metrics.versions.labels("map").inc()
+        return known
+    generation = g.versions.generation
     versions = await g.engine.availability_versions(service_id, day, days)
+    g.versions.record(service_id, versions, generation)
+    g.metrics.versions.labels("database").inc()
+    return versions
+
+
+async def day_slots(g: Gateway, service_id: UUID, day: date, days: int,
+                    resource_id: UUID | None,
+                    versions: list[DayVersion] | None = None) -> tuple[list[DayVersion], list[str]]:
+    """Each day's version and free slots (JSON arrays), from the cache where it is current."""
+    if versions is None:
+        versions = await day_versions(g, service_id, day, days)
     found: list[str] = []
     for v in versions:
         hit = await g.cache.get(SlotKey(service_id, v.day, resource_id, v.version))
@@ -42,7 +58,9 @@ async def day_slots(g: Gateway, service_id: UUID, day: date, days: int,
     else:
         if versions and all(v.version > 0 for v in versions):
             return versions, found
+    generation = g.versions.generation
     rows = await g.engine.availability(service_id, day, days, resource_id)
+    g.versions.record(service_id, [DayVersion(r.day, r.version) for r in rows], generation)
     for row in rows:
         await g.cache.put(SlotKey(service_id, row.day, resource_id, row.version), row.slots)
     return [DayVersion(r.day, r.version) for r in rows], [r.slots for r in rows]
@@ -58,7 +76,12 @@ async def get_availability(request: Request) -> Response:
     resource_id = q.uuid("resource_id")
     assert day is not None and days is not None
     g.cache.popularity[service_id] += 1
-    versions, slots = await day_slots(g, service_id, day, days, resource_id)
+    versions = await day_versions(g, service_id, day, days)
+    if all(v.version > 0 for v in versions):  # a known version: If-None-Match needs no slots
+        etag = availability_etag(versions)
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    versions, slots = await day_slots(g, service_id, day, days, resource_id, versions)
     etag = availability_etag(versions)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if all(v.version > 0 for v in versions) and etag_matches(

@@ -31,7 +31,8 @@ async def ready(request: Request) -> Response:
     else:
         status = "ready"
     body = {"status": status, "database": database, "redis": redis, "listener": listener,
-            "cache": {"local_entries": g.cache.local_size()}}
+            "cache": {"local_entries": g.cache.local_size()},
+            "versions": {"trusted": g.versions.trusted(), "entries": len(g.versions.entries)}}
     return JSONResponse(body, status_code=503 if database != "ok" else 200)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -12,6 +12,7 @@ from gateway.db import Database
 from gateway.engine import Engine
 from gateway.metrics import Metrics
 from gateway.ratelimit import RateLimiter
+from gateway.realtime.versions import VersionMap
 from gateway.redisconn import OptionalRedis
 
 
@@ -24,6 +25,7 @@ class Gateway:
     cache: AvailabilityCache
     limiter: RateLimiter
     metrics: Metrics
+    versions: VersionMap = field(default_factory=VersionMap)  # fed by the realtime listener
 
 
 def gateway(request: Request) -> Gateway:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -40,6 +41,18 @@ class Listener:
         self.status: ListenerStatus = "starting"
         self.reconnects = 0
         self.connected = asyncio.Event()
+        # reads of the log begun and finished (a finished one has seen every event committed
+        # before it began), and when the last one finished: what `caught_up` judges
+        self.drains_started = 0
+        self.drains_done = 0
+        self.drained_at = 0.0
+        self.stale_after = 2 * poll_seconds + 1.0
+
+    def caught_up(self, fence: int = 0) -> bool:
+        """Connected, a read finished within the last `stale_after` seconds (it reads at least
+        every `poll_seconds`), and a read that began at or after `fence` has finished."""
+        return (self.status == "ok" and self.drains_done >= fence
+                and time.monotonic() - self.drained_at <= self.stale_after)
 
     def _set(self, status: ListenerStatus) -> None:
         self.status = status
@@ -86,6 +99,13 @@ class Listener:
 
     async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Read and hand on every event after last_id."""
+        self.drains_started += 1
+        ticket = self.drains_started
+        await self._read_all(conn)
+        self.drains_done = ticket
+        self.drained_at = time.monotonic()
+
+    async def _read_all(self, conn: psycopg.AsyncConnection[Any]) -> None:
         while True:
             assert self.last_id is not None
             cur = conn.cursor(row_factory=class_row(Event))

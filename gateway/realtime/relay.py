@@ -4,41 +4,36 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from datetime import date
 from uuid import UUID
 
 from gateway.cache import AvailabilityCache
 from gateway.realtime.events import Event, availability_days, catalogue_services
 from gateway.realtime.hub import Hub
+from gateway.realtime.versions import VersionMap
 
 log = logging.getLogger(__name__)
 
-MAX_VERSIONS = 100_000
-
 
 class Relay:
-    def __init__(self, hub: Hub, cache: AvailabilityCache) -> None:
+    def __init__(self, hub: Hub, cache: AvailabilityCache,
+                 versions: VersionMap | None = None) -> None:
         self.hub = hub
         self.cache = cache
         # (service, day) -> id of the newest event that touched it, as far as this process has seen
-        self.versions: OrderedDict[tuple[UUID, date], int] = OrderedDict()
+        self.versions = versions if versions is not None else VersionMap()
         self.events_relayed = 0
         self.invalidations = 0
 
     async def __call__(self, events: list[Event]) -> None:
         self.hub.publish(events)
         self.events_relayed += len(events)
+        self.versions.apply(events)
         days: set[tuple[UUID, date]] = set()
         services: set[UUID] = set()
         for event in events:
-            for key in availability_days(event):
-                days.add(key)
-                self.versions[key] = event.id
-                self.versions.move_to_end(key)
+            days.update(availability_days(event))
             services.update(catalogue_services(event))
-        while len(self.versions) > MAX_VERSIONS:
-            self.versions.popitem(last=False)
         try:
             for service_id, day in sorted(days):
                 if service_id not in services:
@@ -51,4 +46,4 @@ class Relay:
             log.exception("cache invalidation failed")
 
     def version(self, service_id: UUID, day: date) -> int | None:
-        return self.versions.get((service_id, day))
+        return self.versions.version(service_id, day)

@@ -15,6 +15,7 @@ from gateway.realtime.hub import Hub
 from gateway.realtime.listener import Listener, ListenerStatus
 from gateway.realtime.maintenance import Maintenance
 from gateway.realtime.relay import Relay
+from gateway.realtime.versions import VersionMap
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +24,20 @@ HEARTBEAT = '{"type":"heartbeat"}'
 
 class Realtime:
     def __init__(self, database_url: str, db: Database, cache: AvailabilityCache,
-                 jwt_secret: str, state: Any, settings: RealtimeSettings | None = None) -> None:
+                 jwt_secret: str, state: Any, settings: RealtimeSettings | None = None,
+                 versions: VersionMap | None = None) -> None:
         self.settings = settings or RealtimeSettings.from_env()
         self.db = db
         self.jwt_secret = jwt_secret
         self.hub = Hub()
-        self.relay = Relay(self.hub, cache)
+        self.versions = versions if versions is not None else VersionMap()
+        self.relay = Relay(self.hub, cache, self.versions)
         self._state = state
         self.listener = Listener(database_url, self.relay, self._status,
                                  app_name=self.settings.listener_app_name,
                                  poll_seconds=self.settings.poll_seconds,
                                  batch=self.settings.batch)
+        self.versions.feed = self.listener
         self.maintenance = Maintenance(db, self.settings.maintenance_seconds,
                                        self.settings.event_retention_seconds)
         self._tasks: list[asyncio.Task[None]] = []
