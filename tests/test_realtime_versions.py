@@ -49,8 +49,9 @@ async def served_from_the_map(c: BookingClient, service_id: str, day: date) -> h
         await asyncio.sleep(0.05)
 
 
-async def until_etag_changes(c: BookingClient, service_id: str, day: date,
-                             etag: str) -> httpx.Response:
+async def until_etag_changes(
+    c: BookingClient, service_id: str, day: date, etag: str
+) -> httpx.Response:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PATIENCE
     while True:
@@ -67,13 +68,14 @@ def sql_hold(database_url: str, cat: HttpCatalogue, day: date, hour: int, user: 
     with psycopg.connect(database_url, autocommit=True) as conn:
         hold = conn.execute(
             "select api.create_hold_atomic(null, %s, %s, %s, %s, null, %s)->>'success'",
-            (user, cat.solo_service_id, cat.at(day, hour), cat.at(day, hour + 1),
-             f"sess-{user}")).fetchone()
+            (user, cat.solo_service_id, cat.at(day, hour), cat.at(day, hour + 1), f"sess-{user}"),
+        ).fetchone()
     assert hold == ("true",)
 
 
 async def test_a_cached_read_is_answered_from_the_map_and_a_sql_hold_reaches_it(
-        gateway_url: str, database_url: str, http_catalogue: HttpCatalogue) -> None:
+    gateway_url: str, database_url: str, http_catalogue: HttpCatalogue
+) -> None:
     day = next_test_day()
     service = http_catalogue.solo_service_id
     async with BookingClient(gateway_url) as c:
@@ -93,7 +95,8 @@ async def test_a_cached_read_is_answered_from_the_map_and_a_sql_hold_reaches_it(
 
 
 async def test_a_catalogue_change_made_in_sql_changes_the_cached_answer(
-        gateway_url: str, database_url: str, http_catalogue: HttpCatalogue) -> None:
+    gateway_url: str, database_url: str, http_catalogue: HttpCatalogue
+) -> None:
     day = next_test_day()
     service = http_catalogue.solo_service_id
     async with BookingClient(gateway_url) as c:
@@ -104,8 +107,13 @@ async def test_a_catalogue_change_made_in_sql_changes_the_cached_answer(
             conn.execute(
                 "insert into booking.schedule_exceptions (location_id, resource_id, kind, period)"
                 " values (%s, %s, 'time_off', tstzrange(%s, %s))",
-                (http_catalogue.location_id, http_catalogue.resource_a,
-                 http_catalogue.at(day, 12), http_catalogue.at(day, 14)))
+                (
+                    http_catalogue.location_id,
+                    http_catalogue.resource_a,
+                    http_catalogue.at(day, 12),
+                    http_catalogue.at(day, 14),
+                ),
+            )
         after = await until_etag_changes(c, service, day, first.headers["etag"])
         left = starts(after.json(), day)
         assert "12:00" not in left and "13:00" not in left
@@ -114,17 +122,23 @@ async def test_a_catalogue_change_made_in_sql_changes_the_cached_answer(
 
 @pytest.mark.fault
 async def test_with_the_listener_gone_every_read_asks_the_database(
-        database_url: str, http_catalogue: HttpCatalogue) -> None:
+    database_url: str, http_catalogue: HttpCatalogue
+) -> None:
     """The listener's backend is killed and the database refuses new connections, so it cannot
     come back: reads fall back to api.availability_version and see a SQL hold at once."""
     day = next_test_day()
     service = http_catalogue.solo_service_id
     app_name = f"booking-listener-fallback-{secrets.token_hex(3)}"
-    env = {"BOOKING_LISTENER_APP_NAME": app_name, "BOOKING_MAINTENANCE_SECONDS": "0",
-           "BOOKING_POOL_MIN": "4"}
-    with gateway_process(database_url, env) as base, \
-            psycopg.connect(database_url, autocommit=True) as conn, \
-            psycopg.connect(with_dbname(database_url, "postgres"), autocommit=True) as admin:
+    env = {
+        "BOOKING_LISTENER_APP_NAME": app_name,
+        "BOOKING_MAINTENANCE_SECONDS": "0",
+        "BOOKING_POOL_MIN": "4",
+    }
+    with (
+        gateway_process(database_url, env) as base,
+        psycopg.connect(database_url, autocommit=True) as conn,
+        psycopg.connect(with_dbname(database_url, "postgres"), autocommit=True) as admin,
+    ):
         row = conn.execute("select current_database()").fetchone()
         assert row is not None
         lock = sql.SQL("alter database {} with allow_connections {}")
@@ -135,13 +149,17 @@ async def test_with_the_listener_gone_every_read_asks_the_database(
             etag = first.headers["etag"]
             try:
                 admin.execute(lock.format(name, sql.SQL("false")))
-                conn.execute("select pg_terminate_backend(pid) from pg_stat_activity"
-                             " where application_name = %s", (app_name,))
+                conn.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where application_name = %s",
+                    (app_name,),
+                )
                 ready = await ready_when(c, lambda r: r["listener"] == "degraded")
                 assert ready["versions"]["trusted"] is False
                 conn.execute(
                     "select api.create_hold_atomic(null, 'map-fallback', %s, %s, %s, null, 's')",
-                    (service, http_catalogue.at(day, 15), http_catalogue.at(day, 16)))
+                    (service, http_catalogue.at(day, 15), http_catalogue.at(day, 16)),
+                )
                 after = await c.availability(service, day, if_none_match=etag)
                 assert after.status_code == 200 and after.headers["etag"] != etag
                 assert "15:00" not in starts(after.json(), day)
@@ -155,8 +173,7 @@ async def test_with_the_listener_gone_every_read_asks_the_database(
             assert back.headers["etag"] == after.headers["etag"]
 
 
-async def ready_when(c: BookingClient,
-                     wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+async def ready_when(c: BookingClient, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PATIENCE
     while True:
