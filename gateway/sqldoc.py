@@ -44,6 +44,7 @@ EXAMPLES: dict[str, str] = {
     "active_conflicts": "select * from api.active_conflicts();",
     "conflict_recommendations": "select * from api.conflict_recommendations();",
     "health": "select api.health();",
+    "popular_services": "select * from api.popular_services('7 days', 10);",
     "export_customer": "select api.export_customer('alice');",
     "erase_customer": "select api.erase_customer('alice');",
     "audit_log": "select api.audit_log('<booking_id>');",
