@@ -46,8 +46,9 @@ ROUTES: list[Route] = [
     Route("/metrics", routes_ops.metrics, methods=["GET"]),
     Route("/openapi.json", routes_ops.openapi, methods=["GET"]),
     Route("/docs", routes_ops.docs, methods=["GET"]),
-    Route("/v1/services/{id:uuid}/availability", routes_availability.get_availability,
-          methods=["GET"]),
+    Route(
+        "/v1/services/{id:uuid}/availability", routes_availability.get_availability, methods=["GET"]
+    ),
     Route("/v1/holds", routes_holds.create_hold, methods=["POST"]),
     Route("/v1/holds/{id:uuid}", routes_holds.release_hold, methods=["DELETE"]),
     Route("/v1/holds/{id:uuid}/booking", routes_holds.convert_hold, methods=["POST"]),
@@ -55,15 +56,17 @@ ROUTES: list[Route] = [
     Route("/v1/bookings", routes_bookings.list_bookings, methods=["GET"]),
     Route("/v1/bookings/{id:uuid}", routes_bookings.get_booking, methods=["GET"]),
     Route("/v1/bookings/{id:uuid}/cancel", routes_bookings.cancel_booking, methods=["POST"]),
-    Route("/v1/bookings/{id:uuid}/reschedule", routes_bookings.reschedule_booking,
-          methods=["POST"]),
+    Route(
+        "/v1/bookings/{id:uuid}/reschedule", routes_bookings.reschedule_booking, methods=["POST"]
+    ),
     Route("/v1/locks/{key}", routes_locks.acquire_lock, methods=["POST"]),
     Route("/v1/locks/{key}/renew", routes_locks.renew_lock, methods=["POST"]),
     Route("/v1/locks/{key}", routes_locks.release_lock, methods=["DELETE"]),
     Route("/v1/conflicts", routes_conflicts.list_conflicts, methods=["GET"]),
     Route("/v1/conflicts/metrics", routes_conflicts.conflict_metrics, methods=["GET"]),
-    Route("/v1/conflicts/recommendations", routes_conflicts.conflict_recommendations,
-          methods=["GET"]),
+    Route(
+        "/v1/conflicts/recommendations", routes_conflicts.conflict_recommendations, methods=["GET"]
+    ),
     Route("/v1/conflicts/{id:uuid}/resolve", routes_conflicts.resolve_conflict, methods=["POST"]),
     Route("/v1/conflicts/{id:uuid}/confirm", routes_conflicts.confirm_conflict, methods=["POST"]),
     Route("/v1/cache/invalidate", routes_cache.invalidate, methods=["POST"]),
@@ -113,14 +116,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.pool = pool
         app.state.settings = cfg
         app.state.gateway = Gateway(
-            settings=cfg, db=db, engine=Engine(db), redis=redis,
+            settings=cfg,
+            db=db,
+            engine=Engine(db),
+            redis=redis,
             cache=AvailabilityCache(redis, cfg.cache_timeout),
-            limiter=RateLimiter(redis, cfg.rate_limit_per_second, cfg.rate_limit_burst,
-                                use_redis=cfg.rate_limit_backend != "local"),
+            limiter=RateLimiter(
+                redis,
+                cfg.rate_limit_per_second,
+                cfg.rate_limit_burst,
+                use_redis=cfg.rate_limit_backend != "local",
+            ),
             metrics=metrics,
         )
-        realtime = Realtime(cfg.database_url or "", db, app.state.gateway.cache,
-                            cfg.jwt_secret, app.state, versions=app.state.gateway.versions)
+        realtime = Realtime(
+            cfg.database_url or "",
+            db,
+            app.state.gateway.cache,
+            cfg.jwt_secret,
+            app.state,
+            versions=app.state.gateway.versions,
+        )
         app.state.realtime = realtime
         await realtime.start()
         try:
@@ -133,7 +149,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[*ROUTES, websocket_route()],
         middleware=[Middleware(GatewayMiddleware, templates=lambda: ROUTE_TEMPLATES)],
-        exception_handlers={Problem: on_problem, HTTPException: on_http_exception,
-                            Exception: on_error},
+        exception_handlers={
+            Problem: on_problem,
+            HTTPException: on_http_exception,
+            Exception: on_error,
+        },
         lifespan=lifespan,
     )

@@ -85,8 +85,10 @@ class SlotKey:
 
     def key(self) -> str:
         # the {service} hash tag keeps one service's entries in one Redis Cluster slot
-        return (f"{PREFIX}avail:{{{self.service_id}}}:{self.day.isoformat()}:"
-                f"{self.resource_id or 'any'}:{self.version}")
+        return (
+            f"{PREFIX}avail:{{{self.service_id}}}:{self.day.isoformat()}:"
+            f"{self.resource_id or 'any'}:{self.version}"
+        )
 
     def tags(self, slots_json: str) -> list[str]:
         tags = {f"service:{self.service_id}", f"day:{self.day.isoformat()}"}
@@ -137,7 +139,8 @@ class AvailabilityCache:
         entry = self._local.get(k)
         if entry is not None:
             if entry.expires > time.monotonic() and all(
-                    self._gens.get(t, 0) == g for t, g in entry.gens.items()):
+                self._gens.get(t, 0) == g for t, g in entry.gens.items()
+            ):
                 self.stats.hits["local"] += 1
                 return entry.value, "local"
             self._drop_local(k)
@@ -199,8 +202,9 @@ class AvailabilityCache:
     def _put_local(self, k: str, value: str, tags: list[str]) -> None:
         if len(self._local) >= MAX_LOCAL_ENTRIES:
             self._drop_local(next(iter(self._local)))
-        self._local[k] = _Entry(value, time.monotonic() + self.ttl,
-                                {t: self._gens.get(t, 0) for t in tags})
+        self._local[k] = _Entry(
+            value, time.monotonic() + self.ttl, {t: self._gens.get(t, 0) for t in tags}
+        )
         for t in tags:
             self._tag_keys.setdefault(t, set()).add(k)
 

@@ -108,8 +108,12 @@ def cmd_warm_cache(args: argparse.Namespace) -> int:
     body: dict[str, object] = {"days": args.days, "top": args.top}
     if args.service:
         body["service_ids"] = args.service
-    response = httpx.post(args.url.rstrip("/") + "/v1/cache/warm", json=body, timeout=120,
-                          headers={"Authorization": f"Bearer {token}"})
+    response = httpx.post(
+        args.url.rstrip("/") + "/v1/cache/warm",
+        json=body,
+        timeout=120,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     print(json.dumps(response.json(), indent=2))
     return 0 if response.status_code == 200 else 1
 

@@ -23,8 +23,14 @@ def _iso(value: datetime | str) -> str:
 class BookingClient:
     """`async with BookingClient(base_url, token) as c: await c.create_hold(...)`."""
 
-    def __init__(self, base_url: str, token: str | None = None, *,
-                 client: httpx.AsyncClient | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self._own = client is None
         self.http = client or httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self.base_url = base_url
@@ -33,8 +39,12 @@ class BookingClient:
     async def __aenter__(self) -> BookingClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -49,31 +59,56 @@ class BookingClient:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return {**headers, **(extra or {})}
 
-    async def request(self, method: str, path: str, *, json: Any = None,
-                      params: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None) -> httpx.Response:
-        return await self.http.request(method, path, json=json, params=params,
-                                       headers=self._headers(headers))
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.http.request(
+            method, path, json=json, params=params, headers=self._headers(headers)
+        )
 
-    async def availability(self, service_id: Id, day: date, days: int = 1,
-                           resource_id: Id | None = None,
-                           if_none_match: str | None = None) -> httpx.Response:
+    async def availability(
+        self,
+        service_id: Id,
+        day: date,
+        days: int = 1,
+        resource_id: Id | None = None,
+        if_none_match: str | None = None,
+    ) -> httpx.Response:
         params: dict[str, Any] = {"date": day.isoformat(), "days": days}
         if resource_id is not None:
             params["resource_id"] = str(resource_id)
         headers = {"If-None-Match": if_none_match} if if_none_match else None
-        return await self.request("GET", f"/v1/services/{service_id}/availability",
-                                  params=params, headers=headers)
+        return await self.request(
+            "GET", f"/v1/services/{service_id}/availability", params=params, headers=headers
+        )
 
-    async def create_hold(self, service_id: Id, start: datetime | str,
-                          end: datetime | str | None = None, *, resource_id: Id | None = None,
-                          session_id: str | None = None, expires_at: datetime | None = None,
-                          slot_id: str | None = None,
-                          user_id: str | None = None) -> httpx.Response:
+    async def create_hold(
+        self,
+        service_id: Id,
+        start: datetime | str,
+        end: datetime | str | None = None,
+        *,
+        resource_id: Id | None = None,
+        session_id: str | None = None,
+        expires_at: datetime | None = None,
+        slot_id: str | None = None,
+        user_id: str | None = None,
+    ) -> httpx.Response:
         body: dict[str, Any] = {"service_id": str(service_id), "start_time": _iso(start)}
-        optional = {"end_time": end and _iso(end), "resource_id": resource_id and str(resource_id),
-                    "session_id": session_id, "expires_at": expires_at and _iso(expires_at),
-                    "slot_id": slot_id, "user_id": user_id}
+        optional = {
+            "end_time": end and _iso(end),
+            "resource_id": resource_id and str(resource_id),
+            "session_id": session_id,
+            "expires_at": expires_at and _iso(expires_at),
+            "slot_id": slot_id,
+            "user_id": user_id,
+        }
         body.update({k: v for k, v in optional.items() if v is not None})
         return await self.request("POST", "/v1/holds", json=body)
 
@@ -81,18 +116,24 @@ class BookingClient:
         headers = {"X-Session-Id": session_id} if session_id else None
         return await self.request("DELETE", f"/v1/holds/{hold_id}", headers=headers)
 
-    async def convert_hold(self, hold_id: Id, session_id: str | None,
-                           booking_data: dict[str, Any] | None = None) -> httpx.Response:
+    async def convert_hold(
+        self, hold_id: Id, session_id: str | None, booking_data: dict[str, Any] | None = None
+    ) -> httpx.Response:
         body: dict[str, Any] = {"session_id": session_id}
         if booking_data is not None:
             body["booking_data"] = booking_data
         return await self.request("POST", f"/v1/holds/{hold_id}/booking", json=body)
 
-    async def create_booking(self, service_id: Id, start: datetime | str, *,
-                             resource_id: Id | None = None,
-                             booking_data: dict[str, Any] | None = None,
-                             user_id: str | None = None,
-                             idempotency_key: str | None = None) -> httpx.Response:
+    async def create_booking(
+        self,
+        service_id: Id,
+        start: datetime | str,
+        *,
+        resource_id: Id | None = None,
+        booking_data: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
         body: dict[str, Any] = {"service_id": str(service_id), "start_time": _iso(start)}
         if resource_id is not None:
             body["resource_id"] = str(resource_id)
@@ -106,8 +147,9 @@ class BookingClient:
     async def get_booking(self, booking_id: Id) -> httpx.Response:
         return await self.request("GET", f"/v1/bookings/{booking_id}")
 
-    async def list_bookings(self, user_id: str | None = None,
-                            limit: int | None = None) -> httpx.Response:
+    async def list_bookings(
+        self, user_id: str | None = None, limit: int | None = None
+    ) -> httpx.Response:
         params: dict[str, Any] = {}
         if user_id is not None:
             params["user_id"] = user_id
@@ -115,19 +157,27 @@ class BookingClient:
             params["limit"] = limit
         return await self.request("GET", "/v1/bookings", params=params)
 
-    async def cancel_booking(self, booking_id: Id, *, version: int | None = None,
-                             reason: str | None = None) -> httpx.Response:
+    async def cancel_booking(
+        self, booking_id: Id, *, version: int | None = None, reason: str | None = None
+    ) -> httpx.Response:
         headers = {"If-Match": f'"{version}"'} if version is not None else None
         body = {"reason": reason} if reason else {}
-        return await self.request("POST", f"/v1/bookings/{booking_id}/cancel", json=body,
-                                  headers=headers)
+        return await self.request(
+            "POST", f"/v1/bookings/{booking_id}/cancel", json=body, headers=headers
+        )
 
-    async def reschedule_booking(self, booking_id: Id, start: datetime | str, *,
-                                 version: int | None = None,
-                                 resource_id: Id | None = None) -> httpx.Response:
+    async def reschedule_booking(
+        self,
+        booking_id: Id,
+        start: datetime | str,
+        *,
+        version: int | None = None,
+        resource_id: Id | None = None,
+    ) -> httpx.Response:
         headers = {"If-Match": f'"{version}"'} if version is not None else None
         body: dict[str, Any] = {"start_time": _iso(start)}
         if resource_id is not None:
             body["resource_id"] = str(resource_id)
-        return await self.request("POST", f"/v1/bookings/{booking_id}/reschedule", json=body,
-                                  headers=headers)
+        return await self.request(
+            "POST", f"/v1/bookings/{booking_id}/reschedule", json=body, headers=headers
+        )

@@ -41,8 +41,13 @@ class Database:
         self.pool = pool
         self.max_retries = max_retries
 
-    async def fetch_all(self, principal: Principal | None, query: str,
-                        params: Mapping[str, Any], row_factory: RowFactory[T]) -> list[T]:
+    async def fetch_all(
+        self,
+        principal: Principal | None,
+        query: str,
+        params: Mapping[str, Any],
+        row_factory: RowFactory[T],
+    ) -> list[T]:
         """Run one statement as `principal` (or the login role) and return its rows."""
         attempt = 0
         while True:
@@ -52,37 +57,54 @@ class Database:
                 if exc.sqlstate in RETRYABLE and attempt < self.max_retries:
                     attempt += 1
                     await asyncio.sleep(
-                        random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
+                        random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
+                    )
                     continue
                 raise _problem(exc) from exc
             except PoolTimeout as exc:
                 raise unavailable("no database connection became free in time") from exc
 
-    async def fetch_one(self, principal: Principal | None, query: str,
-                        params: Mapping[str, Any], row_factory: RowFactory[T]) -> T:
+    async def fetch_one(
+        self,
+        principal: Principal | None,
+        query: str,
+        params: Mapping[str, Any],
+        row_factory: RowFactory[T],
+    ) -> T:
         """The single row of one statement."""
         rows = await self.fetch_all(principal, query, params, row_factory)
         if len(rows) != 1:
-            raise Problem(500, "internal-error", "Internal error",
-                          f"the call returned {len(rows)} rows, expected one")
+            raise Problem(
+                500,
+                "internal-error",
+                "Internal error",
+                f"the call returned {len(rows)} rows, expected one",
+            )
         return rows[0]
 
-    async def fetch_value(self, principal: Principal | None, query: str,
-                          params: Mapping[str, Any]) -> Any:
+    async def fetch_value(
+        self, principal: Principal | None, query: str, params: Mapping[str, Any]
+    ) -> Any:
         """The first column of the single row."""
         row = await self.fetch_one(principal, query, params, tuple_row)
         return row[0]
 
-    async def _once(self, principal: Principal | None, query: str, params: Mapping[str, Any],
-                    row_factory: RowFactory[T]) -> list[T]:
+    async def _once(
+        self,
+        principal: Principal | None,
+        query: str,
+        params: Mapping[str, Any],
+        row_factory: RowFactory[T],
+    ) -> list[T]:
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=row_factory)
             if principal is None:
                 await cur.execute(query, params)
             else:
                 async with conn.pipeline(), conn.transaction():
-                    await conn.execute(SET_CALLER, {"role": principal.db_role,
-                                                    "claims": principal.claims_json})
+                    await conn.execute(
+                        SET_CALLER, {"role": principal.db_role, "claims": principal.claims_json}
+                    )
                     await cur.execute(query, params)
             rows: list[T] = await cur.fetchall()
             return rows

@@ -59,23 +59,39 @@ class Engine:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def availability_versions(self, service_id: UUID, day: date,
-                                    days: int) -> list[DayVersion]:
-        return await self.db.fetch_all(None, AVAILABILITY_VERSIONS,
-                                       {"service": service_id, "from": day, "days": days},
-                                       class_row(DayVersion))
-
-    async def availability(self, service_id: UUID, day: date, days: int,
-                           resource_id: UUID | None) -> list[DaySlots]:
+    async def availability_versions(
+        self, service_id: UUID, day: date, days: int
+    ) -> list[DayVersion]:
         return await self.db.fetch_all(
-            None, AVAILABILITY,
-            {"service": service_id, "from": day, "days": days, "resource": resource_id},
-            class_row(DaySlots))
+            None,
+            AVAILABILITY_VERSIONS,
+            {"service": service_id, "from": day, "days": days},
+            class_row(DayVersion),
+        )
 
-    async def create_hold(self, who: Principal, *, slot_id: str | None, user_id: str,
-                          service_id: UUID, start: datetime, end: datetime | None,
-                          expires_at: datetime | None, session_id: str,
-                          resource_id: UUID | None) -> Json:
+    async def availability(
+        self, service_id: UUID, day: date, days: int, resource_id: UUID | None
+    ) -> list[DaySlots]:
+        return await self.db.fetch_all(
+            None,
+            AVAILABILITY,
+            {"service": service_id, "from": day, "days": days, "resource": resource_id},
+            class_row(DaySlots),
+        )
+
+    async def create_hold(
+        self,
+        who: Principal,
+        *,
+        slot_id: str | None,
+        user_id: str,
+        service_id: UUID,
+        start: datetime,
+        end: datetime | None,
+        expires_at: datetime | None,
+        session_id: str,
+        resource_id: UUID | None,
+    ) -> Json:
         result: Json = await self.db.fetch_value(
             who,
             "select api.create_hold_atomic(p_slot_id => %(slot)s::text,"
@@ -83,95 +99,146 @@ class Engine:
             " p_service_id => %(service)s::uuid, p_start_time => %(start)s::timestamptz,"
             " p_end_time => %(end)s::timestamptz, p_expires_at => %(expires)s::timestamptz,"
             " p_session_id => %(session)s::text, p_resource_id => %(resource)s::uuid)",
-            {"slot": slot_id, "user": user_id, "service": service_id, "start": start,
-             "end": end, "expires": expires_at, "session": session_id, "resource": resource_id})
+            {
+                "slot": slot_id,
+                "user": user_id,
+                "service": service_id,
+                "start": start,
+                "end": end,
+                "expires": expires_at,
+                "session": session_id,
+                "resource": resource_id,
+            },
+        )
         return result
 
     async def release_hold(self, who: Principal, hold_id: UUID, session_id: str | None) -> Json:
         result: Json = await self.db.fetch_value(
             who,
-            "select api.release_hold(p_hold_id => %(id)s::uuid,"
-            " p_session_id => %(session)s::text)",
-            {"id": hold_id, "session": session_id})
+            "select api.release_hold(p_hold_id => %(id)s::uuid, p_session_id => %(session)s::text)",
+            {"id": hold_id, "session": session_id},
+        )
         return result
 
-    async def convert_hold(self, who: Principal, hold_id: UUID, session_id: str | None,
-                           booking_data: Json | None) -> Json:
+    async def convert_hold(
+        self, who: Principal, hold_id: UUID, session_id: str | None, booking_data: Json | None
+    ) -> Json:
         result: Json = await self.db.fetch_value(
             who,
             "select api.convert_hold_to_booking(p_hold_id => %(id)s::uuid,"
             " p_session_id => %(session)s::text, p_booking_data => %(data)s::jsonb)",
-            {"id": hold_id, "session": session_id, "data": _jsonb(booking_data)})
+            {"id": hold_id, "session": session_id, "data": _jsonb(booking_data)},
+        )
         return result
 
-    async def create_booking(self, who: Principal, *, service_id: UUID, start: datetime,
-                             user_id: str, booking_data: Json | None, resource_id: UUID | None,
-                             idempotency_key: str | None) -> Json:
+    async def create_booking(
+        self,
+        who: Principal,
+        *,
+        service_id: UUID,
+        start: datetime,
+        user_id: str,
+        booking_data: Json | None,
+        resource_id: UUID | None,
+        idempotency_key: str | None,
+    ) -> Json:
         result: Json = await self.db.fetch_value(
             who,
             "select api.create_booking_atomic(p_service_id => %(service)s::uuid,"
             " p_start_time => %(start)s::timestamptz, p_user_id => %(user)s::text,"
             " p_booking_data => %(data)s::jsonb, p_resource_id => %(resource)s::uuid,"
             " p_idempotency_key => %(key)s::text)",
-            {"service": service_id, "start": start, "user": user_id,
-             "data": _jsonb(booking_data), "resource": resource_id, "key": idempotency_key})
+            {
+                "service": service_id,
+                "start": start,
+                "user": user_id,
+                "data": _jsonb(booking_data),
+                "resource": resource_id,
+                "key": idempotency_key,
+            },
+        )
         return result
 
     async def get_reservation(self, who: Principal, reservation_id: UUID) -> Json:
         result: Json = await self.db.fetch_value(
-            who, "select api.get_reservation(p_id => %(id)s::uuid)", {"id": reservation_id})
+            who, "select api.get_reservation(p_id => %(id)s::uuid)", {"id": reservation_id}
+        )
         return result
 
-    async def list_reservations(self, who: Principal, user_id: str, start: datetime | None,
-                                end: datetime | None, limit: int) -> list[Json]:
+    async def list_reservations(
+        self, who: Principal, user_id: str, start: datetime | None, end: datetime | None, limit: int
+    ) -> list[Json]:
         result: list[Json] = await self.db.fetch_value(
             who,
             "select api.list_customer_reservations(p_user_id => %(user)s::text,"
             " p_from => %(from)s::timestamptz, p_to => %(to)s::timestamptz,"
             " p_limit => %(limit)s::int)",
-            {"user": user_id, "from": start, "to": end, "limit": limit})
+            {"user": user_id, "from": start, "to": end, "limit": limit},
+        )
         return result
 
-    async def cancel_booking(self, who: Principal, booking_id: UUID, reason: str | None,
-                             expected_version: int | None) -> Json:
+    async def cancel_booking(
+        self, who: Principal, booking_id: UUID, reason: str | None, expected_version: int | None
+    ) -> Json:
         result: Json = await self.db.fetch_value(
             who,
             "select api.cancel_booking(p_booking_id => %(id)s::uuid, p_reason => %(reason)s::text,"
             " p_expected_version => %(version)s::bigint)",
-            {"id": booking_id, "reason": reason, "version": expected_version})
+            {"id": booking_id, "reason": reason, "version": expected_version},
+        )
         return result
 
-    async def reschedule_booking(self, who: Principal, booking_id: UUID, new_start: datetime,
-                                 expected_version: int | None,
-                                 resource_id: UUID | None) -> Json:
+    async def reschedule_booking(
+        self,
+        who: Principal,
+        booking_id: UUID,
+        new_start: datetime,
+        expected_version: int | None,
+        resource_id: UUID | None,
+    ) -> Json:
         result: Json = await self.db.fetch_value(
             who,
             "select api.reschedule_booking(p_booking_id => %(id)s::uuid,"
             " p_new_start => %(start)s::timestamptz, p_expected_version => %(version)s::bigint,"
             " p_resource_id => %(resource)s::uuid)",
-            {"id": booking_id, "start": new_start, "version": expected_version,
-             "resource": resource_id})
+            {
+                "id": booking_id,
+                "start": new_start,
+                "version": expected_version,
+                "resource": resource_id,
+            },
+        )
         return result
 
-    async def acquire_lock(self, who: Principal, key: str, owner: str,
-                           ttl: timedelta) -> int | None:
+    async def acquire_lock(
+        self, who: Principal, key: str, owner: str, ttl: timedelta
+    ) -> int | None:
         token: int | None = await self.db.fetch_value(
-            who, "select api.acquire_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
-                 " p_ttl => %(ttl)s::interval)", {"key": key, "owner": owner, "ttl": ttl})
+            who,
+            "select api.acquire_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
+            " p_ttl => %(ttl)s::interval)",
+            {"key": key, "owner": owner, "ttl": ttl},
+        )
         return token
 
-    async def renew_lock(self, who: Principal, key: str, owner: str, token: int,
-                         ttl: timedelta) -> bool:
+    async def renew_lock(
+        self, who: Principal, key: str, owner: str, token: int, ttl: timedelta
+    ) -> bool:
         ok: bool = await self.db.fetch_value(
-            who, "select api.renew_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
-                 " p_token => %(token)s::bigint, p_ttl => %(ttl)s::interval)",
-            {"key": key, "owner": owner, "token": token, "ttl": ttl})
+            who,
+            "select api.renew_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
+            " p_token => %(token)s::bigint, p_ttl => %(ttl)s::interval)",
+            {"key": key, "owner": owner, "token": token, "ttl": ttl},
+        )
         return ok
 
     async def release_lock(self, who: Principal, key: str, owner: str, token: int) -> bool:
         ok: bool = await self.db.fetch_value(
-            who, "select api.release_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
-                 " p_token => %(token)s::bigint)", {"key": key, "owner": owner, "token": token})
+            who,
+            "select api.release_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
+            " p_token => %(token)s::bigint)",
+            {"key": key, "owner": owner, "token": token},
+        )
         return ok
 
     async def health(self) -> Json:

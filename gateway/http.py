@@ -20,8 +20,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body, status_code=status, headers=headers, media_type=JSON)
 
 
-def raw_json_response(body: str, status: int = 200,
-                      headers: dict[str, str] | None = None) -> Response:
+def raw_json_response(
+    body: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(body, status_code=status, headers=headers, media_type=JSON)
 
 

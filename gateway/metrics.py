@@ -30,23 +30,42 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram(
-            "booking_http_request_duration_seconds", "HTTP request latency by route template",
-            ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.holds = Counter("booking_holds_total", "Hold attempts by outcome", ["outcome"],
-                             registry=self.registry)
-        self.bookings = Counter("booking_bookings_total",
-                                "Booking attempts (direct and converted) by outcome",
-                                ["outcome"], registry=self.registry)
-        self.conflicts = Counter("booking_conflicts_total", "Conflicts answered, by type",
-                                 ["type"], registry=self.registry)
-        self.cache = Counter("booking_cache_requests_total",
-                             "Availability cache lookups by result (hit layer or miss)",
-                             ["result"], registry=self.registry)
-        self.versions = Counter("booking_availability_versions_total",
-                                "Where availability versions came from: the listener's map (no"
-                                " SQL) or the database", ["source"], registry=self.registry)
-        self.rate_limited = Counter("booking_rate_limited_total", "Requests answered 429",
-                                    registry=self.registry)
+            "booking_http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.holds = Counter(
+            "booking_holds_total", "Hold attempts by outcome", ["outcome"], registry=self.registry
+        )
+        self.bookings = Counter(
+            "booking_bookings_total",
+            "Booking attempts (direct and converted) by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.conflicts = Counter(
+            "booking_conflicts_total",
+            "Conflicts answered, by type",
+            ["type"],
+            registry=self.registry,
+        )
+        self.cache = Counter(
+            "booking_cache_requests_total",
+            "Availability cache lookups by result (hit layer or miss)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.versions = Counter(
+            "booking_availability_versions_total",
+            "Where availability versions came from: the listener's map (no SQL) or the database",
+            ["source"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "booking_rate_limited_total", "Requests answered 429", registry=self.registry
+        )
 
     def watch_pool(self, stats: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(stats))

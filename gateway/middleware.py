@@ -59,4 +59,5 @@ class GatewayMiddleware:
         finally:
             route = self.templates().get(scope.get("endpoint"), "unmatched")
             g.metrics.latency.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )

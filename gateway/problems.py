@@ -58,8 +58,9 @@ CONFLICT_PROBLEMS: dict[str, ProblemKind] = {
     "HOLD_CONFLICT": ProblemKind(409, "hold-conflict", "The time is held by someone else"),
     "BOOKING_CONFLICT": ProblemKind(409, "booking-conflict", "The time is already booked"),
     "CACHE_CONFLICT": ProblemKind(409, "cache-conflict", "The availability you saw is out of date"),
-    "VERSION_CONFLICT": ProblemKind(412, "version-conflict",
-                                    "The booking changed since you read it"),
+    "VERSION_CONFLICT": ProblemKind(
+        412, "version-conflict", "The booking changed since you read it"
+    ),
 }
 
 INTERNAL = ProblemKind(500, "internal-error", "Internal error")
@@ -81,13 +82,17 @@ class Problem(Exception):
         return f"{self.status} {self.slug}: {self.detail or self.title}"
 
     @classmethod
-    def of(cls, kind: ProblemKind, detail: str | None = None, code: str | None = None,
-           **extra: Any) -> Problem:
+    def of(
+        cls, kind: ProblemKind, detail: str | None = None, code: str | None = None, **extra: Any
+    ) -> Problem:
         return cls(kind.status, kind.slug, kind.title, detail, code, dict(extra))
 
     def body(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title,
-                               "status": self.status}
+        doc: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+        }
         if self.detail is not None:
             doc["detail"] = self.detail
         if self.code is not None:
@@ -97,8 +102,12 @@ class Problem(Exception):
         return doc
 
     def response(self) -> Response:
-        return Response(json.dumps(self.body(), separators=(",", ":")), status_code=self.status,
-                        headers=self.headers, media_type=PROBLEM_JSON)
+        return Response(
+            json.dumps(self.body(), separators=(",", ":")),
+            status_code=self.status,
+            headers=self.headers,
+            media_type=PROBLEM_JSON,
+        )
 
 
 def from_sqlstate(sqlstate: str | None, message: str | None, hint: str | None = None) -> Problem:
@@ -128,13 +137,23 @@ def bad_request(detail: str, **extra: Any) -> Problem:
 
 
 def validation(detail: str, errors: list[dict[str, str]] | None = None) -> Problem:
-    return Problem(422, "validation-error", "Request body or parameters are invalid", detail,
-                   extra={"errors": errors or []})
+    return Problem(
+        422,
+        "validation-error",
+        "Request body or parameters are invalid",
+        detail,
+        extra={"errors": errors or []},
+    )
 
 
 def unauthorized(detail: str) -> Problem:
-    return Problem(401, "unauthorized", "Authentication required", detail,
-                   headers={"WWW-Authenticate": 'Bearer realm="booking", error="invalid_token"'})
+    return Problem(
+        401,
+        "unauthorized",
+        "Authentication required",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="booking", error="invalid_token"'},
+    )
 
 
 def forbidden(detail: str) -> Problem:
@@ -146,26 +165,40 @@ def not_found(detail: str = "no such resource") -> Problem:
 
 
 def method_not_allowed(allowed: str) -> Problem:
-    return Problem(405, "method-not-allowed", "Method not allowed", f"allowed: {allowed}",
-                   headers={"Allow": allowed})
+    return Problem(
+        405,
+        "method-not-allowed",
+        "Method not allowed",
+        f"allowed: {allowed}",
+        headers={"Allow": allowed},
+    )
 
 
 def too_large(limit: int) -> Problem:
-    return Problem(413, "payload-too-large", "Request body too large",
-                   f"the body may have at most {limit} bytes")
+    return Problem(
+        413,
+        "payload-too-large",
+        "Request body too large",
+        f"the body may have at most {limit} bytes",
+    )
 
 
 def unsupported_media_type() -> Problem:
-    return Problem(415, "unsupported-media-type", "Unsupported media type",
-                   "send the body as application/json")
+    return Problem(
+        415, "unsupported-media-type", "Unsupported media type", "send the body as application/json"
+    )
 
 
 def rate_limited(retry_after: float) -> Problem:
     seconds = max(1, int(retry_after + 0.999))
-    return Problem(429, "rate-limited", "Too many requests",
-                   f"retry in {seconds} s", headers={"Retry-After": str(seconds)})
+    return Problem(
+        429,
+        "rate-limited",
+        "Too many requests",
+        f"retry in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 def unavailable(detail: str) -> Problem:
-    return Problem(503, "unavailable", "Service unavailable", detail,
-                   headers={"Retry-After": "1"})
+    return Problem(503, "unavailable", "Service unavailable", detail, headers={"Retry-After": "1"})

@@ -42,8 +42,9 @@ MAX_LOCAL_KEYS = 100_000
 class RateLimiter:
     """`check(keys)` returns 0 when allowed, else the seconds to wait."""
 
-    def __init__(self, redis: OptionalRedis, per_second: float, burst: int,
-                 use_redis: bool = True) -> None:
+    def __init__(
+        self, redis: OptionalRedis, per_second: float, burst: int, use_redis: bool = True
+    ) -> None:
         self.redis = redis
         self.enabled = per_second > 0
         self.period = 1.0 / per_second if per_second > 0 else 0.0
@@ -60,8 +61,9 @@ class RateLimiter:
             try:
                 if self._script is None:
                     self._script = client.register_script(GCRA_SCRIPT)
-                wait_ms = await self._script(keys=[PREFIX + k for k in keys],
-                                             args=[self.period * 1000.0, self.burst])
+                wait_ms = await self._script(
+                    keys=[PREFIX + k for k in keys], args=[self.period * 1000.0, self.burst]
+                )
                 return float(wait_ms) / 1000.0
             except (RedisError, OSError, ValueError) as exc:
                 self.redis.failed(exc)

@@ -25,8 +25,12 @@ class OptionalRedis:
         self._client: aioredis.Redis | None = None
         if url:
             self._client = aioredis.Redis.from_url(
-                url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
-                health_check_interval=0, retry_on_timeout=False)
+                url,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=SOCKET_TIMEOUT,
+                health_check_interval=0,
+                retry_on_timeout=False,
+            )
         self._down_until = 0.0
 
     def client(self) -> aioredis.Redis | None:
@@ -36,8 +40,9 @@ class OptionalRedis:
 
     def failed(self, exc: BaseException) -> None:
         if time.monotonic() >= self._down_until:
-            log.warning("redis unavailable, serving without it for %.0f s: %s",
-                        BREAKER_SECONDS, exc)
+            log.warning(
+                "redis unavailable, serving without it for %.0f s: %s", BREAKER_SECONDS, exc
+            )
         self._down_until = time.monotonic() + BREAKER_SECONDS
 
     async def status(self) -> RedisStatus:
@@ -54,4 +59,3 @@ class OptionalRedis:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
-

@@ -41,9 +41,14 @@ async def day_versions(g: Gateway, service_id: UUID, day: date, days: int) -> li
     return versions
 
 
-async def day_slots(g: Gateway, service_id: UUID, day: date, days: int,
-                    resource_id: UUID | None,
-                    versions: list[DayVersion] | None = None) -> tuple[list[DayVersion], list[str]]:
+async def day_slots(
+    g: Gateway,
+    service_id: UUID,
+    day: date,
+    days: int,
+    resource_id: UUID | None,
+    versions: list[DayVersion] | None = None,
+) -> tuple[list[DayVersion], list[str]]:
     """Each day's version and free slots (JSON arrays), from the cache where it is current."""
     if versions is None:
         versions = await day_versions(g, service_id, day, days)
@@ -85,14 +90,23 @@ async def get_availability(request: Request) -> Response:
     etag = availability_etag(versions)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if all(v.version > 0 for v in versions) and etag_matches(
-            request.headers.get("if-none-match"), etag):
+        request.headers.get("if-none-match"), etag
+    ):
         return Response(status_code=304, headers=headers)
     inner = ",".join(s[1:-1] for s in slots if s not in ("[]", ""))
     body = (
-        '{"service_id":' + json.dumps(str(service_id)) + ',"date":"' + day.isoformat()
-        + '","days":' + str(days) + ',"resource_id":'
+        '{"service_id":'
+        + json.dumps(str(service_id))
+        + ',"date":"'
+        + day.isoformat()
+        + '","days":'
+        + str(days)
+        + ',"resource_id":'
         + (json.dumps(str(resource_id)) if resource_id else "null")
-        + ',"versions":' + json.dumps({v.day.isoformat(): v.version for v in versions})
-        + ',"slots":[' + inner + "]}"
+        + ',"versions":'
+        + json.dumps({v.day.isoformat(): v.version for v in versions})
+        + ',"slots":['
+        + inner
+        + "]}"
     )
     return raw_json_response(body, headers=headers)

@@ -33,8 +33,11 @@ async def create_booking(request: Request) -> Response:
     g.metrics.outcome(g.metrics.bookings, result)
     if not result.get("success"):
         return conflict_response(result)
-    return json_response(result, 201, {"ETag": f'"{result["version"]}"',
-                                       "Location": f"/v1/bookings/{result['booking_id']}"})
+    return json_response(
+        result,
+        201,
+        {"ETag": f'"{result["version"]}"', "Location": f"/v1/bookings/{result['booking_id']}"},
+    )
 
 
 async def get_booking(request: Request) -> Response:
@@ -54,8 +57,9 @@ async def list_bookings(request: Request) -> Response:
     user_id = q.text("user_id") or who.sub
     limit = q.integer("limit", default=100, minimum=1, maximum=1000)
     assert limit is not None
-    items = await g.engine.list_reservations(who, user_id, q.timestamp("from"),
-                                             q.timestamp("to"), limit)
+    items = await g.engine.list_reservations(
+        who, user_id, q.timestamp("from"), q.timestamp("to"), limit
+    )
     return json_response({"user_id": user_id, "items": items})
 
 
@@ -64,8 +68,9 @@ async def cancel_booking(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     f = await read_json(request, g.settings.max_body_bytes, optional=True)
-    result = await g.engine.cancel_booking(who, request.path_params["id"],
-                                           f.text("reason", max_length=500), version)
+    result = await g.engine.cancel_booking(
+        who, request.path_params["id"], f.text("reason", max_length=500), version
+    )
     if not result.get("success"):
         g.metrics.conflicts.labels(str(result.get("conflict_type"))).inc()
         return conflict_response(result)
@@ -77,9 +82,13 @@ async def reschedule_booking(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     f = await read_json(request, g.settings.max_body_bytes)
-    result = await g.engine.reschedule_booking(who, request.path_params["id"],
-                                               f.req_timestamp("start_time"), version,
-                                               f.uuid("resource_id"))
+    result = await g.engine.reschedule_booking(
+        who,
+        request.path_params["id"],
+        f.req_timestamp("start_time"),
+        version,
+        f.uuid("resource_id"),
+    )
     if not result.get("success"):
         g.metrics.conflicts.labels(str(result.get("conflict_type"))).inc()
         return conflict_response(result)

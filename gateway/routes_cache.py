@@ -21,8 +21,10 @@ TAG_KINDS = ("service", "resource", "day")
 def _check_tag(tag: str) -> str:
     kind, _, value = tag.partition(":")
     if kind not in TAG_KINDS or not value:
-        raise validation(f"tag {tag!r} must be service:<id>, resource:<id> or day:<YYYY-MM-DD>",
-                         [{"field": "tags", "in": "body", "message": "unknown tag"}])
+        raise validation(
+            f"tag {tag!r} must be service:<id>, resource:<id> or day:<YYYY-MM-DD>",
+            [{"field": "tags", "in": "body", "message": "unknown tag"}],
+        )
     return tag
 
 
@@ -32,12 +34,16 @@ async def invalidate(request: Request) -> Response:
     f = await read_json(request, g.settings.max_body_bytes)
     tags = [_check_tag(t) for t in f.string_list("tags")]
     if not tags:
-        raise validation("tags must name at least one tag",
-                         [{"field": "tags", "in": "body", "message": "is required"}])
+        raise validation(
+            "tags must name at least one tag",
+            [{"field": "tags", "in": "body", "message": "is required"}],
+        )
     mode = f.text("mode") or "immediate"
     if mode not in ("immediate", "lazy"):
-        raise validation("mode must be 'immediate' or 'lazy'",
-                         [{"field": "mode", "in": "body", "message": "immediate or lazy"}])
+        raise validation(
+            "mode must be 'immediate' or 'lazy'",
+            [{"field": "mode", "in": "body", "message": "immediate or lazy"}],
+        )
     count = await g.cache.invalidate(tags, "lazy" if mode == "lazy" else "immediate")
     return json_response({"tags": tags, "mode": mode, "entries": count})
 
@@ -66,8 +72,10 @@ async def warm_cache(request: Request) -> Response:
     try:
         ids = [UUID(s) for s in named]
     except ValueError as exc:
-        raise validation("service_ids must be UUIDs",
-                         [{"field": "service_ids", "in": "body", "message": "UUIDs"}]) from exc
+        raise validation(
+            "service_ids must be UUIDs",
+            [{"field": "service_ids", "in": "body", "message": "UUIDs"}],
+        ) from exc
     if not ids:
         ids = [sid for sid, _ in g.cache.popularity.most_common(top)]
     return json_response({"days": days, "services": await warm(g, ids, days)})

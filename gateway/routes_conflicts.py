@@ -15,13 +15,18 @@ from gateway.routes_holds import conflict_response
 from gateway.state import gateway
 from gateway.validate import query_fields, read_json
 
-ACTIVE = ("select coalesce(jsonb_agg(to_jsonb(c) order by c.detected_at), '[]'::jsonb)"
-          " from api.active_conflicts() c")
-RECOMMENDATIONS = ("select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb)"
-                   " from api.conflict_recommendations() r")
+ACTIVE = (
+    "select coalesce(jsonb_agg(to_jsonb(c) order by c.detected_at), '[]'::jsonb)"
+    " from api.active_conflicts() c"
+)
+RECOMMENDATIONS = (
+    "select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from api.conflict_recommendations() r"
+)
 METRICS = "select api.conflict_metrics(p_window => %(window)s::interval)"
-RESOLVE = ("select api.resolve_conflict(p_conflict_id => %(id)s::uuid,"
-           " p_decision => %(decision)s::text, p_note => %(note)s::text)")
+RESOLVE = (
+    "select api.resolve_conflict(p_conflict_id => %(id)s::uuid,"
+    " p_decision => %(decision)s::text, p_note => %(note)s::text)"
+)
 CONFIRM = "select api.confirm_conflict(p_conflict_id => %(id)s::uuid, p_accept => %(accept)s::bool)"
 
 
@@ -40,8 +45,9 @@ async def list_conflicts(request: Request) -> Response:
 async def conflict_metrics(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    seconds = query_fields(request).integer("window_seconds", default=3600, minimum=1,
-                                            maximum=366 * 86400)
+    seconds = query_fields(request).integer(
+        "window_seconds", default=3600, minimum=1, maximum=366 * 86400
+    )
     assert seconds is not None
     result = await g.db.fetch_value(who, METRICS, {"window": timedelta(seconds=seconds)})
     return json_response(result)
@@ -57,9 +63,15 @@ async def resolve_conflict(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     f = await read_json(request, g.settings.max_body_bytes)
-    result = await g.db.fetch_value(who, RESOLVE, {
-        "id": request.path_params["id"], "decision": f.req_text("decision"),
-        "note": f.text("note", max_length=1000)})
+    result = await g.db.fetch_value(
+        who,
+        RESOLVE,
+        {
+            "id": request.path_params["id"],
+            "decision": f.req_text("decision"),
+            "note": f.text("note", max_length=1000),
+        },
+    )
     return _answer(result)
 
 
@@ -69,8 +81,11 @@ async def confirm_conflict(request: Request) -> Response:
     f = await read_json(request, g.settings.max_body_bytes)
     accept = f.raw("accept")
     if not isinstance(accept, bool):
-        raise validation("accept must be true or false",
-                         [{"field": "accept", "in": "body", "message": "a boolean"}])
-    result = await g.db.fetch_value(who, CONFIRM, {"id": request.path_params["id"],
-                                                   "accept": accept})
+        raise validation(
+            "accept must be true or false",
+            [{"field": "accept", "in": "body", "message": "a boolean"}],
+        )
+    result = await g.db.fetch_value(
+        who, CONFIRM, {"id": request.path_params["id"], "accept": accept}
+    )
     return _answer(result)

@@ -49,8 +49,9 @@ async def create_hold(request: Request) -> Response:
     g.metrics.outcome(g.metrics.holds, result)
     if not result.get("success"):
         return conflict_response(result)
-    return json_response({**result, "session_id": session_id}, 201,
-                         {"Location": f"/v1/bookings/{result['hold_id']}"})
+    return json_response(
+        {**result, "session_id": session_id}, 201, {"Location": f"/v1/bookings/{result['hold_id']}"}
+    )
 
 
 async def release_hold(request: Request) -> Response:
@@ -67,10 +68,14 @@ async def convert_hold(request: Request) -> Response:
     who = caller(request)
     f = await read_json(request, g.settings.max_body_bytes, optional=True)
     session_id = request.headers.get(SESSION_HEADER) or f.text("session_id")
-    result = await g.engine.convert_hold(who, request.path_params["id"], session_id,
-                                         f.obj("booking_data"))
+    result = await g.engine.convert_hold(
+        who, request.path_params["id"], session_id, f.obj("booking_data")
+    )
     g.metrics.outcome(g.metrics.bookings, result)
     if not result.get("success"):
         return conflict_response(result)
-    return json_response(result, 201, {"ETag": f'"{result["version"]}"',
-                                       "Location": f"/v1/bookings/{result['booking_id']}"})
+    return json_response(
+        result,
+        201,
+        {"ETag": f'"{result["version"]}"', "Location": f"/v1/bookings/{result['booking_id']}"},
+    )

@@ -16,15 +16,21 @@ MAX_TTL_SECONDS = 86_400
 
 
 def _lock_lost(key: str) -> Problem:
-    return Problem(409, "lock-not-held", "Lock not held",
-                   f"lock {key!r} is held by another owner, lapsed, or the token is stale")
+    return Problem(
+        409,
+        "lock-not-held",
+        "Lock not held",
+        f"lock {key!r} is held by another owner, lapsed, or the token is stale",
+    )
 
 
 def _key(request: Request) -> str:
     key: str = request.path_params["key"]
     if not 1 <= len(key) <= 200 or "\x00" in key:
-        raise validation("the lock key must have 1 to 200 characters",
-                         [{"field": "key", "in": "path", "message": "1 to 200 characters"}])
+        raise validation(
+            "the lock key must have 1 to 200 characters",
+            [{"field": "key", "in": "path", "message": "1 to 200 characters"}],
+        )
     return key
 
 
@@ -49,8 +55,9 @@ async def acquire_lock(request: Request) -> Response:
     owner = f.text("owner") or who.sub
     token = await g.engine.acquire_lock(who, key, owner, _ttl(f))
     if token is None:
-        raise Problem(409, "lock-held", "Lock held by another owner",
-                      f"lock {key!r} is held by another owner")
+        raise Problem(
+            409, "lock-held", "Lock held by another owner", f"lock {key!r} is held by another owner"
+        )
     return json_response({"key": key, "owner": owner, "token": token}, 201)
 
 

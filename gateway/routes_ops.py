@@ -30,9 +30,14 @@ async def ready(request: Request) -> Response:
         status = "degraded"
     else:
         status = "ready"
-    body = {"status": status, "database": database, "redis": redis, "listener": listener,
-            "cache": {"local_entries": g.cache.local_size()},
-            "versions": {"trusted": g.versions.trusted(), "entries": len(g.versions.entries)}}
+    body = {
+        "status": status,
+        "database": database,
+        "redis": redis,
+        "listener": listener,
+        "cache": {"local_entries": g.cache.local_size()},
+        "versions": {"trusted": g.versions.trusted(), "entries": len(g.versions.entries)},
+    }
     return JSONResponse(body, status_code=503 if database != "ok" else 200)
 
 
@@ -52,7 +57,8 @@ async def docs(request: Request) -> Response:
         for method, op in ops.items():
             rows.append(
                 f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
-                f"</td><td>{html.escape(op.get('summary', ''))}</td></tr>")
+                f"</td><td>{html.escape(op.get('summary', ''))}</td></tr>"
+            )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>"
         f"{html.escape(doc['info']['title'])}</title><style>body{{font-family:sans-serif;"
@@ -61,7 +67,10 @@ async def docs(request: Request) -> Response:
         f"<h1>{html.escape(doc['info']['title'])}</h1>"
         f"<p>{html.escape(doc['info']['description'])}</p>"
         "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
-        "<table>" + "".join(rows) + "</table><h2>Document</h2><pre>"
-        + html.escape(json.dumps(doc, indent=2)) + "</pre></body></html>"
+        "<table>"
+        + "".join(rows)
+        + "</table><h2>Document</h2><pre>"
+        + html.escape(json.dumps(doc, indent=2))
+        + "</pre></body></html>"
     )
     return HTMLResponse(page)

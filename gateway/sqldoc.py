@@ -4,7 +4,6 @@ api.* function, plus a psql example from EXAMPLES. `python -m gateway.sqldoc DAT
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import psycopg
 
@@ -16,20 +15,19 @@ SVC = "'30000000-0000-4000-8000-000000000001'"
 EXAMPLES: dict[str, str] = {
     "get_availability": f"select * from api.get_availability({SVC}, '2026-12-07', p_days => 2);",
     "availability_version": f"select api.availability_version({SVC}, '2026-12-07');",
-    "validate_service_availability":
-        f"select api.validate_service_availability({SVC}, '2026-12-07', '10:00');",
+    "validate_service_availability": f"select api.validate_service_availability({SVC}, '2026-12-07', '10:00');",
     "create_hold_atomic": (
         f"select api.create_hold_atomic(null, 'alice', {SVC},\n"
-        "  '2026-12-07 10:00 Europe/Warsaw', '2026-12-07 11:00 Europe/Warsaw', null, 'session-1');"),
-    "convert_hold_to_booking":
-        "select api.convert_hold_to_booking('<hold_id>', 'session-1', '{\"note\": \"first visit\"}');",
+        "  '2026-12-07 10:00 Europe/Warsaw', '2026-12-07 11:00 Europe/Warsaw', null, 'session-1');"
+    ),
+    "convert_hold_to_booking": "select api.convert_hold_to_booking('<hold_id>', 'session-1', '{\"note\": \"first visit\"}');",
     "create_booking_atomic": (
         f"select api.create_booking_atomic({SVC}, '2026-12-07 12:00 Europe/Warsaw', 'bob',\n"
-        "  '{}', p_idempotency_key => 'desk-0001');"),
+        "  '{}', p_idempotency_key => 'desk-0001');"
+    ),
     "release_hold": "select api.release_hold('<hold_id>', 'session-1');",
     "cancel_booking": "select api.cancel_booking('<booking_id>', 'ill', p_expected_version => 2);",
-    "reschedule_booking":
-        "select api.reschedule_booking('<booking_id>', '2026-12-07 10:15 Europe/Warsaw', 2);",
+    "reschedule_booking": "select api.reschedule_booking('<booking_id>', '2026-12-07 10:15 Europe/Warsaw', 2);",
     "get_reservation": "select api.get_reservation('<booking_id>');",
     "list_customer_reservations": "select api.list_customer_reservations('alice');",
     "cleanup_expired_holds": "select api.cleanup_expired_holds();",
@@ -49,8 +47,10 @@ EXAMPLES: dict[str, str] = {
     "erase_customer": "select api.erase_customer('alice');",
     "audit_log": "select api.audit_log('<booking_id>');",
     "last_event_id": "select api.last_event_id();",
-    "read_events": ("select id, type, topics from api.read_events(0, 20,"
-                    " array['availability:30000000-0000-4000-8000-000000000001:2026-12-07']);"),
+    "read_events": (
+        "select id, type, topics from api.read_events(0, 20,"
+        " array['availability:30000000-0000-4000-8000-000000000001:2026-12-07']);"
+    ),
     "event_retention": "select api.event_retention();",
     "event_retention_horizon": "select api.event_retention_horizon();",
     "prune_events": "select api.prune_events('7 days');",

@@ -63,8 +63,10 @@ class Fields:
         self.where = where
 
     def _fail(self, name: str, message: str) -> Exception:
-        return validation(f"{self.where} field '{name}' {message}",
-                          [{"field": name, "in": self.where, "message": message}])
+        return validation(
+            f"{self.where} field '{name}' {message}",
+            [{"field": name, "in": self.where, "message": message}],
+        )
 
     def raw(self, name: str) -> Any:
         return self.doc.get(name)
@@ -141,8 +143,9 @@ class Fields:
             raise self._fail(name, "is out of range")
         return parsed
 
-    def integer(self, name: str, *, default: int | None = None, minimum: int = 0,
-                maximum: int = 2**62) -> int | None:
+    def integer(
+        self, name: str, *, default: int | None = None, minimum: int = 0, maximum: int = 2**62
+    ) -> int | None:
         value = self.doc.get(name)
         if value is None:
             return default
@@ -167,8 +170,11 @@ class Fields:
         value = self.doc.get(name)
         if value is None:
             return []
-        if not isinstance(value, list) or len(value) > max_items or not all(
-                isinstance(v, str) and 0 < len(v) <= 200 and "\x00" not in v for v in value):
+        if (
+            not isinstance(value, list)
+            or len(value) > max_items
+            or not all(isinstance(v, str) and 0 < len(v) <= 200 and "\x00" not in v for v in value)
+        ):
             raise self._fail(name, f"must be a list of at most {max_items} non-empty strings")
         return value
 

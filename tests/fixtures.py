@@ -42,8 +42,11 @@ PgTapFile.database_url = staticmethod(lambda: session_database().url)
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> PgTapFile | None:
-    if file_path.suffix == ".sql" and file_path.parent.name == "tests" and \
-            file_path.parent.parent.name == "sql":
+    if (
+        file_path.suffix == ".sql"
+        and file_path.parent.name == "tests"
+        and file_path.parent.parent.name == "sql"
+    ):
         return PgTapFile.from_parent(parent, path=file_path)
     return None
 
@@ -71,7 +74,8 @@ def big_server() -> Iterator[ThrowawayPostgres]:
     # fsync off: a throwaway server need not survive an OS crash (a killed postgres loses nothing),
     # and the shared disk's flush latency would otherwise dominate the concurrency tests' runtime.
     server = ThrowawayPostgres(
-        settings={"max_connections": "320", "shared_buffers": "128MB", "fsync": "off"})
+        settings={"max_connections": "320", "shared_buffers": "128MB", "fsync": "off"}
+    )
     server.init().start()
     try:
         with psycopg.connect(server.url(), autocommit=True) as conn:
@@ -96,8 +100,20 @@ def redis_url() -> Iterator[str]:
         if os.environ.get("REDIS_URL"):
             raise
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         for _ in range(100):
@@ -112,19 +128,25 @@ def redis_url() -> Iterator[str]:
         proc.wait(10)
 
 
-def start_gateway(database_url: str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_gateway(
+    database_url: str, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start `booking serve` on a free port and wait until /health answers."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"gateway exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
             if httpx.get(base + "/health", timeout=1).status_code == 200:
                 return proc, base
@@ -188,33 +210,53 @@ def next_test_day() -> date:
 @pytest.fixture(scope="session")
 def http_catalogue(database_url: str) -> HttpCatalogue:
     with psycopg.connect(database_url) as conn:
+
         def one(sql: str, *args: object) -> str:
             row = conn.execute(sql, args).fetchone()
             assert row is not None
             return str(row[0])
 
-        loc = one("insert into booking.locations (name, time_zone) values ('HTTP salon', 'UTC')"
-                  " returning id")
-        res_a = one("insert into booking.resources (location_id, name) values (%s, 'Ala')"
-                    " returning id", loc)
-        res_b = one("insert into booking.resources (location_id, name) values (%s, 'Ola')"
-                    " returning id", loc)
+        loc = one(
+            "insert into booking.locations (name, time_zone) values ('HTTP salon', 'UTC')"
+            " returning id"
+        )
+        res_a = one(
+            "insert into booking.resources (location_id, name) values (%s, 'Ala') returning id", loc
+        )
+        res_b = one(
+            "insert into booking.resources (location_id, name) values (%s, 'Ola') returning id", loc
+        )
         ids = []
         for name, active in (("Cut", True), ("Solo cut", True), ("Retired", False)):
-            ids.append(one(
-                "insert into booking.services (location_id, name, duration, slot_step, min_notice,"
-                " max_advance, active) values (%s, %s, '1 hour', '1 hour', '0', '400 days', %s)"
-                " returning id", loc, name, active))
+            ids.append(
+                one(
+                    "insert into booking.services (location_id, name, duration, slot_step,"
+                    " min_notice, max_advance, active)"
+                    " values (%s, %s, '1 hour', '1 hour', '0', '400 days', %s)"
+                    " returning id",
+                    loc,
+                    name,
+                    active,
+                )
+            )
         svc, solo, retired = ids
-        for service, resource, pref in ((svc, res_a, 1), (svc, res_b, 2), (solo, res_a, 1),
-                                        (retired, res_a, 1)):
-            conn.execute("insert into booking.service_resources (location_id, service_id,"
-                         " resource_id, preference) values (%s, %s, %s, %s)",
-                         (loc, service, resource, pref))
+        for service, resource, pref in (
+            (svc, res_a, 1),
+            (svc, res_b, 2),
+            (solo, res_a, 1),
+            (retired, res_a, 1),
+        ):
+            conn.execute(
+                "insert into booking.service_resources (location_id, service_id,"
+                " resource_id, preference) values (%s, %s, %s, %s)",
+                (loc, service, resource, pref),
+            )
         conn.execute(
             "insert into booking.working_hours (location_id, resource_id, weekday, hours)"
             " select %s, r, d, booking.timerange('08:00', '20:00')"
-            " from unnest(array[%s, %s]::uuid[]) r, generate_series(1, 7) d", (loc, res_a, res_b))
+            " from unnest(array[%s, %s]::uuid[]) r, generate_series(1, 7) d",
+            (loc, res_a, res_b),
+        )
     return HttpCatalogue(loc, svc, solo, res_a, res_b, retired)
 
 

@@ -77,7 +77,6 @@ async def call(conn: AsyncConnection[Any], query: str, params: Any = None) -> An
     return row[0]
 
 
-
 def hold_params(
     cat: Catalogue,
     start: datetime,
@@ -422,8 +421,10 @@ async def test_randomized_workload_keeps_invariant_and_emits_every_event(big_url
     # each keep up to 2 holds and 2 bookings (and mostly more): about 4 in 10 attempts conflict.
     starts = [cat.start(DAY + timedelta(days=d), time(h)) for d in range(6) for h in range(9, 13)]
     with psycopg.connect(big_url) as conn:  # this test is about the invariant, not the hold cap
-        conn.execute("update booking.locations set max_live_holds_per_customer = 20 where id = %s",
-                     (cat.location_id,))
+        conn.execute(
+            "update booking.locations set max_live_holds_per_customer = 20 where id = %s",
+            (cat.location_id,),
+        )
     seed_value = random.randrange(1 << 30)
     ledger = Ledger()
     conns = await open_connections(big_url, WORKERS)
@@ -447,7 +448,9 @@ async def test_randomized_workload_keeps_invariant_and_emits_every_event(big_url
     # Inserts back off (ON CONFLICT DO NOTHING) and in-place moves serialize on the resource's
     # advisory lock, so deadlocks are left only in a rare interleaving (a writer expiring a lapsed
     # hold while an in-place move waits on it; see docs/ARCHITECTURE.md). Callers retry them.
-    assert sum(ledger.retryable.values()) <= total // 200, f"too many retries: {dict(ledger.retryable)}"
+    assert sum(ledger.retryable.values()) <= total // 200, (
+        f"too many retries: {dict(ledger.retryable)}"
+    )
 
     with psycopg.connect(big_url) as conn:
         assert overlapping_live_pairs(conn, cat.location_id) == 0

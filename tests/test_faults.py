@@ -75,8 +75,15 @@ def durable() -> Iterator[ThrowawayPostgres]:
 
 def seed(url: str, name: str, resources: int = 6) -> Catalogue:
     with psycopg.connect(url) as conn:
-        return seed_catalogue(conn, name=name, resources=resources, duration=SLOT,
-                              slot_step=SLOT, opens=OPENS, closes=CLOSES)
+        return seed_catalogue(
+            conn,
+            name=name,
+            resources=resources,
+            duration=SLOT,
+            slot_step=SLOT,
+            opens=OPENS,
+            closes=CLOSES,
+        )
 
 
 def random_start(cat: Catalogue, rng: random.Random) -> datetime:
@@ -133,21 +140,37 @@ class Storm:
             roll = rng.random()
             if self.reads and roll < 0.4:
                 day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
-                await self._send(http, "read", "", user, "GET",
-                                 f"/v1/services/{self.cat.service_id}/availability",
-                                 {"date": day.isoformat()})
+                await self._send(
+                    http,
+                    "read",
+                    "",
+                    user,
+                    "GET",
+                    f"/v1/services/{self.cat.service_id}/availability",
+                    {"date": day.isoformat()},
+                )
                 continue
             start = random_start(self.cat, rng)
-            body = {"service_id": str(self.cat.service_id), "start_time": start.isoformat(),
-                    "resource_id": str(rng.choice(self.cat.resource_ids))}
+            body = {
+                "service_id": str(self.cat.service_id),
+                "start_time": start.isoformat(),
+                "resource_id": str(rng.choice(self.cat.resource_ids)),
+            }
             if self.holds and roll < 0.7:
                 await self._send(http, "hold", "", user, "POST", "/v1/holds", body)
             else:
-                await self._send(http, "book", uuid.uuid4().hex, user, "POST", "/v1/bookings",
-                                 body)
+                await self._send(http, "book", uuid.uuid4().hex, user, "POST", "/v1/bookings", body)
 
-    async def _send(self, http: httpx.AsyncClient, kind: str, key: str, user: str, method: str,
-                    path: str, body: dict[str, Any]) -> Outcome:
+    async def _send(
+        self,
+        http: httpx.AsyncClient,
+        kind: str,
+        key: str,
+        user: str,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+    ) -> Outcome:
         headers = {"Authorization": f"Bearer {mint_token(SECRET, user, 'customer')}"}
         if key:
             headers["Idempotency-Key"] = key
@@ -161,8 +184,9 @@ class Storm:
             await asyncio.sleep(0.05)  # nothing listening: do not spin
         else:
             outcome.status = r.status_code
-            if r.headers.get("content-type", "").startswith(("application/json",
-                                                             "application/problem+json")):
+            if r.headers.get("content-type", "").startswith(
+                ("application/json", "application/problem+json")
+            ):
                 outcome.result = r.json()
             if r.status_code >= 500:
                 await asyncio.sleep(0.05)
@@ -189,7 +213,8 @@ def statuses(outcomes: list[Outcome]) -> Counter[int | None]:
 
 
 async def test_postgres_crash_mid_storm_loses_no_acknowledged_booking(
-        durable: ThrowawayPostgres) -> None:
+    durable: ThrowawayPostgres,
+) -> None:
     url = durable.url("booking")
     cat = seed(url, "Crash salon")
     proc, base = start_gateway(url, {"REDIS_URL": "", "BOOKING_POOL_MAX": "8"})
@@ -225,19 +250,29 @@ async def test_postgres_crash_mid_storm_loses_no_acknowledged_booking(
         print(f"retried {len(unknown)} unknown outcomes: {dict(statuses(retried))}")
         assert all(o.status in ANSWERED for o in retried), statuses(retried)
 
-        acked = {**storm.acknowledged("book"),
-                 **{o.result["booking_id"]: o for o in retried if o.status == 201}}
-        present = rows(url, "select id::text, resource_id::text, starts_at from"
-                            " booking.reservations where id = any(%s::uuid[])"
-                            " and status = 'confirmed'", list(acked))
+        acked = {
+            **storm.acknowledged("book"),
+            **{o.result["booking_id"]: o for o in retried if o.status == 201},
+        }
+        present = rows(
+            url,
+            "select id::text, resource_id::text, starts_at from"
+            " booking.reservations where id = any(%s::uuid[])"
+            " and status = 'confirmed'",
+            list(acked),
+        )
         assert len(present) == len(acked), set(acked) - {r[0] for r in present}
         for booking_id, resource_id, starts_at in present:
             asked = acked[booking_id].body
             assert resource_id == asked["resource_id"]
             assert starts_at == datetime.fromisoformat(asked["start_time"])
-        twice = rows(url, "select idempotency_key, count(*) from booking.reservations"
-                          " where location_id = %s and idempotency_key is not null"
-                          " group by 1 having count(*) > 1", cat.location_id)
+        twice = rows(
+            url,
+            "select idempotency_key, count(*) from booking.reservations"
+            " where location_id = %s and idempotency_key is not null"
+            " group by 1 having count(*) > 1",
+            cat.location_id,
+        )
         assert twice == []
         with psycopg.connect(url) as conn:
             assert overlapping_live_pairs(conn, cat.location_id) == 0
@@ -245,8 +280,9 @@ async def test_postgres_crash_mid_storm_loses_no_acknowledged_booking(
         stop_process(proc)
 
 
-async def wait_until_booking_succeeds(base: str, cat: Catalogue,
-                                      seconds: float = 60) -> httpx.Response:
+async def wait_until_booking_succeeds(
+    base: str, cat: Catalogue, seconds: float = 60
+) -> httpx.Response:
     """Book fresh slots (one after another) until one is acknowledged or time runs out."""
     rng = random.Random(99)
     deadline = time.monotonic() + seconds
@@ -254,8 +290,10 @@ async def wait_until_booking_succeeds(base: str, cat: Catalogue,
         while True:
             user = f"after-{uuid.uuid4().hex[:8]}"
             headers = {"Authorization": f"Bearer {mint_token(SECRET, user, 'customer')}"}
-            body = {"service_id": str(cat.service_id),
-                    "start_time": random_start(cat, rng).isoformat()}
+            body = {
+                "service_id": str(cat.service_id),
+                "start_time": random_start(cat, rng).isoformat(),
+            }
             try:
                 r = await http.post("/v1/bookings", json=body, headers=headers)
                 if r.status_code == 201 or time.monotonic() > deadline:
@@ -270,8 +308,10 @@ async def retry_bookings(base: str, unknown: list[Outcome]) -> list[Outcome]:
     answers: list[Outcome] = []
     async with httpx.AsyncClient(base_url=base, timeout=20) as http:
         for o in unknown:
-            headers = {"Authorization": f"Bearer {mint_token(SECRET, o.user, 'customer')}",
-                       "Idempotency-Key": o.key}
+            headers = {
+                "Authorization": f"Bearer {mint_token(SECRET, o.user, 'customer')}",
+                "Idempotency-Key": o.key,
+            }
             r = await http.post("/v1/bookings", json=o.body, headers=headers)
             answers.append(Outcome(o.kind, o.key, o.user, o.body, r.status_code, r.json()))
     return answers
@@ -283,8 +323,20 @@ async def retry_bookings(base: str, unknown: list[Outcome]) -> list[Outcome]:
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
     """A redis-server of this test's own on `port`, answering PING when this returns."""
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port, socket_connect_timeout=0.5)
     try:
         for _ in range(200):
@@ -323,15 +375,17 @@ async def wait_ready(base: str, redis_state: str, seconds: float = 15) -> dict[s
 
 
 async def test_redis_killed_and_restarted_mid_storm_is_slower_never_wrong(
-        durable: ThrowawayPostgres) -> None:
+    durable: ThrowawayPostgres,
+) -> None:
     url = durable.url("booking")
     cat = seed(url, "Redis salon")
     port = free_port()
     redis_proc = start_redis(port)
     proc: subprocess.Popen[bytes] | None = None
     try:
-        proc, base = start_gateway(url, {"REDIS_URL": f"redis://127.0.0.1:{port}/0",
-                                         "BOOKING_POOL_MAX": "8"})
+        proc, base = start_gateway(
+            url, {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "BOOKING_POOL_MAX": "8"}
+        )
         assert (await ready_state(base))["redis"] == "ok"
         storm = Storm(base, cat, holds=True, reads=True)
         running = asyncio.create_task(storm.run())
@@ -360,19 +414,26 @@ async def test_redis_killed_and_restarted_mid_storm_is_slower_never_wrong(
     assert seen[201] > 0 and seen[200] > 0, seen
     for kind, status in (("hold", "held"), ("book", "confirmed")):
         acked = storm.acknowledged(kind)
-        present = rows(url, "select count(*) from booking.reservations"
-                            " where id = any(%s::uuid[]) and status = %s", list(acked), status)
+        present = rows(
+            url,
+            "select count(*) from booking.reservations where id = any(%s::uuid[]) and status = %s",
+            list(acked),
+            status,
+        )
         assert present == [(len(acked),)], kind
     with psycopg.connect(url) as conn:
         assert overlapping_live_pairs(conn, cat.location_id) == 0
         sql_slots = {
-            day: conn.execute("select start_time, resource_ids from api.get_availability(%s, %s)"
-                              " order by start_time", (cat.service_id, day)).fetchall()
-            for day in http_slots}
+            day: conn.execute(
+                "select start_time, resource_ids from api.get_availability(%s, %s)"
+                " order by start_time",
+                (cat.service_id, day),
+            ).fetchall()
+            for day in http_slots
+        }
     for day, slots in http_slots.items():
         expected = [(start, sorted(str(r) for r in res)) for start, res in sql_slots[day]]
-        got = [(datetime.fromisoformat(s["start_time"]), sorted(s["resource_ids"]))
-               for s in slots]
+        got = [(datetime.fromisoformat(s["start_time"]), sorted(s["resource_ids"])) for s in slots]
         assert got == expected, day
 
 
@@ -383,8 +444,9 @@ async def http_availability(base: str, cat: Catalogue) -> dict[date, list[dict[s
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         for n in range(DAYS):
             day = FIRST_DAY + timedelta(days=n)
-            r = await http.get(f"/v1/services/{cat.service_id}/availability",
-                               params={"date": day.isoformat()})
+            r = await http.get(
+                f"/v1/services/{cat.service_id}/availability", params={"date": day.isoformat()}
+            )
             assert r.status_code == 200, r.text
             found[day] = r.json()["slots"]
     return found
@@ -412,13 +474,18 @@ def terminate(admin: psycopg.Connection[Any], pid: int) -> None:
 
 
 def booking_rows(url: str, user: str) -> list[tuple[Any, ...]]:
-    return rows(url, "select r.id::text, r.status from booking.reservations r"
-                     " join booking.customers c on c.id = r.customer_id"
-                     " where c.subject = %s", user)
+    return rows(
+        url,
+        "select r.id::text, r.status from booking.reservations r"
+        " join booking.customers c on c.id = r.customer_id"
+        " where c.subject = %s",
+        user,
+    )
 
 
 def test_connection_killed_before_commit_then_retry_books_once_and_leaks_nothing(
-        durable: ThrowawayPostgres) -> None:
+    durable: ThrowawayPostgres,
+) -> None:
     url = durable.url("booking")
     cat = seed(url, "Killed before commit", resources=1)
     start = cat.start(FIRST_DAY, wall(10))
@@ -427,13 +494,15 @@ def test_connection_killed_before_commit_then_retry_books_once_and_leaks_nothing
     with psycopg.connect(url, autocommit=True) as admin:
         victim = psycopg.connect(url)
         pid = victim.info.backend_pid
-        token = victim.execute("select api.acquire_lock(%s, 'victim', '10 minutes')",
-                               (lease,)).fetchone()
+        token = victim.execute(
+            "select api.acquire_lock(%s, 'victim', '10 minutes')", (lease,)
+        ).fetchone()
         assert token is not None and token[0] is not None
         first = victim.execute(BOOK_SQL, args).fetchone()
         assert first is not None and first[0]["success"] is True
-        held = admin.execute("select count(*) from pg_locks where locktype = 'advisory'"
-                             " and pid = %s", (pid,)).fetchone()
+        held = admin.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' and pid = %s", (pid,)
+        ).fetchone()
         assert held is not None and held[0] >= 1, "the call holds its advisory locks until COMMIT"
 
         terminate(admin, pid)
@@ -443,10 +512,12 @@ def test_connection_killed_before_commit_then_retry_books_once_and_leaks_nothing
 
         assert admin.execute(LEAKED_ADVISORY, (pid,)).fetchone() == (0,)
         assert booking_rows(url, user) == []
-        assert admin.execute("select count(*) from booking.distributed_locks where key = %s",
-                             (lease,)).fetchone() == (0,), "the lease died with its transaction"
-        assert admin.execute("select api.acquire_lock(%s, 'someone-else', '1 minute')",
-                             (lease,)).fetchone() != (None,)
+        assert admin.execute(
+            "select count(*) from booking.distributed_locks where key = %s", (lease,)
+        ).fetchone() == (0,), "the lease died with its transaction"
+        assert admin.execute(
+            "select api.acquire_lock(%s, 'someone-else', '1 minute')", (lease,)
+        ).fetchone() != (None,)
 
         retry = admin.execute(BOOK_SQL, args).fetchone()
         assert retry is not None and retry[0]["success"] is True, retry
@@ -458,7 +529,8 @@ def test_connection_killed_before_commit_then_retry_books_once_and_leaks_nothing
 
 
 def test_connection_killed_after_commit_unread_then_retry_returns_the_first_result(
-        durable: ThrowawayPostgres) -> None:
+    durable: ThrowawayPostgres,
+) -> None:
     url = durable.url("booking")
     cat = seed(url, "Killed after commit", resources=1)
     start = cat.start(FIRST_DAY, wall(11))
@@ -470,8 +542,14 @@ def test_connection_killed_after_commit_unread_then_retry_returns_the_first_resu
         victim.pgconn.send_query_params(
             b"select api.create_booking_atomic($1::uuid, $2::timestamptz, $3::text, '{}'::jsonb,"
             b" $4::uuid, $5::text)",
-            [str(cat.service_id).encode(), start.isoformat().encode(), user.encode(),
-             str(cat.resource_ids[0]).encode(), key.encode()])
+            [
+                str(cat.service_id).encode(),
+                start.isoformat().encode(),
+                user.encode(),
+                str(cat.resource_ids[0]).encode(),
+                key.encode(),
+            ],
+        )
         while victim.pgconn.flush() != 0:
             time.sleep(0.01)
         deadline = time.monotonic() + 20
@@ -493,7 +571,11 @@ def test_connection_killed_after_commit_unread_then_retry_returns_the_first_resu
         assert admin.execute(LEAKED_ADVISORY, (pid,)).fetchone() == (0,)
         stored = admin.execute(
             "select response from booking.idempotency_keys k join booking.customers c"
-            " on c.id = k.customer_id where c.subject = %s and k.key = %s", (user, key)).fetchone()
-        assert stored is not None and json.loads(json.dumps(stored[0]))["booking_id"] == \
-            committed[0][0]
+            " on c.id = k.customer_id where c.subject = %s and k.key = %s",
+            (user, key),
+        ).fetchone()
+        assert (
+            stored is not None
+            and json.loads(json.dumps(stored[0]))["booking_id"] == committed[0][0]
+        )
         assert overlapping_live_pairs(admin, cat.location_id) == 0

@@ -19,8 +19,20 @@ from tests.support.throwaway_postgres import free_port
 def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A redis-server only this test uses (so stopping it hurts nobody else)."""
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(100):
         try:
@@ -73,9 +85,12 @@ def _starts(base: str, service_id: str, day: object) -> list[str]:
 
 
 def test_gateways_share_redis_and_survive_it_stopping(
-        database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str],
-        own_redis: tuple[subprocess.Popen[bytes], str],
-        gateways: Callable[[str, dict[str, str]], str]) -> None:
+    database_url: str,
+    http_catalogue: HttpCatalogue,
+    mint: Callable[..., str],
+    own_redis: tuple[subprocess.Popen[bytes], str],
+    gateways: Callable[[str, dict[str, str]], str],
+) -> None:
     proc, url = own_redis
     one = gateways(database_url, {"REDIS_URL": url})
     two = gateways(database_url, {"REDIS_URL": url})
@@ -90,28 +105,43 @@ def test_gateways_share_redis_and_survive_it_stopping(
     assert ready.status_code == 200 and ready.json()["redis"] == "degraded"
     assert ready.json()["status"] == "degraded"
     auth = {"Authorization": f"Bearer {mint('no-redis')}"}
-    hold = httpx.post(one + "/v1/holds", headers=auth, json={
-        "service_id": http_catalogue.solo_service_id,
-        "start_time": http_catalogue.at(day, 8).isoformat(),
-        "end_time": http_catalogue.at(day, 9).isoformat()})
+    hold = httpx.post(
+        one + "/v1/holds",
+        headers=auth,
+        json={
+            "service_id": http_catalogue.solo_service_id,
+            "start_time": http_catalogue.at(day, 8).isoformat(),
+            "end_time": http_catalogue.at(day, 9).isoformat(),
+        },
+    )
     assert hold.status_code == 201, hold.text
     for base in (one, two):
         assert _starts(base, http_catalogue.solo_service_id, day) == full[1:]
-    again = httpx.post(two + "/v1/holds", headers=auth, json={
-        "service_id": http_catalogue.solo_service_id,
-        "start_time": http_catalogue.at(day, 8).isoformat(),
-        "end_time": http_catalogue.at(day, 9).isoformat()})
+    again = httpx.post(
+        two + "/v1/holds",
+        headers=auth,
+        json={
+            "service_id": http_catalogue.solo_service_id,
+            "start_time": http_catalogue.at(day, 8).isoformat(),
+            "end_time": http_catalogue.at(day, 9).isoformat(),
+        },
+    )
     assert again.status_code == 409
 
 
 def test_invalidate_by_tag_and_warm_up_are_admin_only(
-        redis_gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    redis_gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     admin = {"Authorization": f"Bearer {mint('cache-admin', 'admin')}"}
     customer = {"Authorization": f"Bearer {mint('cache-customer')}"}
     day = next_test_day()
     body = {"tags": [f"service:{http_catalogue.service_id}"], "mode": "immediate"}
-    assert httpx.post(redis_gateway_url + "/v1/cache/invalidate", json=body,
-                      headers=customer).status_code == 403
+    assert (
+        httpx.post(
+            redis_gateway_url + "/v1/cache/invalidate", json=body, headers=customer
+        ).status_code
+        == 403
+    )
     assert httpx.post(redis_gateway_url + "/v1/cache/invalidate", json=body).status_code == 401
     _starts(redis_gateway_url, http_catalogue.service_id, day)
     r = httpx.post(redis_gateway_url + "/v1/cache/invalidate", json=body, headers=admin)
@@ -123,12 +153,18 @@ def test_invalidate_by_tag_and_warm_up_are_admin_only(
     misses = _metric(redis_gateway_url, 'booking_cache_requests_total{result="miss"}')
     _starts(redis_gateway_url, http_catalogue.service_id, day)
     assert _metric(redis_gateway_url, 'booking_cache_requests_total{result="miss"}') == misses + 1
-    bad = httpx.post(redis_gateway_url + "/v1/cache/invalidate", json={"tags": ["everything"]},
-                     headers=admin)
+    bad = httpx.post(
+        redis_gateway_url + "/v1/cache/invalidate", json={"tags": ["everything"]}, headers=admin
+    )
     assert bad.status_code == 422
-    warm = httpx.post(redis_gateway_url + "/v1/cache/warm", headers=admin, json={
-        "days": 3, "service_ids": [http_catalogue.solo_service_id,
-                                   "00000000-0000-4000-8000-00000000dead"]})
+    warm = httpx.post(
+        redis_gateway_url + "/v1/cache/warm",
+        headers=admin,
+        json={
+            "days": 3,
+            "service_ids": [http_catalogue.solo_service_id, "00000000-0000-4000-8000-00000000dead"],
+        },
+    )
     assert warm.status_code == 200, warm.text
     statuses = [s["status"] for s in warm.json()["services"]]
     assert statuses == ["warmed", "unknown-service"]
@@ -139,12 +175,19 @@ def test_invalidate_by_tag_and_warm_up_are_admin_only(
 
 @pytest.mark.parametrize("backend", ["local", "redis"])
 def test_a_burst_gets_429_with_retry_after(
-        backend: str, database_url: str, http_catalogue: HttpCatalogue,
-        mint: Callable[..., str], own_redis: tuple[subprocess.Popen[bytes], str],
-        gateways: Callable[[str, dict[str, str]], str]) -> None:
-    env = {"RATE_LIMIT_PER_SECOND": "1", "RATE_LIMIT_BURST": "5",
-           "REDIS_URL": own_redis[1] if backend == "redis" else "",
-           "RATE_LIMIT_BACKEND": backend}
+    backend: str,
+    database_url: str,
+    http_catalogue: HttpCatalogue,
+    mint: Callable[..., str],
+    own_redis: tuple[subprocess.Popen[bytes], str],
+    gateways: Callable[[str, dict[str, str]], str],
+) -> None:
+    env = {
+        "RATE_LIMIT_PER_SECOND": "1",
+        "RATE_LIMIT_BURST": "5",
+        "REDIS_URL": own_redis[1] if backend == "redis" else "",
+        "RATE_LIMIT_BACKEND": backend,
+    }
     base = gateways(database_url, env)
     day = next_test_day()
     url = f"{base}/v1/services/{http_catalogue.service_id}/availability"
@@ -159,12 +202,26 @@ def test_a_burst_gets_429_with_retry_after(
 
 
 def test_warm_cache_command_warms_a_running_gateway(
-        redis_gateway_url: str, http_catalogue: HttpCatalogue) -> None:
+    redis_gateway_url: str, http_catalogue: HttpCatalogue
+) -> None:
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "warm-cache", "--url", redis_gateway_url,
-         "--days", "2", "--service", http_catalogue.service_id],
-        capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "warm-cache",
+            "--url",
+            redis_gateway_url,
+            "--days",
+            "2",
+            "--service",
+            http_catalogue.service_id,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert '"warmed"' in out.stdout

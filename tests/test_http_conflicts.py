@@ -15,18 +15,22 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def test_staff_read_the_conflict_desk_and_customers_cannot(
-        gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
-    body = {"service_id": http_catalogue.solo_service_id,
-            "start_time": http_catalogue.at(day, 16).isoformat(),
-            "end_time": http_catalogue.at(day, 17).isoformat()}
+    body = {
+        "service_id": http_catalogue.solo_service_id,
+        "start_time": http_catalogue.at(day, 16).isoformat(),
+        "end_time": http_catalogue.at(day, 17).isoformat(),
+    }
     for who in ("desk-a", "desk-b"):
         httpx.post(gateway_url + "/v1/holds", json=body, headers=_auth(mint(who)))
     staff = _auth(mint("desk-staff", "staff"))
     r = httpx.get(gateway_url + "/v1/conflicts", headers=staff)
     assert r.status_code == 200 and isinstance(r.json()["items"], list)
-    r = httpx.get(gateway_url + "/v1/conflicts/metrics", params={"window_seconds": 600},
-                  headers=staff)
+    r = httpx.get(
+        gateway_url + "/v1/conflicts/metrics", params={"window_seconds": 600}, headers=staff
+    )
     assert r.status_code == 200 and r.json()["in_window"] >= 1
     r = httpx.get(gateway_url + "/v1/conflicts/recommendations", headers=staff)
     assert r.status_code == 200 and isinstance(r.json()["items"], list)
@@ -37,18 +41,31 @@ def test_staff_read_the_conflict_desk_and_customers_cannot(
 
 
 def test_only_admins_resolve_and_unknown_conflicts_are_404(
-        gateway_url: str, mint: Callable[..., str]) -> None:
+    gateway_url: str, mint: Callable[..., str]
+) -> None:
     unknown = uuid.uuid4()
     decision = {"decision": "keep_existing"}
-    r = httpx.post(f"{gateway_url}/v1/conflicts/{unknown}/resolve", json=decision,
-                   headers=_auth(mint("desk-staff", "staff")))
+    r = httpx.post(
+        f"{gateway_url}/v1/conflicts/{unknown}/resolve",
+        json=decision,
+        headers=_auth(mint("desk-staff", "staff")),
+    )
     assert r.status_code == 403
-    r = httpx.post(f"{gateway_url}/v1/conflicts/{unknown}/resolve", json=decision,
-                   headers=_auth(mint("desk-admin", "admin")))
+    r = httpx.post(
+        f"{gateway_url}/v1/conflicts/{unknown}/resolve",
+        json=decision,
+        headers=_auth(mint("desk-admin", "admin")),
+    )
     assert r.status_code == 404 and r.json()["code"] == "BK008"
-    r = httpx.post(f"{gateway_url}/v1/conflicts/{unknown}/confirm", json={"accept": True},
-                   headers=_auth(mint("desk-customer")))
+    r = httpx.post(
+        f"{gateway_url}/v1/conflicts/{unknown}/confirm",
+        json={"accept": True},
+        headers=_auth(mint("desk-customer")),
+    )
     assert r.status_code == 404
-    r = httpx.post(f"{gateway_url}/v1/conflicts/{unknown}/confirm", json={"accept": "yes"},
-                   headers=_auth(mint("desk-customer")))
+    r = httpx.post(
+        f"{gateway_url}/v1/conflicts/{unknown}/confirm",
+        json={"accept": "yes"},
+        headers=_auth(mint("desk-customer")),
+    )
     assert r.status_code == 422

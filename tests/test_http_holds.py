@@ -15,7 +15,8 @@ PROBLEM = "application/problem+json"
 
 
 async def test_a_hold_is_created_with_201_and_its_session(
-        gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     start = http_catalogue.at(day, 10)
     async with BookingClient(gateway_url, mint("holder-1")) as c:
@@ -28,14 +29,15 @@ async def test_a_hold_is_created_with_201_and_its_session(
 
 
 async def test_two_hundred_racers_on_one_slot_one_201_rest_409_with_alternatives(
-        gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str],
-        database_url: str) -> None:
+    gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str], database_url: str
+) -> None:
     day = next_test_day()
     start, end = http_catalogue.at(day, 12), http_catalogue.at(day, 13)
     async with BookingClient(gateway_url, None, timeout=60) as base:
         clients = [base.with_token(mint(f"racer-{i}")) for i in range(200)]
-        responses = await asyncio.gather(*(
-            c.create_hold(http_catalogue.solo_service_id, start, end) for c in clients))
+        responses = await asyncio.gather(
+            *(c.create_hold(http_catalogue.solo_service_id, start, end) for c in clients)
+        )
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 1, 409: 199}, statuses
     for r in responses:
@@ -50,5 +52,6 @@ async def test_two_hundred_racers_on_one_slot_one_201_rest_409_with_alternatives
         live = conn.execute(
             "select count(*) from booking.reservations where service_id = %s and starts_at = %s"
             " and status in ('held', 'confirmed')",
-            (http_catalogue.solo_service_id, start)).fetchone()
+            (http_catalogue.solo_service_id, start),
+        ).fetchone()
     assert live == (1,)

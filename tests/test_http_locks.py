@@ -13,7 +13,8 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def test_admin_acquires_renews_and_releases_a_fenced_lease(
-        gateway_url: str, mint: Callable[..., str]) -> None:
+    gateway_url: str, mint: Callable[..., str]
+) -> None:
     key = f"job-{uuid.uuid4().hex[:8]}"
     admin = _auth(mint("ops-1", "admin"))
     r = httpx.post(f"{gateway_url}/v1/locks/{key}", json={"ttl_seconds": 30}, headers=admin)
@@ -22,17 +23,23 @@ def test_admin_acquires_renews_and_releases_a_fenced_lease(
     assert r.json()["owner"] == "ops-1"
     other = httpx.post(f"{gateway_url}/v1/locks/{key}", json={"owner": "ops-2"}, headers=admin)
     assert other.status_code == 409 and other.json()["type"].endswith("/lock-held")
-    r = httpx.post(f"{gateway_url}/v1/locks/{key}/renew", json={"token": token,
-                                                               "ttl_seconds": 60}, headers=admin)
+    r = httpx.post(
+        f"{gateway_url}/v1/locks/{key}/renew",
+        json={"token": token, "ttl_seconds": 60},
+        headers=admin,
+    )
     assert r.status_code == 200 and r.json()["renewed"] is True
-    r = httpx.post(f"{gateway_url}/v1/locks/{key}/renew", json={"token": token + 1000},
-                   headers=admin)
+    r = httpx.post(
+        f"{gateway_url}/v1/locks/{key}/renew", json={"token": token + 1000}, headers=admin
+    )
     assert r.status_code == 409
-    r = httpx.request("DELETE", f"{gateway_url}/v1/locks/{key}", json={"token": token + 1000},
-                      headers=admin)
+    r = httpx.request(
+        "DELETE", f"{gateway_url}/v1/locks/{key}", json={"token": token + 1000}, headers=admin
+    )
     assert r.status_code == 409
-    r = httpx.request("DELETE", f"{gateway_url}/v1/locks/{key}", json={"token": token},
-                      headers=admin)
+    r = httpx.request(
+        "DELETE", f"{gateway_url}/v1/locks/{key}", json={"token": token}, headers=admin
+    )
     assert r.status_code == 204
     r = httpx.post(f"{gateway_url}/v1/locks/{key}", json={"owner": "ops-2"}, headers=admin)
     assert r.status_code == 201 and r.json()["token"] > token
@@ -40,11 +47,11 @@ def test_admin_acquires_renews_and_releases_a_fenced_lease(
     assert r.status_code == 422
 
 
-def test_staff_and_customers_cannot_take_leases(gateway_url: str,
-                                                mint: Callable[..., str]) -> None:
+def test_staff_and_customers_cannot_take_leases(gateway_url: str, mint: Callable[..., str]) -> None:
     for role in ("staff", "customer"):
-        r = httpx.post(f"{gateway_url}/v1/locks/not-yours", json={},
-                       headers=_auth(mint("someone", role)))
+        r = httpx.post(
+            f"{gateway_url}/v1/locks/not-yours", json={}, headers=_auth(mint("someone", role))
+        )
         assert r.status_code == 403, r.text
         assert r.json()["code"] == "42501"
     assert httpx.post(f"{gateway_url}/v1/locks/not-yours", json={}).status_code == 401

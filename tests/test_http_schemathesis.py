@@ -19,15 +19,24 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 EXAMPLES_PER_OPERATION = 40
 
 
 def _fuzz(operation: schemathesis.APIOperation, base_url: str, token: str) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: schemathesis.Case) -> None:
         headers = dict(case.headers or {})
         headers.setdefault("Authorization", f"Bearer {token}")
@@ -36,8 +45,7 @@ def _fuzz(operation: schemathesis.APIOperation, base_url: str, token: str) -> No
     run()
 
 
-def test_the_api_honours_its_openapi_document(gateway_url: str,
-                                              mint: Callable[..., str]) -> None:
+def test_the_api_honours_its_openapi_document(gateway_url: str, mint: Callable[..., str]) -> None:
     schema = schemathesis.openapi.from_url(gateway_url + "/openapi.json")
     tokens = {"admin": mint("fuzz-admin", "admin"), "customer": mint("fuzz-customer")}
     failures: list[str] = []

@@ -25,42 +25,76 @@ FIRST_DAY = date(2031, 9, 3)
 DAYS = 3
 DURATION = timedelta(hours=1)
 BUFFER_AFTER = timedelta(minutes=15)
-STARTS = [time(9, 0), time(9, 30), time(10, 0), time(10, 30), time(11, 0), time(11, 30),
-          time(12, 0), time(12, 30)]
+STARTS = [
+    time(9, 0),
+    time(9, 30),
+    time(10, 0),
+    time(10, 30),
+    time(11, 0),
+    time(11, 30),
+    time(12, 0),
+    time(12, 30),
+]
 
 
 async def test_random_races_leave_a_history_the_database_explains(
-        big_server: ThrowawayPostgres) -> None:
+    big_server: ThrowawayPostgres,
+) -> None:
     url = big_server.url("booking")
     with psycopg.connect(url) as conn:
-        cat = seed_catalogue(conn, name="Race checker", resources=3, duration=DURATION,
-                             slot_step=timedelta(minutes=30), opens=time(9), closes=time(14),
-                             buffer_after=BUFFER_AFTER, max_live_holds_per_customer=3)
-    starts = tuple(cat.start(FIRST_DAY + timedelta(days=d), t).isoformat()
-                   for d in range(DAYS) for t in STARTS)
-    work = Workload(url=url, service_id=str(cat.service_id),
-                    resource_ids=tuple(str(r) for r in cat.resource_ids), starts=starts,
-                    duration_s=DURATION.total_seconds(), seconds=SECONDS,
-                    clients_per_process=CLIENTS_PER_PROCESS)
+        cat = seed_catalogue(
+            conn,
+            name="Race checker",
+            resources=3,
+            duration=DURATION,
+            slot_step=timedelta(minutes=30),
+            opens=time(9),
+            closes=time(14),
+            buffer_after=BUFFER_AFTER,
+            max_live_holds_per_customer=3,
+        )
+    starts = tuple(
+        cat.start(FIRST_DAY + timedelta(days=d), t).isoformat() for d in range(DAYS) for t in STARTS
+    )
+    work = Workload(
+        url=url,
+        service_id=str(cat.service_id),
+        resource_ids=tuple(str(r) for r in cat.resource_ids),
+        starts=starts,
+        duration_s=DURATION.total_seconds(),
+        seconds=SECONDS,
+        clients_per_process=CLIENTS_PER_PROCESS,
+    )
     seed = random.randrange(1 << 20)
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn")) as pool:
-        chunks = await asyncio.gather(*(
-            loop.run_in_executor(pool, client_process, work, n, seed + n)
-            for n in range(PROCESSES)))
+        chunks = await asyncio.gather(
+            *(
+                loop.run_in_executor(pool, client_process, work, n, seed + n)
+                for n in range(PROCESSES)
+            )
+        )
     history = parse_history(chunks)
 
     with psycopg.connect(url) as conn:
-        rows = {str(r[0]): Row(str(r[0]), r[1], str(r[2]), r[3]) for r in conn.execute(
-            "select id, status, resource_id, starts_at from booking.reservations"
-            " where location_id = %s", (cat.location_id,)).fetchall()}
+        rows = {
+            str(r[0]): Row(str(r[0]), r[1], str(r[2]), r[3])
+            for r in conn.execute(
+                "select id, status, resource_id, starts_at from booking.reservations"
+                " where location_id = %s",
+                (cat.location_id,),
+            ).fetchall()
+        }
         assert overlapping_live_pairs(conn, cat.location_id) == 0
 
-    verdict = check(history, rows, work.resource_ids,
-                    lambda start: (start, start + DURATION + BUFFER_AFTER))
+    verdict = check(
+        history, rows, work.resource_ids, lambda start: (start, start + DURATION + BUFFER_AFTER)
+    )
     outcomes = Counter(f"{op.kind}:{op.outcome}" for op in history)
-    print(f"race checker (seed {seed}): {len(history)} operations {dict(outcomes)};"
-          f" checked {dict(verdict.checked)}")
+    print(
+        f"race checker (seed {seed}): {len(history)} operations {dict(outcomes)};"
+        f" checked {dict(verdict.checked)}"
+    )
     assert verdict.violations == [], f"seed {seed}: " + "\n".join(verdict.violations[:20])
     # the run must have raced for real: many grants, many refusals, every kind of call
     assert verdict.checked["grants"] > 100 and verdict.checked["refusals"] > 100, verdict.checked
@@ -83,15 +117,37 @@ def test_the_checker_flags_each_kind_of_violation() -> None:
         Op(0, 0, "book", 0, 10, "ok", "A", r1, at.isoformat(), {"success": True, **place}),
         Op(0, 1, "hold", 20, 30, "ok", "B", r1, at.isoformat(), {"success": True, **place}),
         # C was acknowledged but the database lost it
-        Op(0, 2, "book", 0, 5, "ok", "C", r2, (at + timedelta(hours=3)).isoformat(),
-           {"success": True, "resource_id": r2,
-            "start_time": (at + timedelta(hours=3)).isoformat()}),
+        Op(
+            0,
+            2,
+            "book",
+            0,
+            5,
+            "ok",
+            "C",
+            r2,
+            (at + timedelta(hours=3)).isoformat(),
+            {
+                "success": True,
+                "resource_id": r2,
+                "start_time": (at + timedelta(hours=3)).isoformat(),
+            },
+        ),
         # a refusal for r2 at 13:00 where nothing ever was
-        Op(0, 3, "hold", 40, 50, "conflict", None, r2, (at + timedelta(hours=4)).isoformat(),
-           {"success": False, "conflict_type": "HOLD_CONFLICT"}),
+        Op(
+            0,
+            3,
+            "hold",
+            40,
+            50,
+            "conflict",
+            None,
+            r2,
+            (at + timedelta(hours=4)).isoformat(),
+            {"success": False, "conflict_type": "HOLD_CONFLICT"},
+        ),
         # a cancel acknowledged, but the database still has the booking confirmed
-        Op(0, 0, "cancel", 60, 70, "ok", "A", None, None,
-           {"success": True, "status": "cancelled"}),
+        Op(0, 0, "cancel", 60, 70, "ok", "A", None, None, {"success": True, "status": "cancelled"}),
     ]
     rows = {"A": Row("A", "confirmed", r1, at), "B": Row("B", "held", r1, at)}
     verdict = check(history, rows, (r1, r2), lambda s: (s, s + DURATION))

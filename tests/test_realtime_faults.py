@@ -23,7 +23,9 @@ def kill_listener(database_url: str, app_name: str) -> int:
     with psycopg.connect(database_url, autocommit=True) as conn:
         row = conn.execute(
             "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-            " where application_name = %s and datname = current_database()", (app_name,)).fetchone()
+            " where application_name = %s and datname = current_database()",
+            (app_name,),
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -33,7 +35,8 @@ async def local_entries(base: str) -> int:
 
 
 async def test_write_storm_with_the_listener_killed_delivers_every_committed_event_once_in_order(
-        database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     topic = f"availability:{http_catalogue.solo_service_id}:{day.isoformat()}"
     app_name = f"booking-listener-storm-{secrets.token_hex(3)}"
@@ -42,8 +45,10 @@ async def test_write_storm_with_the_listener_killed_delivers_every_committed_eve
         row = conn.execute("select api.last_event_id()").fetchone()
         assert row is not None
         since = int(row[0])
-    with gateway_process(database_url, {"BOOKING_LISTENER_APP_NAME": app_name,
-                                        "BOOKING_LISTENER_POLL_SECONDS": "0.2"}) as base:
+    with gateway_process(
+        database_url,
+        {"BOOKING_LISTENER_APP_NAME": app_name, "BOOKING_LISTENER_POLL_SECONDS": "0.2"},
+    ) as base:
         stop = threading.Event()
         kills: list[int] = []
         rolled_back: list[str] = []
@@ -55,7 +60,8 @@ async def test_write_storm_with_the_listener_killed_delivers_every_committed_eve
                         hold = conn.execute(
                             "select api.create_hold_atomic(null, 'rt-storm-k', %s, %s, %s, null,"
                             " 'sess-k')->>'hold_id'",
-                            (http_catalogue.solo_service_id, start, end)).fetchone()
+                            (http_catalogue.solo_service_id, start, end),
+                        ).fetchone()
                         assert hold is not None and hold[0]
                         if i % 5 == 4:
                             rolled_back.append(hold[0])
@@ -87,8 +93,9 @@ async def test_write_storm_with_the_listener_killed_delivers_every_committed_eve
                 deadline = asyncio.get_running_loop().time() + 0.3
                 while asyncio.get_running_loop().time() < deadline:
                     try:
-                        message = await recv_json(ws, max(0.01, deadline -
-                                                          asyncio.get_running_loop().time()))
+                        message = await recv_json(
+                            ws, max(0.01, deadline - asyncio.get_running_loop().time())
+                        )
                     except TimeoutError:
                         break
                     if message["type"] == "event":
@@ -99,10 +106,16 @@ async def test_write_storm_with_the_listener_killed_delivers_every_committed_eve
             for t in threads:
                 t.join(60)
         with psycopg.connect(database_url) as conn:
-            expected = [r[0] for r in conn.execute(
-                "select id from api.read_events(%s, 10000, array[%s])", (since, topic))]
-            leaked = conn.execute("select count(*) from booking.events where reservation_id ="
-                                  " any(%s::uuid[])", (rolled_back,)).fetchone()
+            expected = [
+                r[0]
+                for r in conn.execute(
+                    "select id from api.read_events(%s, 10000, array[%s])", (since, topic)
+                )
+            ]
+            leaked = conn.execute(
+                "select count(*) from booking.events where reservation_id = any(%s::uuid[])",
+                (rolled_back,),
+            ).fetchone()
         assert leaked == (0,) and len(expected) == 240 * 2
         ws = await connect(base, mint("rt-storm-watch"))
         await subscribe(ws, [topic], since=seen)
@@ -116,8 +129,8 @@ async def test_write_storm_with_the_listener_killed_delivers_every_committed_eve
 
 
 async def test_two_gateways_both_deliver_and_both_invalidate_redis(
-        database_url: str, redis_url: str, http_catalogue: HttpCatalogue,
-        mint: Callable[..., str]) -> None:
+    database_url: str, redis_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     service = http_catalogue.solo_service_id
     topic = f"availability:{service}:{day.isoformat()}"
@@ -129,14 +142,19 @@ async def test_two_gateways_both_deliver_and_both_invalidate_redis(
         for ws in sockets:
             await subscribe(ws, [topic])
         for base in (one, two):
-            got = await asyncio.to_thread(httpx.get, f"{base}/v1/services/{service}/availability",
-                                          params={"date": day.isoformat()})
+            got = await asyncio.to_thread(
+                httpx.get,
+                f"{base}/v1/services/{service}/availability",
+                params={"date": day.isoformat()},
+            )
             assert got.status_code == 200
             assert (await local_entries(base)) == 1
         assert len(r.keys(pattern)) == 1
         with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute("select api.create_hold_atomic(null, 'rt-two', %s, %s, %s, null, 's')",
-                         (service, http_catalogue.at(day, 13), http_catalogue.at(day, 14)))
+            conn.execute(
+                "select api.create_hold_atomic(null, 'rt-two', %s, %s, %s, null, 's')",
+                (service, http_catalogue.at(day, 13), http_catalogue.at(day, 14)),
+            )
         events = [await next_event(ws) for ws in sockets]
         assert events[0]["id"] == events[1]["id"] and events[0]["topic"] == topic
         for _ in range(100):
@@ -151,7 +169,8 @@ async def test_two_gateways_both_deliver_and_both_invalidate_redis(
 
 
 async def test_one_maintenance_leader_expires_lapsed_holds_and_screens_hear_it(
-        database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     env = {"BOOKING_MAINTENANCE_SECONDS": "0.3"}
     with gateway_process(database_url, env) as one, gateway_process(database_url, env):
@@ -159,14 +178,21 @@ async def test_one_maintenance_leader_expires_lapsed_holds_and_screens_hear_it(
         await subscribe(ws, ["user:rt-lapse"])
         with psycopg.connect(database_url, autocommit=True) as conn:
             expires = datetime.now(UTC) + timedelta(seconds=1)
-            conn.execute("select api.create_hold_atomic(null, 'rt-lapse', %s, %s, %s, %s, 's')",
-                         (http_catalogue.solo_service_id, http_catalogue.at(day, 15),
-                          http_catalogue.at(day, 16), expires))
+            conn.execute(
+                "select api.create_hold_atomic(null, 'rt-lapse', %s, %s, %s, %s, 's')",
+                (
+                    http_catalogue.solo_service_id,
+                    http_catalogue.at(day, 15),
+                    http_catalogue.at(day, 16),
+                    expires,
+                ),
+            )
             assert (await next_event(ws))["event"] == "hold:created"
             lapsed = await next_event(ws, within=10)
             assert lapsed["event"] == "hold:expired" and lapsed["payload"]["status"] == "expired"
-            owners = conn.execute("select count(*) from booking.distributed_locks"
-                                  " where key = 'booking-maintenance' and expires_at > now()"
-                                  ).fetchone()
+            owners = conn.execute(
+                "select count(*) from booking.distributed_locks"
+                " where key = 'booking-maintenance' and expires_at > now()"
+            ).fetchone()
             assert owners == (1,)
         await ws.close()

@@ -42,33 +42,46 @@ def day_topic(service_id: str, day: date) -> str:
 @pytest.fixture(scope="module")
 def rt_gateway(database_url: str) -> Iterator[str]:
     """A gateway with a small send queue and a fast heartbeat."""
-    with gateway_process(database_url, {"BOOKING_WS_SEND_QUEUE": "64",
-                                        "BOOKING_WS_HEARTBEAT_SECONDS": "1"}) as base:
+    with gateway_process(
+        database_url, {"BOOKING_WS_SEND_QUEUE": "64", "BOOKING_WS_HEARTBEAT_SECONDS": "1"}
+    ) as base:
         yield base
 
 
 def sql_hold(database_url: str, cat: HttpCatalogue, day: date, hour: int, user: str) -> str:
     """A hold made by a plain SQL caller: the psql binary calling api.create_hold_atomic."""
-    query = (f"select api.create_hold_atomic(null, '{user}', '{cat.solo_service_id}', "
-             f"'{cat.at(day, hour).isoformat()}', '{cat.at(day, hour + 1).isoformat()}', null, "
-             f"'sess-{user}')->>'hold_id'")
-    out = subprocess.run([psql_binary(), "-X", "-q", "-A", "-t", "-d", database_url, "-c", query],
-                         capture_output=True, text=True, check=True, timeout=30)
+    query = (
+        f"select api.create_hold_atomic(null, '{user}', '{cat.solo_service_id}', "
+        f"'{cat.at(day, hour).isoformat()}', '{cat.at(day, hour + 1).isoformat()}', null, "
+        f"'sess-{user}')->>'hold_id'"
+    )
+    out = subprocess.run(
+        [psql_binary(), "-X", "-q", "-A", "-t", "-d", database_url, "-c", query],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     return out.stdout.strip()
 
 
 async def test_a_hold_over_http_and_one_from_psql_reach_a_subscriber_of_that_day(
-        rt_gateway: str, database_url: str, http_catalogue: HttpCatalogue,
-        mint: Callable[..., str]) -> None:
+    rt_gateway: str, database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     topic = day_topic(http_catalogue.solo_service_id, day)
     ws = await connect(rt_gateway, mint("rt-watcher"))
     await subscribe(ws, [topic])
     async with httpx.AsyncClient(base_url=rt_gateway) as http:
-        r = await http.post("/v1/holds", headers={"Authorization": f"Bearer {mint('rt-http')}"},
-                            json={"service_id": http_catalogue.solo_service_id,
-                                  "start_time": http_catalogue.at(day, 9).isoformat(),
-                                  "end_time": http_catalogue.at(day, 10).isoformat()})
+        r = await http.post(
+            "/v1/holds",
+            headers={"Authorization": f"Bearer {mint('rt-http')}"},
+            json={
+                "service_id": http_catalogue.solo_service_id,
+                "start_time": http_catalogue.at(day, 9).isoformat(),
+                "end_time": http_catalogue.at(day, 10).isoformat(),
+            },
+        )
     assert r.status_code == 201, r.text
     first = await next_event(ws)
     assert first["event"] == "availability:updated" and first["topic"] == topic
@@ -82,8 +95,8 @@ async def test_a_hold_over_http_and_one_from_psql_reach_a_subscriber_of_that_day
 
 
 async def test_the_users_own_topic_hears_the_specific_event(
-        rt_gateway: str, database_url: str, http_catalogue: HttpCatalogue,
-        mint: Callable[..., str]) -> None:
+    rt_gateway: str, database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     ws = await connect(rt_gateway, mint("rt-own"), via_subprotocol=True)
     assert ws.subprotocol == "bearer"
@@ -101,25 +114,36 @@ async def test_the_users_own_topic_hears_the_specific_event(
 
 async def test_a_bad_origin_is_refused_with_403_and_localhost_is_allowed(rt_gateway: str) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
-        await websockets.connect(ws_url(rt_gateway), origin="https://evil.example",  # type: ignore[arg-type]
-                                 proxy=None)
+        await websockets.connect(
+            ws_url(rt_gateway),
+            origin="https://evil.example",  # type: ignore[arg-type]
+            proxy=None,
+        )
     assert refused.value.response.status_code == 403
-    ws = await websockets.connect(ws_url(rt_gateway), origin="http://localhost:5173",  # type: ignore[arg-type]
-                                  proxy=None)
+    ws = await websockets.connect(
+        ws_url(rt_gateway),
+        origin="http://localhost:5173",  # type: ignore[arg-type]
+        proxy=None,
+    )
     await ws.close()
 
 
 def _none_token(sub: str) -> str:
-    return jwt.encode({"sub": sub, "role": "admin", "exp": 4_000_000_000}, key=None,
-                      algorithm="none")
+    return jwt.encode(
+        {"sub": sub, "role": "admin", "exp": 4_000_000_000}, key=None, algorithm="none"
+    )
 
 
 @pytest.mark.parametrize("kind", ["forged", "expired", "alg-none", "garbage", "missing"])
-async def test_bad_tokens_are_refused_with_4001(rt_gateway: str, mint: Callable[..., str],
-                                                kind: str) -> None:
+async def test_bad_tokens_are_refused_with_4001(
+    rt_gateway: str, mint: Callable[..., str], kind: str
+) -> None:
     token = {
-        "forged": jwt.encode({"sub": "x", "role": "admin", "exp": 4_000_000_000},
-                             "not-the-secret-not-the-secret-not-the-secret", algorithm="HS256"),
+        "forged": jwt.encode(
+            {"sub": "x", "role": "admin", "exp": 4_000_000_000},
+            "not-the-secret-not-the-secret-not-the-secret",
+            algorithm="HS256",
+        ),
         "expired": mint("rt-expired", "customer", -30),
         "alg-none": _none_token("rt-none"),
         "garbage": "not.a.token",
@@ -134,13 +158,19 @@ async def test_bad_tokens_are_refused_with_4001(rt_gateway: str, mint: Callable[
             ws = await websockets.connect(ws_url(rt_gateway), subprotocols=offered, proxy=None)
         else:
             ws = await websockets.connect(ws_url(rt_gateway), proxy=None)
-            await ws.send(json.dumps({"type": "auth", "token": token} if token else
-                                     {"type": "subscribe", "topics": ["user:x"]}))
+            await ws.send(
+                json.dumps(
+                    {"type": "auth", "token": token}
+                    if token
+                    else {"type": "subscribe", "topics": ["user:x"]}
+                )
+            )
         assert await close_code(ws) == CLOSE_UNAUTHORIZED
 
 
-async def test_a_cookie_alone_does_not_authenticate(rt_gateway: str,
-                                                    mint: Callable[..., str]) -> None:
+async def test_a_cookie_alone_does_not_authenticate(
+    rt_gateway: str, mint: Callable[..., str]
+) -> None:
     token = mint("rt-cookie", "admin")
     cookie = {"Cookie": f"token={token}; access_token={token}"}
     ws = await websockets.connect(ws_url(rt_gateway), proxy=None, additional_headers=cookie)
@@ -149,10 +179,14 @@ async def test_a_cookie_alone_does_not_authenticate(rt_gateway: str,
 
 
 async def test_a_customer_cannot_subscribe_to_another_customers_topic(
-        rt_gateway: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    rt_gateway: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     ws = await connect(rt_gateway, mint("rt-alice"))
-    topics = ["user:rt-alice", day_topic(http_catalogue.service_id, next_test_day()),
-              f"location:{http_catalogue.location_id}"]
+    topics = [
+        "user:rt-alice",
+        day_topic(http_catalogue.service_id, next_test_day()),
+        f"location:{http_catalogue.location_id}",
+    ]
     ok = await subscribe(ws, topics)
     assert len(ok["topics"]) == 3
     await ws.send(json.dumps({"type": "subscribe", "topics": ["user:rt-bob"]}))
@@ -162,8 +196,9 @@ async def test_a_customer_cannot_subscribe_to_another_customers_topic(
     await staff.close()
 
 
-async def test_token_expiry_closes_a_live_connection(rt_gateway: str,
-                                                     mint: Callable[..., str]) -> None:
+async def test_token_expiry_closes_a_live_connection(
+    rt_gateway: str, mint: Callable[..., str]
+) -> None:
     ws = await connect(rt_gateway, mint("rt-short", "customer", 2))
     await subscribe(ws, ["user:rt-short"])
     started = asyncio.get_running_loop().time()
@@ -171,16 +206,17 @@ async def test_token_expiry_closes_a_live_connection(rt_gateway: str,
     assert asyncio.get_running_loop().time() - started < 6
 
 
-async def test_heartbeats_arrive_on_an_idle_connection(rt_gateway: str,
-                                                       mint: Callable[..., str]) -> None:
+async def test_heartbeats_arrive_on_an_idle_connection(
+    rt_gateway: str, mint: Callable[..., str]
+) -> None:
     ws = await connect(rt_gateway, mint("rt-idle"))
     assert (await recv_json(ws, within=5))["type"] == "heartbeat"
     await ws.close()
 
 
 async def test_since_replays_missed_events_in_order_then_goes_live(
-        rt_gateway: str, database_url: str, http_catalogue: HttpCatalogue,
-        mint: Callable[..., str]) -> None:
+    rt_gateway: str, database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     topic = day_topic(http_catalogue.solo_service_id, day)
     ws = await connect(rt_gateway, mint("rt-resume"))
@@ -214,10 +250,15 @@ def pruned_database(database_url: str) -> Iterator[str]:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("insert into booking.locations (name) values ('Pruned salon')")
             for name in ("Ala", "Ola"):  # a catalogue:changed event each
-                conn.execute("insert into booking.resources (location_id, name)"
-                             " select id, %s from booking.locations", (name,))
-            conn.execute("update booking.events set created_at = now() - interval '30 days'"
-                         " where id = (select min(id) from booking.events)")
+                conn.execute(
+                    "insert into booking.resources (location_id, name)"
+                    " select id, %s from booking.locations",
+                    (name,),
+                )
+            conn.execute(
+                "update booking.events set created_at = now() - interval '30 days'"
+                " where id = (select min(id) from booking.events)"
+            )
             assert conn.execute("select api.prune_events('1 day')").fetchone() == (1,)
         yield url
     finally:
@@ -226,10 +267,12 @@ def pruned_database(database_url: str) -> Iterator[str]:
 
 
 async def test_since_older_than_the_retention_horizon_gets_resync(
-        pruned_database: str, mint: Callable[..., str]) -> None:
+    pruned_database: str, mint: Callable[..., str]
+) -> None:
     with psycopg.connect(pruned_database) as conn:
-        row = conn.execute("select api.event_retention_horizon(), id::text"
-                           " from booking.locations").fetchone()
+        row = conn.execute(
+            "select api.event_retention_horizon(), id::text from booking.locations"
+        ).fetchone()
     assert row is not None
     horizon, location = row
     assert horizon >= 1
@@ -268,20 +311,24 @@ end $$"""
 
 
 async def test_a_slow_consumer_is_closed_with_4008_and_the_others_keep_receiving(
-        database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]) -> None:
+    database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
     day = next_test_day()
     topic = day_topic(http_catalogue.solo_service_id, day)
     transactions, pairs = 40, 100
     with gateway_process(database_url, {"BOOKING_WS_SEND_QUEUE": "1024"}) as base:
-        slow = await connect(base, mint("rt-slow"), sock=_tiny_socket(base), compression=None,
-                             max_queue=1)
+        slow = await connect(
+            base, mint("rt-slow"), sock=_tiny_socket(base), compression=None, max_queue=1
+        )
         await subscribe(slow, [topic])
         fast = await connect(base, mint("rt-fast"), compression=None)
         await subscribe(fast, [topic])
-        sql = STORM_SQL.replace("%(pairs)s", str(pairs)).replace(
-            "%(service)L", f"'{http_catalogue.solo_service_id}'").replace(
-            "%(start)L", f"'{http_catalogue.at(day, 8).isoformat()}'").replace(
-            "%(end)L", f"'{http_catalogue.at(day, 9).isoformat()}'")
+        sql = (
+            STORM_SQL.replace("%(pairs)s", str(pairs))
+            .replace("%(service)L", f"'{http_catalogue.solo_service_id}'")
+            .replace("%(start)L", f"'{http_catalogue.at(day, 8).isoformat()}'")
+            .replace("%(end)L", f"'{http_catalogue.at(day, 9).isoformat()}'")
+        )
 
         def write_storm() -> None:
             with psycopg.connect(database_url, autocommit=True) as conn:

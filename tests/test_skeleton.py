@@ -1,4 +1,4 @@
-"""The walking skeleton: migrate, health over HTTP, dev tokens, and the invariant under a real race."""
+"""The walking skeleton: migrate, health over HTTP, dev tokens, the invariant under a real race."""
 
 from __future__ import annotations
 
@@ -34,10 +34,22 @@ def test_health_over_http_reports_database_and_schema_version(gateway_url: str) 
 
 def test_token_command_prints_a_verifiable_jwt() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "token", "--sub", "alice", "--role", "customer",
-         "--ttl", "60"],
-        capture_output=True, text=True, check=True, env={"BOOKING_JWT_SECRET": DEV_JWT_SECRET,
-                                                        "PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "token",
+            "--sub",
+            "alice",
+            "--role",
+            "customer",
+            "--ttl",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"BOOKING_JWT_SECRET": DEV_JWT_SECRET, "PATH": "/usr/bin:/bin"},
     ).stdout.strip()
     claims = jwt.decode(out, DEV_JWT_SECRET, algorithms=["HS256"])
     assert claims["sub"] == "alice" and claims["role"] == "customer"
@@ -47,21 +59,31 @@ def test_token_command_prints_a_verifiable_jwt() -> None:
 @pytest.fixture
 def resource(database_url: str) -> dict[str, str]:
     with psycopg.connect(database_url) as conn:
-        loc = conn.execute("insert into booking.locations (name) values ('Race salon') returning id")
+        loc = conn.execute(
+            "insert into booking.locations (name) values ('Race salon') returning id"
+        )
         location_id = str(loc.fetchone()[0])  # type: ignore[index]
         res = conn.execute(
             "insert into booking.resources (location_id, name) values (%s, 'Ewa') returning id",
-            (location_id,))
+            (location_id,),
+        )
         resource_id = str(res.fetchone()[0])  # type: ignore[index]
         svc = conn.execute(
-            "insert into booking.services (location_id, name, duration) values (%s, 'Cut', '1 hour')"
-            " returning id", (location_id,))
+            "insert into booking.services (location_id, name, duration)"
+            " values (%s, 'Cut', '1 hour') returning id",
+            (location_id,),
+        )
         service_id = str(svc.fetchone()[0])  # type: ignore[index]
-        cust = conn.execute("insert into booking.customers (subject) values (gen_random_uuid()::text)"
-                            " returning id")
+        cust = conn.execute(
+            "insert into booking.customers (subject) values (gen_random_uuid()::text) returning id"
+        )
         customer_id = str(cust.fetchone()[0])  # type: ignore[index]
-    return {"location_id": location_id, "resource_id": resource_id, "service_id": service_id,
-            "customer_id": customer_id}
+    return {
+        "location_id": location_id,
+        "resource_id": resource_id,
+        "service_id": service_id,
+        "customer_id": customer_id,
+    }
 
 
 def test_exclusion_constraint_refuses_an_overlap_inserted_by_another_connection_at_once(
@@ -81,9 +103,15 @@ def test_exclusion_constraint_refuses_an_overlap_inserted_by_another_connection_
                     " customer_id, starts_at, ends_at, occupied, status)"
                     " values (%(l)s, %(r)s, %(s)s, %(c)s, %(a)s, %(b)s, tstzrange(%(a)s, %(b)s),"
                     " 'confirmed')",
-                    {"l": resource["location_id"], "r": resource["resource_id"],
-                     "s": resource["service_id"], "c": resource["customer_id"],
-                     "a": s, "b": s + timedelta(hours=1)})
+                    {
+                        "l": resource["location_id"],
+                        "r": resource["resource_id"],
+                        "s": resource["service_id"],
+                        "c": resource["customer_id"],
+                        "a": s,
+                        "b": s + timedelta(hours=1),
+                    },
+                )
                 conn.commit()
                 outcomes.append("inserted")
             except (psycopg.errors.ExclusionViolation, psycopg.errors.DeadlockDetected):
@@ -103,5 +131,7 @@ def test_exclusion_constraint_refuses_an_overlap_inserted_by_another_connection_
             " on a.location_id = b.location_id and a.resource_id = b.resource_id and a.id < b.id"
             " and a.occupied && b.occupied"
             " where a.status in ('held','confirmed') and b.status in ('held','confirmed')"
-            " and a.resource_id = %s", (resource["resource_id"],)).fetchone()
+            " and a.resource_id = %s",
+            (resource["resource_id"],),
+        ).fetchone()
     assert overlaps == (0,)

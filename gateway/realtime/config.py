@@ -27,8 +27,11 @@ class RealtimeSettings:
         env = os.environ
         retention = env.get("BOOKING_EVENT_RETENTION_SECONDS")
         return cls(
-            origins=tuple(o.strip() for o in
-                          env.get("BOOKING_WS_ORIGINS", DEFAULT_ORIGINS).split(",") if o.strip()),
+            origins=tuple(
+                o.strip()
+                for o in env.get("BOOKING_WS_ORIGINS", DEFAULT_ORIGINS).split(",")
+                if o.strip()
+            ),
             heartbeat_seconds=float(env.get("BOOKING_WS_HEARTBEAT_SECONDS", "25")),
             send_queue=int(env.get("BOOKING_WS_SEND_QUEUE", "256")),
             auth_timeout_seconds=float(env.get("BOOKING_WS_AUTH_TIMEOUT_SECONDS", "10")),

@@ -37,8 +37,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         try:
             first = await asyncio.wait_for(ws.receive_text(), rt.settings.auth_timeout_seconds)
             msg = json.loads(first)
-            token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" \
-                else None
+            token = (
+                msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+            )
         except TimeoutError:
             await ws.close(CLOSE_UNAUTHORIZED, "no auth message in time")
             return

@@ -14,7 +14,8 @@ from gateway.tokens import Role
 AVAILABILITY_UPDATED = "availability:updated"
 TOPIC = re.compile(
     r"^(availability:[0-9a-f-]{36}:\d{4}-\d{2}-\d{2}|user:.{1,200}|location:[0-9a-f-]{36}"
-    r"|service:[0-9a-f-]{36})$")
+    r"|service:[0-9a-f-]{36})$"
+)
 PUBLIC_PREFIXES = ("availability:", "location:", "service:")
 
 
@@ -37,9 +38,17 @@ def event_name(event: Event, topic: str) -> str:
 
 def encode(event: Event, topic: str) -> str:
     """The server message for an event on a topic, encoded once and shared by its subscribers."""
-    return json.dumps({"type": "event", "id": event.id, "event": event_name(event, topic),
-                       "topic": topic, "payload": event.payload}, separators=(",", ":"),
-                      default=str)
+    return json.dumps(
+        {
+            "type": "event",
+            "id": event.id,
+            "event": event_name(event, topic),
+            "topic": topic,
+            "payload": event.payload,
+        },
+        separators=(",", ":"),
+        default=str,
+    )
 
 
 def valid_topic(topic: object) -> bool:

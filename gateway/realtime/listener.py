@@ -21,16 +21,25 @@ log = logging.getLogger(__name__)
 
 ListenerStatus = Literal["starting", "ok", "degraded", "stopped"]
 CHANNEL = "booking_events"
-READ = ("select id, type, topics, payload, created_at"
-        " from api.read_events(p_after => %(after)s::bigint, p_limit => %(limit)s::int)")
+READ = (
+    "select id, type, topics, payload, created_at"
+    " from api.read_events(p_after => %(after)s::bigint, p_limit => %(limit)s::int)"
+)
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 5.0
 
 
 class Listener:
-    def __init__(self, database_url: str, on_events: Callable[[list[Event]], Awaitable[None]],
-                 on_status: Callable[[ListenerStatus], None], *, app_name: str,
-                 poll_seconds: float, batch: int) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        on_events: Callable[[list[Event]], Awaitable[None]],
+        on_status: Callable[[ListenerStatus], None],
+        *,
+        app_name: str,
+        poll_seconds: float,
+        batch: int,
+    ) -> None:
         self.database_url = database_url
         self.on_events = on_events
         self.on_status = on_status
@@ -51,8 +60,11 @@ class Listener:
     def caught_up(self, fence: int = 0) -> bool:
         """Connected, a read finished within the last `stale_after` seconds (it reads at least
         every `poll_seconds`), and a read that began at or after `fence` has finished."""
-        return (self.status == "ok" and self.drains_done >= fence
-                and time.monotonic() - self.drained_at <= self.stale_after)
+        return (
+            self.status == "ok"
+            and self.drains_done >= fence
+            and time.monotonic() - self.drained_at <= self.stale_after
+        )
 
     def _set(self, status: ListenerStatus) -> None:
         self.status = status
@@ -74,14 +86,18 @@ class Listener:
                 self.reconnects += 1
                 self.connected.clear()
                 self._set("degraded")
-                delay = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** failures))
+                delay = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**failures))
                 log.warning("listener connection lost (%s); reconnecting in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(
-            self.database_url, autocommit=True, application_name=self.app_name,
-            options="-c TimeZone=UTC", connect_timeout=5)
+            self.database_url,
+            autocommit=True,
+            application_name=self.app_name,
+            options="-c TimeZone=UTC",
+            connect_timeout=5,
+        )
 
     async def _serve(self, conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute(f"LISTEN {CHANNEL}")

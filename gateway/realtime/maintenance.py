@@ -59,15 +59,19 @@ class Maintenance:
     async def _lease(self) -> bool:
         if self.token is not None:
             renewed = await self.db.fetch_value(
-                None, "select api.renew_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
-                      " p_token => %(t)s::bigint, p_ttl => %(ttl)s::interval)",
-                {"k": LEASE_KEY, "o": self.owner, "t": self.token, "ttl": self.ttl})
+                None,
+                "select api.renew_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
+                " p_token => %(t)s::bigint, p_ttl => %(ttl)s::interval)",
+                {"k": LEASE_KEY, "o": self.owner, "t": self.token, "ttl": self.ttl},
+            )
             if renewed:
                 return True
         token = await self.db.fetch_value(
-            None, "select api.acquire_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
-                  " p_ttl => %(ttl)s::interval)",
-            {"k": LEASE_KEY, "o": self.owner, "ttl": self.ttl})
+            None,
+            "select api.acquire_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
+            " p_ttl => %(ttl)s::interval)",
+            {"k": LEASE_KEY, "o": self.owner, "ttl": self.ttl},
+        )
         self.token = int(token) if token is not None else None
         return self.token is not None
 
@@ -77,21 +81,28 @@ class Maintenance:
         if not await self._lease():
             return False
         self.report.led_runs += 1
-        self.report.expired_holds += int(await self.db.fetch_value(
-            None, "select api.cleanup_expired_holds()", {}))
+        self.report.expired_holds += int(
+            await self.db.fetch_value(None, "select api.cleanup_expired_holds()", {})
+        )
         await self.db.fetch_value(None, "select api.cleanup_expired_locks()", {})
         await self.db.fetch_value(None, "select api.cleanup_expired_idempotency_keys()", {})
         if self.report.led_runs % PRUNE_EVERY_RUNS == 1:
-            self.report.pruned_events += int(await self.db.fetch_value(
-                None, "select api.prune_events(p_older_than => %(keep)s::interval)",
-                {"keep": timedelta(seconds=self.retention) if self.retention else None}))
+            self.report.pruned_events += int(
+                await self.db.fetch_value(
+                    None,
+                    "select api.prune_events(p_older_than => %(keep)s::interval)",
+                    {"keep": timedelta(seconds=self.retention) if self.retention else None},
+                )
+            )
         return True
 
     async def release(self) -> None:
         if self.token is not None:
             with contextlib.suppress(Problem):
                 await self.db.fetch_value(
-                    None, "select api.release_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
-                          " p_token => %(t)s::bigint)",
-                    {"k": LEASE_KEY, "o": self.owner, "t": self.token})
+                    None,
+                    "select api.release_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
+                    " p_token => %(t)s::bigint)",
+                    {"k": LEASE_KEY, "o": self.owner, "t": self.token},
+                )
             self.token = None

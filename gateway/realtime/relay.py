@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 
 class Relay:
-    def __init__(self, hub: Hub, cache: AvailabilityCache,
-                 versions: VersionMap | None = None) -> None:
+    def __init__(
+        self, hub: Hub, cache: AvailabilityCache, versions: VersionMap | None = None
+    ) -> None:
         self.hub = hub
         self.cache = cache
         # (service, day) -> id of the newest event that touched it, as far as this process has seen
@@ -39,8 +40,7 @@ class Relay:
                 if service_id not in services:
                     await self.cache.invalidate_day(service_id, day)
             if services:
-                await self.cache.invalidate([f"service:{s}" for s in sorted(services)],
-                                            "immediate")
+                await self.cache.invalidate([f"service:{s}" for s in sorted(services)], "immediate")
             self.invalidations += len(days) + len(services)
         except Exception:  # the relay must keep running; the cache is versioned anyway
             log.exception("cache invalidation failed")

@@ -23,9 +23,16 @@ HEARTBEAT = '{"type":"heartbeat"}'
 
 
 class Realtime:
-    def __init__(self, database_url: str, db: Database, cache: AvailabilityCache,
-                 jwt_secret: str, state: Any, settings: RealtimeSettings | None = None,
-                 versions: VersionMap | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        db: Database,
+        cache: AvailabilityCache,
+        jwt_secret: str,
+        state: Any,
+        settings: RealtimeSettings | None = None,
+        versions: VersionMap | None = None,
+    ) -> None:
         self.settings = settings or RealtimeSettings.from_env()
         self.db = db
         self.jwt_secret = jwt_secret
@@ -33,13 +40,18 @@ class Realtime:
         self.versions = versions if versions is not None else VersionMap()
         self.relay = Relay(self.hub, cache, self.versions)
         self._state = state
-        self.listener = Listener(database_url, self.relay, self._status,
-                                 app_name=self.settings.listener_app_name,
-                                 poll_seconds=self.settings.poll_seconds,
-                                 batch=self.settings.batch)
+        self.listener = Listener(
+            database_url,
+            self.relay,
+            self._status,
+            app_name=self.settings.listener_app_name,
+            poll_seconds=self.settings.poll_seconds,
+            batch=self.settings.batch,
+        )
         self.versions.feed = self.listener
-        self.maintenance = Maintenance(db, self.settings.maintenance_seconds,
-                                       self.settings.event_retention_seconds)
+        self.maintenance = Maintenance(
+            db, self.settings.maintenance_seconds, self.settings.event_retention_seconds
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def _status(self, status: ListenerStatus) -> None:
@@ -47,11 +59,14 @@ class Realtime:
 
     async def start(self, wait: float = 10.0) -> None:
         self._status("starting")
-        self._tasks = [asyncio.create_task(self.listener.run(), name="booking-listener"),
-                       asyncio.create_task(self._heartbeat(), name="booking-heartbeat")]
+        self._tasks = [
+            asyncio.create_task(self.listener.run(), name="booking-listener"),
+            asyncio.create_task(self._heartbeat(), name="booking-heartbeat"),
+        ]
         if self.settings.maintenance_seconds > 0:
-            self._tasks.append(asyncio.create_task(self.maintenance.run(),
-                                                   name="booking-maintenance"))
+            self._tasks.append(
+                asyncio.create_task(self.maintenance.run(), name="booking-maintenance")
+            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listener.connected.wait(), wait)
 

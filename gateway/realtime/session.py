@@ -23,9 +23,11 @@ CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_SERVER_ERROR = 1011
 REPLAY_PAGE = 1000
-READ_TOPICS = ("select id, type, topics, payload, created_at from api.read_events("
-               "p_after => %(after)s::bigint, p_limit => %(limit)s::int,"
-               " p_topics => %(topics)s::text[])")
+READ_TOPICS = (
+    "select id, type, topics, payload, created_at from api.read_events("
+    "p_after => %(after)s::bigint, p_limit => %(limit)s::int,"
+    " p_topics => %(topics)s::text[])"
+)
 HORIZON = "select api.event_retention_horizon()"
 
 
@@ -41,8 +43,15 @@ class Closing(Exception):
 
 
 class Session:
-    def __init__(self, ws: WebSocket, who: WsPrincipal, hub: Hub, db: Database,
-                 settings: RealtimeSettings, secret: str) -> None:
+    def __init__(
+        self,
+        ws: WebSocket,
+        who: WsPrincipal,
+        hub: Hub,
+        db: Database,
+        settings: RealtimeSettings,
+        secret: str,
+    ) -> None:
         self.ws = ws
         self.who = who
         self.hub = hub
@@ -54,15 +63,26 @@ class Session:
 
     async def run(self) -> None:
         self.hub.add(self.sub, [])
-        self.sub.send(dumps({"type": "authenticated", "sub": self.who.sub, "role": self.who.role,
-                             "exp": int(self.who.exp), "position": self.hub.position}))
-        tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._write()),
-                 asyncio.create_task(self._expire())]
+        self.sub.send(
+            dumps(
+                {
+                    "type": "authenticated",
+                    "sub": self.who.sub,
+                    "role": self.who.role,
+                    "exp": int(self.who.exp),
+                    "position": self.hub.position,
+                }
+            )
+        )
+        tasks = [
+            asyncio.create_task(self._read()),
+            asyncio.create_task(self._write()),
+            asyncio.create_task(self._expire()),
+        ]
         code = 1000
         try:
             waits: list[asyncio.Future[Any]] = [*tasks, self.sub.closed]
-            done, _ = await asyncio.wait(waits,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             if self.sub.closed.done():
                 code = self.sub.closed.result()
                 self.reason = self.reason or "the client cannot keep up; resume with since"
@@ -138,18 +158,31 @@ class Session:
         if (who.sub, who.role) != (self.who.sub, self.who.role):
             raise Closing(CLOSE_UNAUTHORIZED, "a new token must be for the same subject and role")
         self.who = who
-        self.sub.send(dumps({"type": "authenticated", "sub": who.sub, "role": who.role,
-                             "exp": int(who.exp), "position": self.hub.position}))
+        self.sub.send(
+            dumps(
+                {
+                    "type": "authenticated",
+                    "sub": who.sub,
+                    "role": who.role,
+                    "exp": int(who.exp),
+                    "position": self.hub.position,
+                }
+            )
+        )
 
     async def _subscribe(self, msg: dict[str, Any]) -> None:
         topics = msg.get("topics")
         since = msg.get("since")
         if not isinstance(topics, list) or not topics or not all(valid_topic(t) for t in topics):
-            self._error("bad-topic", "topics must be a non-empty list of availability:<service>:"
-                        "<YYYY-MM-DD>, user:<sub>, location:<id> or service:<id>")
+            self._error(
+                "bad-topic",
+                "topics must be a non-empty list of availability:<service>:"
+                "<YYYY-MM-DD>, user:<sub>, location:<id> or service:<id>",
+            )
             return
-        if since is not None and (not isinstance(since, int) or isinstance(since, bool)
-                                  or since < 0):
+        if since is not None and (
+            not isinstance(since, int) or isinstance(since, bool) or since < 0
+        ):
             self._error("bad-since", "since must be an event id (an integer, 0 or more)")
             return
         for topic in topics:
@@ -163,8 +196,9 @@ class Session:
             for topic in wanted:
                 self.sub.last[topic] = 0
             self.hub.add(self.sub, wanted)
-            self.sub.send(dumps({"type": "subscribed", "topics": wanted,
-                                 "position": self.hub.position}))
+            self.sub.send(
+                dumps({"type": "subscribed", "topics": wanted, "position": self.hub.position})
+            )
             return
         for topic in wanted:
             self.sub.last[topic] = since
@@ -189,8 +223,11 @@ class Session:
         after, sent = since, 0
         while True:
             events = await self.db.fetch_all(
-                None, READ_TOPICS, {"after": after, "limit": REPLAY_PAGE, "topics": topics},
-                class_row(Event))
+                None,
+                READ_TOPICS,
+                {"after": after, "limit": REPLAY_PAGE, "topics": topics},
+                class_row(Event),
+            )
             for event in events:
                 for topic in event.topics:
                     if topic in wanted and event.id > self.sub.last.get(topic, 0):

@@ -45,14 +45,20 @@ BOOK_SQL = (
     " p_user_id => %s::text, p_booking_data => '{}'::jsonb, p_resource_id => %s::uuid,"
     " p_idempotency_key => %s::text)"
 )
-CONVERT_SQL = ("select api.convert_hold_to_booking(p_hold_id => %s::uuid,"
-               " p_session_id => %s::text, p_booking_data => '{}'::jsonb)")
+CONVERT_SQL = (
+    "select api.convert_hold_to_booking(p_hold_id => %s::uuid,"
+    " p_session_id => %s::text, p_booking_data => '{}'::jsonb)"
+)
 RELEASE_SQL = "select api.release_hold(p_hold_id => %s::uuid, p_session_id => %s::text)"
-CANCEL_SQL = ("select api.cancel_booking(p_booking_id => %s::uuid, p_reason => 'race checker',"
-              " p_expected_version => %s::bigint)")
-RESCHEDULE_SQL = ("select api.reschedule_booking(p_booking_id => %s::uuid,"
-                  " p_new_start => %s::timestamptz, p_expected_version => %s::bigint,"
-                  " p_resource_id => %s::uuid)")
+CANCEL_SQL = (
+    "select api.cancel_booking(p_booking_id => %s::uuid, p_reason => 'race checker',"
+    " p_expected_version => %s::bigint)"
+)
+RESCHEDULE_SQL = (
+    "select api.reschedule_booking(p_booking_id => %s::uuid,"
+    " p_new_start => %s::timestamptz, p_expected_version => %s::bigint,"
+    " p_resource_id => %s::uuid)"
+)
 
 CREATES = ("hold", "book")
 
@@ -135,15 +141,17 @@ class _Client:
         if kind == "hold":
             session = uuid.uuid4().hex
             op = self.op("hold", resource=resource, start=start)
-            result = await self.call(op, HOLD_SQL, (self.user, w.service_id, start, end, session,
-                                                    resource))
+            result = await self.call(
+                op, HOLD_SQL, (self.user, w.service_id, start, end, session, resource)
+            )
             if result and result["success"]:
                 op.target = result["hold_id"]
                 self.holds[op.target] = session
         else:
             op = self.op("book", resource=resource, start=start)
-            result = await self.call(op, BOOK_SQL, (w.service_id, start, self.user, resource,
-                                                    uuid.uuid4().hex))
+            result = await self.call(
+                op, BOOK_SQL, (w.service_id, start, self.user, resource, uuid.uuid4().hex)
+            )
             if result and result["success"]:
                 op.target = result["booking_id"]
                 self.bookings[op.target] = int(result["version"])
@@ -152,8 +160,9 @@ class _Client:
         hold_id = self.rng.choice(list(self.holds))
         session = self.holds.pop(hold_id)
         if convert:
-            result = await self.call(self.op("convert", target=hold_id), CONVERT_SQL,
-                                     (hold_id, session))
+            result = await self.call(
+                self.op("convert", target=hold_id), CONVERT_SQL, (hold_id, session)
+            )
             if result and result["success"]:
                 self.bookings[hold_id] = int(result["version"])
         else:
@@ -163,8 +172,9 @@ class _Client:
         booking_id = self.rng.choice(list(self.bookings))
         version = self.bookings[booking_id]
         if cancel:
-            result = await self.call(self.op("cancel", target=booking_id), CANCEL_SQL,
-                                     (booking_id, version))
+            result = await self.call(
+                self.op("cancel", target=booking_id), CANCEL_SQL, (booking_id, version)
+            )
             if result and result["success"]:
                 del self.bookings[booking_id]
             return
@@ -193,12 +203,16 @@ class _Client:
 
 async def _run_process(work: Workload, process: int, seed: int) -> list[Op]:
     ops: list[Op] = []
-    conns = [await AsyncConnection.connect(work.url, autocommit=True)
-             for _ in range(work.clients_per_process)]
+    conns = [
+        await AsyncConnection.connect(work.url, autocommit=True)
+        for _ in range(work.clients_per_process)
+    ]
     try:
         until = time.monotonic() + work.seconds
-        clients = [_Client(process, n, c, work, random.Random(seed * 1000 + n), ops)
-                   for n, c in enumerate(conns)]
+        clients = [
+            _Client(process, n, c, work, random.Random(seed * 1000 + n), ops)
+            for n, c in enumerate(conns)
+        ]
         await asyncio.gather(*(c.run(until) for c in clients))
     finally:
         for c in conns:
@@ -255,8 +269,12 @@ def _granted_place(op: Op) -> tuple[str, datetime]:
     return str(op.result["resource_id"]), datetime.fromisoformat(op.result["start_time"])
 
 
-def check(history: list[Op], rows: dict[str, Row], resources: tuple[str, ...],
-          occupied: Callable[[datetime], tuple[datetime, datetime]]) -> Verdict:
+def check(
+    history: list[Op],
+    rows: dict[str, Row],
+    resources: tuple[str, ...],
+    occupied: Callable[[datetime], tuple[datetime, datetime]],
+) -> Verdict:
     """Hold the history against the final rows; `occupied(start)` is a start's occupied range
     (the slot widened by the service's buffers)."""
     verdict = Verdict()
@@ -274,10 +292,11 @@ def check(history: list[Op], rows: dict[str, Row], resources: tuple[str, ...],
     # calls that broke off with no answer may have created something we cannot name
     for op in history:
         if op.outcome == "unknown" and op.kind in CREATES:
-            for resource in ([op.resource] if op.resource else resources):
+            for resource in [op.resource] if op.resource else resources:
                 assert op.start is not None
-                possible.append(Segment("?", resource, datetime.fromisoformat(op.start),
-                                        op.invoke_ns, FOREVER))
+                possible.append(
+                    Segment("?", resource, datetime.fromisoformat(op.start), op.invoke_ns, FOREVER)
+                )
 
     def overlaps(a: datetime, b: datetime) -> bool:
         (a0, a1), (b0, b1) = occupied(a), occupied(b)
@@ -289,11 +308,18 @@ def check(history: list[Op], rows: dict[str, Row], resources: tuple[str, ...],
             verdict.checked["grants"] += 1
             resource, start = _granted_place(op)
             for s in definite:
-                if (s.owner != op.target and s.resource == resource and s.since <= op.invoke_ns
-                        and s.until >= op.complete_ns and overlaps(s.start, start)):
-                    verdict.flag(f"{op.kind} {op.target} granted {resource} at {start} during "
-                                 f"[{op.invoke_ns}, {op.complete_ns}] while {s.owner} surely "
-                                 f"held it [{s.since}, {s.until}]")
+                if (
+                    s.owner != op.target
+                    and s.resource == resource
+                    and s.since <= op.invoke_ns
+                    and s.until >= op.complete_ns
+                    and overlaps(s.start, start)
+                ):
+                    verdict.flag(
+                        f"{op.kind} {op.target} granted {resource} at {start} during "
+                        f"[{op.invoke_ns}, {op.complete_ns}] while {s.owner} surely "
+                        f"held it [{s.since}, {s.until}]"
+                    )
         refused = op.outcome == "conflict" and op.kind in (*CREATES, "reschedule")
         if refused and op.result.get("conflict_type") in ("HOLD_CONFLICT", "BOOKING_CONFLICT"):
             verdict.checked["refusals"] += 1
@@ -303,12 +329,19 @@ def check(history: list[Op], rows: dict[str, Row], resources: tuple[str, ...],
             if op.kind == "reschedule" and not op.resource:
                 wanted = [_resource_before(by_target[op.target or ""], op, rows)]
             for resource in wanted:
-                if not any(s.owner != op.target and s.resource == resource
-                           and s.since <= op.complete_ns and s.until >= op.invoke_ns
-                           and overlaps(s.start, start) for s in possible):
-                    verdict.flag(f"{op.kind} refused {resource} at {start} during "
-                                 f"[{op.invoke_ns}, {op.complete_ns}] though nothing could "
-                                 f"occupy it then ({op.result.get('conflict_type')})")
+                if not any(
+                    s.owner != op.target
+                    and s.resource == resource
+                    and s.since <= op.complete_ns
+                    and s.until >= op.invoke_ns
+                    and overlaps(s.start, start)
+                    for s in possible
+                ):
+                    verdict.flag(
+                        f"{op.kind} refused {resource} at {start} during "
+                        f"[{op.invoke_ns}, {op.complete_ns}] though nothing could "
+                        f"occupy it then ({op.result.get('conflict_type')})"
+                    )
     return verdict
 
 
@@ -323,8 +356,14 @@ def _resource_before(ops: list[Op], op: Op, rows: dict[str, Row]) -> str:
     return resource or rows[ops[0].target or ""].resource
 
 
-def _replay(target: str, ops: list[Op], row: Row | None, verdict: Verdict,
-            definite: list[Segment], possible: list[Segment]) -> None:
+def _replay(
+    target: str,
+    ops: list[Op],
+    row: Row | None,
+    verdict: Verdict,
+    definite: list[Segment],
+    possible: list[Segment],
+) -> None:
     """Walk one reservation's calls (made one after another by one client): the state they
     leave, and the time it surely and perhaps occupied."""
     first = ops[0]
@@ -349,8 +388,9 @@ def _replay(target: str, ops: list[Op], row: Row | None, verdict: Verdict,
             possible.append(Segment(target, resource, start, maybe_since, FOREVER))
             if op.kind == "reschedule" and op.start:
                 place = op.resource or resource
-                possible.append(Segment(target, place, datetime.fromisoformat(op.start),
-                                        op.invoke_ns, FOREVER))
+                possible.append(
+                    Segment(target, place, datetime.fromisoformat(op.start), op.invoke_ns, FOREVER)
+                )
             return
         if op.outcome == "ok" and op.kind in ("release", "cancel"):
             possible.append(Segment(target, resource, start, maybe_since, op.complete_ns))
@@ -375,5 +415,7 @@ def _replay(target: str, ops: list[Op], row: Row | None, verdict: Verdict,
     if row.status != status:
         verdict.flag(f"{target}: the client was told {status}, the database says {row.status}")
     elif status in ("held", "confirmed") and (row.resource, row.start) != (resource, start):
-        verdict.flag(f"{target}: the client was told {resource} at {start}, the database has "
-                     f"{row.resource} at {row.start}")
+        verdict.flag(
+            f"{target}: the client was told {resource} at {start}, the database has "
+            f"{row.resource} at {row.start}"
+        )

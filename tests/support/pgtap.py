@@ -46,9 +46,23 @@ def psql_binary() -> str:
 
 def run_tap_file(path: Path, database_url: str) -> TapRun:
     proc = subprocess.run(
-        [psql_binary(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database_url,
-         "-f", str(path)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            psql_binary(),
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            database_url,
+            "-f",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     return parse_tap(proc.stdout, proc.returncode, proc.stderr)
 
@@ -74,7 +88,9 @@ class PgTapFailure(Exception):
 
 
 class PgTapItem(pytest.Item):
-    def __init__(self, *, assertion: Assertion | None, problem: str | None, **kwargs: object) -> None:
+    def __init__(
+        self, *, assertion: Assertion | None, problem: str | None, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.assertion = assertion
         self.problem = problem
@@ -88,7 +104,9 @@ class PgTapItem(pytest.Item):
                 + "\n".join(self.assertion.diagnostics)
             )
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None
+    ) -> str:
         if isinstance(excinfo.value, PgTapFailure):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))

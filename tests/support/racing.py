@@ -34,16 +34,18 @@ async def release_together(
 ) -> list[T]:
     """Start every racer, let each reach the gate with its connection open, then open the gate."""
     gate = asyncio.Event()
+    all_waiting = asyncio.Event()
     waiting = 0
 
     async def racer(i: int, conn: AsyncConnection[Any]) -> T:
         nonlocal waiting
         waiting += 1
+        if waiting == len(conns):
+            all_waiting.set()
         await gate.wait()
         return await action(i, conn)
 
     tasks = [asyncio.create_task(racer(i, c)) for i, c in enumerate(conns)]
-    while waiting < len(conns):
-        await asyncio.sleep(0)
+    await all_waiting.wait()
     gate.set()
     return list(await asyncio.gather(*tasks))

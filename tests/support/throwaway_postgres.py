@@ -74,7 +74,11 @@ class ThrowawayPostgres:
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(_bin_dir() / args[0]), *args[1:]],
-            user=self.user, capture_output=True, text=True, check=check, timeout=120,
+            user=self.user,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
         )
 
     def init(self) -> ThrowawayPostgres:
@@ -84,8 +88,16 @@ class ThrowawayPostgres:
 
             ensure_prefix_permissions(self.root)
             shutil.chown(self.root, self.user, self.user)
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
         return self
 
     def start(self) -> ThrowawayPostgres:
@@ -93,8 +105,19 @@ class ThrowawayPostgres:
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.root}"]
             + [f"-c {k}={v}" for k, v in self.settings.items()]
         )
-        self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "-o", options,
-                  "-l", str(self.root / "server.log"), "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "start",
+        )
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -21,8 +21,9 @@ def ws_url(base: str) -> str:
     return base.replace("http://", "ws://", 1) + "/v1/ws"
 
 
-async def connect(base: str, token: str | None = None, *, via_subprotocol: bool = False,
-                  **kwargs: Any) -> ClientConnection:
+async def connect(
+    base: str, token: str | None = None, *, via_subprotocol: bool = False, **kwargs: Any
+) -> ClientConnection:
     """An open websocket, authenticated (its `authenticated` message read) given a token."""
     kwargs.setdefault("proxy", None)
     if token is not None and via_subprotocol:
