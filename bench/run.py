@@ -18,14 +18,14 @@ from pathlib import Path
 
 import psycopg
 
-from bench import http, sql_engine
+from bench import http, realtime, sql_engine
 from bench.pgbench import Load
 from bench.report import Section, machine
 from gateway.migrate import migrate
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
-FAMILIES: list[Callable[[str, Load], Section]] = [sql_engine.run, http.run]
+FAMILIES: list[Callable[[str, Load], Section]] = [sql_engine.run, http.run, realtime.run]
 
 INTRO = """# Performance
 
@@ -37,7 +37,8 @@ migrates it, seeds a catalogue, runs every benchmark one after another and rewri
 Reproduce: `make bench` (about four minutes). `BENCH_SECONDS` changes the length of each pgbench run
 (default 15), `BENCH_CLIENTS` the number of clients (default 8), `BENCH_HTTP_SECONDS` the length
 of each HTTP run (default 10); `BENCH_SOAK=1` adds a 60 s soak of 1,000 clients with think
-time. Plots: `docs/perf-*.png`.
+time; `BENCH_WS_IDLE` the number of idle websockets held (default 10,000). Plots:
+`docs/perf-*.png`.
 """
 
 
