@@ -78,15 +78,21 @@ class Requests:
         self.w, self.rng = w, rng
         host = w["host"]
         self.host_header = f"Host: {host}\r\n".encode()
-        self.tokens = [mint_token(w["secret"], f"bench-{n}", "customer", 7200)
-                       for n in range(1, w.get("users", 500) + 1)]
+        self.tokens = [
+            mint_token(w["secret"], f"bench-{n}", "customer", 7200)
+            for n in range(1, w.get("users", 500) + 1)
+        ]
         self.won: list[tuple[str, str, str]] = []  # (hold id, session, token)
 
     def _post(self, path: str, body: dict[str, Any], token: str) -> bytes:
         data = json.dumps(body).encode()
-        return (f"POST {path} HTTP/1.1\r\n".encode() + self.host_header
-                + f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                  f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        return (
+            f"POST {path} HTTP/1.1\r\n".encode()
+            + self.host_header
+            + f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n".encode()
+            + data
+        )
 
     def hold(self) -> bytes:
         w, rng = self.w, self.rng
@@ -95,8 +101,10 @@ class Requests:
         else:
             day = rng.randrange(w["days"])
             slot = rng.randrange(w["slots"])
-            start = (datetime.fromisoformat(w["first_start"])
-                     + timedelta(days=day, seconds=slot * w["step_s"])).isoformat()
+            start = (
+                datetime.fromisoformat(w["first_start"])
+                + timedelta(days=day, seconds=slot * w["step_s"])
+            ).isoformat()
             resource_id = rng.choice(w["resource_ids"])
         body: dict[str, Any] = {"service_id": w["service_id"], "start_time": start}
         if resource_id:
@@ -106,8 +114,13 @@ class Requests:
     def availability(self) -> bytes:
         w = self.w
         day = self.rng.choice(w["read_days"])
-        return (f"GET /v1/services/{w['read_service_id']}/availability?date={day}"
-                f" HTTP/1.1\r\n").encode() + self.host_header + b"\r\n"
+        return (
+            (
+                f"GET /v1/services/{w['read_service_id']}/availability?date={day} HTTP/1.1\r\n"
+            ).encode()
+            + self.host_header
+            + b"\r\n"
+        )
 
     def convert(self) -> bytes:
         hold_id, session, token = self.won.pop()
@@ -134,8 +147,14 @@ class Requests:
             self.won.append((answer["hold_id"], answer["session_id"], token))
 
 
-async def client(n: int, plan: dict[str, Any], tally: Tally, clock: list[float],
-                 gate: asyncio.Event | None, opened: list[int]) -> None:
+async def client(
+    n: int,
+    plan: dict[str, Any],
+    tally: Tally,
+    clock: list[float],
+    gate: asyncio.Event | None,
+    opened: list[int],
+) -> None:
     w = plan["workload"]
     requests = Requests(w, random.Random(plan.get("seed", 0) * 7919 + n))
     conn = Connection(w["host"].split(":")[0], int(w["host"].split(":")[1]))
@@ -178,23 +197,28 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
     clock = [time.perf_counter()]
     if plan["mode"] == "burst":
         gate = asyncio.Event()
-        tasks = [asyncio.create_task(client(i, plan, tally, clock, gate, opened))
-                 for i in range(n)]
+        tasks = [asyncio.create_task(client(i, plan, tally, clock, gate, opened)) for i in range(n)]
         while opened[0] < n and not any(t.done() for t in tasks):  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         clock[0] = time.perf_counter()
         gate.set()
     else:
-        tasks = [asyncio.create_task(client(i, plan, tally, clock, None, opened))
-                 for i in range(n)]
+        tasks = [asyncio.create_task(client(i, plan, tally, clock, None, opened)) for i in range(n)]
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - clock[0]
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    return {"latencies_us": tally.latencies_us, "kinds": tally.kinds, "statuses": tally.statuses,
-            "finished_at": tally.finished_at, "errors": tally.errors, "wall_s": wall,
-            "cpu_s": cpu, "connections_opened": opened[0]}
+    return {
+        "latencies_us": tally.latencies_us,
+        "kinds": tally.kinds,
+        "statuses": tally.statuses,
+        "finished_at": tally.finished_at,
+        "errors": tally.errors,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "connections_opened": opened[0],
+    }
 
 
 def main() -> int:
