@@ -208,7 +208,11 @@ def run(database_url: str, load: Load) -> Section:
         f"- **hold/ceiling = {ratio:.2f}** (goal >= {GOAL}: {verdict} it). "
         f"Spread holds: {held:,} taken, {spread_conflicts:,} conflicts.",
         f"- NOTIFY costs: insert+notify runs at {notify_ratio:.2f} x the plain insert "
-        f"(a listener drained {listener.received:,} notifications meanwhile).",
+        f"(a listener drained {listener.received:,} notifications meanwhile); "
+        f"hold/(insert+notify) = {spread_figures.tps / notify.tps:.2f}. A transaction that "
+        "changes a reservation commits inside NOTIFY's (and the event-order lock's) serialized "
+        "section, WAL flush included, so holds get no group commit; see docs/ARCHITECTURE.md, "
+        "'Measured cost of event order'.",
         f"- Hot slot: {hot_held:,} hold taken, {hot_conflicts:,} conflicts, each recorded and "
         "answered with alternatives.",
         f"- Load: pgbench -n -M prepared -c {load.clients} -j {load.threads} -T {load.seconds} "
