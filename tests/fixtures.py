@@ -19,6 +19,7 @@ from gateway.migrate import migrate
 from tests.support.database import SessionDatabase, with_dbname
 from tests.support.pgtap import PgTapFile
 from tests.support.throwaway_postgres import ThrowawayPostgres, free_port
+from tests.support.throwaway_redis import start_redis
 
 _session_db: SessionDatabase | None = None
 
@@ -100,28 +101,9 @@ def redis_url() -> Iterator[str]:
         if os.environ.get("REDIS_URL"):
             raise
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    proc = start_redis(port)
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        for _ in range(100):
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.RedisError:
-                time.sleep(0.05)
         yield url
     finally:
         proc.terminate()

@@ -34,7 +34,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import redis
 
 from gateway.config import Settings
 from gateway.tokens import mint_token
@@ -46,6 +45,7 @@ from tests.support.throwaway_postgres import (
     free_port,
     restart_after_crash,
 )
+from tests.support.throwaway_redis import start_redis
 
 pytestmark = pytest.mark.fault
 
@@ -319,36 +319,6 @@ async def retry_bookings(base: str, unknown: list[Outcome]) -> list[Outcome]:
 
 # ---------------------------------------------------------------------------------------------
 # Redis killed and restarted
-
-
-def start_redis(port: int) -> subprocess.Popen[bytes]:
-    """A redis-server of this test's own on `port`, answering PING when this returns."""
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                return proc
-            except redis.RedisError:
-                time.sleep(0.05)
-    finally:
-        client.close()
-    kill_redis(proc)
-    raise RuntimeError("redis-server did not answer")
 
 
 def kill_redis(proc: subprocess.Popen[bytes]) -> None:

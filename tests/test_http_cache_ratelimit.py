@@ -4,42 +4,22 @@ tag, warm-up, Redis stopped mid-test (slower, never wrong), and 429 under a burs
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import redis
 
 from tests.fixtures import HttpCatalogue, next_test_day, start_gateway
 from tests.support.throwaway_postgres import free_port
+from tests.support.throwaway_redis import start_redis
 
 
 @pytest.fixture
 def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A redis-server only this test uses (so stopping it hurts nobody else)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    proc = start_redis(port)
     url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.RedisError:
-            time.sleep(0.05)
     try:
         yield proc, url
     finally:
