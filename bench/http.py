@@ -46,6 +46,19 @@ USERS = 500  # bench-1 .. bench-500, created by the SQL family's seed
 SOAK_SECONDS = 60  # BENCH_SOAK=1 adds a 1,000-client soak of this length
 
 
+def wait_ready(base: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> bool:
+    """Whether a started gateway reports ready on /ready within `seconds` (False if it died)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(base + "/ready", timeout=2).json().get("status") == "ready":
+                return True
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
 @dataclass(frozen=True)
 class Phase:
     name: str
@@ -199,17 +212,9 @@ class Gateway:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.base + "/ready", timeout=2).json().get("status") == "ready":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("the gateway did not become ready")
-            time.sleep(0.2)
+        if not wait_ready(self.base, self.proc):
+            self.close()
+            raise RuntimeError("the gateway did not become ready")
         self.with_redis = self.redis is not None
 
     def close(self) -> None:

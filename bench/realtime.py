@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.http import wait_ready
 from bench.pgbench import Load
 from bench.report import Section, table
 from gateway.config import Settings
@@ -86,17 +87,9 @@ class Gateway:
             stderr=subprocess.DEVNULL,
             preexec_fn=_more_files,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.base + "/ready", timeout=2).json().get("status") == "ready":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("the gateway did not become ready")
-            time.sleep(0.2)
+        if not wait_ready(self.base, self.proc):
+            self.close()
+            raise RuntimeError("the gateway did not become ready")
 
     @property
     def ws_url(self) -> str:

@@ -7,8 +7,9 @@ booked is the database's business.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from starlette.requests import Request
@@ -53,6 +54,9 @@ async def read_json(request: Request, limit: int, *, optional: bool = False) -> 
     if not isinstance(doc, dict):
         raise validation("the body must be a JSON object")
     return Fields(doc)
+
+
+T = TypeVar("T")
 
 
 class Fields:
@@ -104,7 +108,10 @@ class Fields:
         assert value is not None
         return value
 
-    def timestamp(self, name: str, *, required: bool = False) -> datetime | None:
+    def _parsed(
+        self, name: str, required: bool, parse: Callable[[str], T], expected: str
+    ) -> T | None:
+        """The field parsed by `parse`, None when absent; a 422 naming `expected` when malformed."""
         value = self.doc.get(name)
         if value is None:
             if required:
@@ -113,13 +120,23 @@ class Fields:
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            parsed = datetime.fromisoformat(value)
+            return parse(value)
         except ValueError as exc:
-            raise self._fail(name, "must be an ISO 8601 date-time with an offset") from exc
+            raise self._fail(name, f"must be {expected}") from exc
+
+    def _in_range(self, name: str, year: int) -> None:
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise self._fail(name, "is out of range")
+
+    def timestamp(self, name: str, *, required: bool = False) -> datetime | None:
+        parsed = self._parsed(
+            name, required, datetime.fromisoformat, "an ISO 8601 date-time with an offset"
+        )
+        if parsed is None:
+            return None
         if parsed.tzinfo is None:
             raise self._fail(name, "must carry a UTC offset (e.g. Z or +02:00)")
-        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise self._fail(name, "is out of range")
+        self._in_range(name, parsed.year)
         return parsed
 
     def req_timestamp(self, name: str) -> datetime:
@@ -128,19 +145,9 @@ class Fields:
         return value
 
     def day(self, name: str, *, required: bool = False) -> date | None:
-        value = self.doc.get(name)
-        if value is None:
-            if required:
-                raise self._fail(name, "is required")
-            return None
-        try:
-            if not isinstance(value, str):
-                raise ValueError(value)
-            parsed = date.fromisoformat(value)
-        except ValueError as exc:
-            raise self._fail(name, "must be a date (YYYY-MM-DD)") from exc
-        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise self._fail(name, "is out of range")
+        parsed = self._parsed(name, required, date.fromisoformat, "a date (YYYY-MM-DD)")
+        if parsed is not None:
+            self._in_range(name, parsed.year)
         return parsed
 
     def integer(
