@@ -249,11 +249,11 @@ def pruned_database(database_url: str) -> Iterator[str]:
         migrate(url)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("insert into booking.locations (name) values ('Pruned salon')")
-            for name in ("Ala", "Ola"):  # a catalogue:changed event each
+            for staff in ("Ala", "Ola"):  # a catalogue:changed event each
                 conn.execute(
                     "insert into booking.resources (location_id, name)"
                     " select id, %s from booking.locations",
-                    (name,),
+                    (staff,),
                 )
             conn.execute(
                 "update booking.events set created_at = now() - interval '30 days'"
