@@ -49,8 +49,8 @@ def main() -> int:
     )
     began = time.monotonic()
     server = ThrowawayPostgres()
-    server.init().start()
     try:
+        server.init().start()
         with psycopg.connect(server.url(), autocommit=True) as conn:
             conn.execute("create database booking")
             version = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]

@@ -77,8 +77,8 @@ def big_server() -> Iterator[ThrowawayPostgres]:
     server = ThrowawayPostgres(
         settings={"max_connections": "320", "shared_buffers": "128MB", "fsync": "off"}
     )
-    server.init().start()
     try:
+        server.init().start()
         with psycopg.connect(server.url(), autocommit=True) as conn:
             conn.execute("create database booking")
         migrate(server.url("booking"))

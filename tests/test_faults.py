@@ -61,8 +61,8 @@ ANSWERED = frozenset({200, 201, 304, 409})
 def durable() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL of this module's own with durable settings (fsync, synchronous_commit on)."""
     server = ThrowawayPostgres(settings={"max_connections": "120", "fsync": "on"})
-    server.init().start()
     try:
+        server.init().start()
         with psycopg.connect(server.url(), autocommit=True) as conn:
             conn.execute("create database booking")
         from gateway.migrate import migrate
