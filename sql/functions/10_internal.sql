@@ -534,3 +534,17 @@ as $$
                             'version', p_r.version, 'resource_id', p_r.resource_id,
                             'start_time', p_r.starts_at, 'end_time', p_r.ends_at);
 $$;
+
+-- taken_result
+-- the success object of a new hold ({success, hold_id, ..., expires_at, version}) or booking
+-- (reservation_result), whether the direct path or a conflict strategy made it.
+create or replace function booking.taken_result(p_r booking.reservations) returns jsonb
+language sql immutable
+set search_path = ''
+as $$
+  select case when p_r.status = 'held'
+    then jsonb_build_object('success', true, 'hold_id', p_r.id, 'resource_id', p_r.resource_id,
+                            'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
+                            'expires_at', p_r.expires_at, 'version', p_r.version)
+    else booking.reservation_result(p_r) end;
+$$;

@@ -62,7 +62,6 @@ declare
   v_zone text;
   v_start timestamptz;
   v_free uuid[];
-  v_working uuid[];
 begin
   v_svc := booking.active_service(p_service_id);
   v_zone := booking.location_zone(v_svc.location_id);
@@ -78,7 +77,7 @@ begin
   end if;
   begin
     perform booking.assert_bookable_time(v_svc, v_zone, v_start, v_start + v_svc.duration, now());
-    v_working := booking.candidate_resources(v_svc, v_zone, v_start, v_start + v_svc.duration, null);
+    perform booking.candidate_resources(v_svc, v_zone, v_start, v_start + v_svc.duration, null);
   exception when sqlstate 'BK004' or sqlstate 'BK005' or sqlstate 'BK013' or sqlstate 'BK003' then
     return jsonb_build_object('available', false,
       'reason', case sqlstate when 'BK004' then 'too_soon_or_past' when 'BK005' then 'too_far_ahead'

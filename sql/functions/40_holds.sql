@@ -84,9 +84,7 @@ begin
                              p_session_id, coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)),
                              null, null);
   if v_row.id is not null then
-    return jsonb_build_object('success', true, 'hold_id', v_row.id, 'resource_id', v_row.resource_id,
-                              'start_time', v_row.starts_at, 'end_time', v_row.ends_at,
-                              'expires_at', v_row.expires_at, 'version', v_row.version);
+    return booking.taken_result(v_row);
   end if;
   return booking.settle_conflict(v_svc, v_zone, 'create_hold', v_candidates, v_customer, 'held', p_start_time,
                                  v_end, v_expires, p_session_id,

@@ -197,21 +197,8 @@ comment on function booking.settle_conflict(booking.services, text, text, uuid[]
   timestamptz, timestamptz, text, text, text, jsonb, bigint) is
   'Applies the service''s conflict strategy when a hold or booking finds its time taken; records the conflict.';
 
--- taken_result
--- the success object of a hold or booking made by settle_conflict (same shape as the direct paths).
-create or replace function booking.taken_result(p_r booking.reservations) returns jsonb
-language sql immutable
-set search_path = ''
-as $$
-  select case when p_r.status = 'held'
-    then jsonb_build_object('success', true, 'hold_id', p_r.id, 'resource_id', p_r.resource_id,
-                            'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
-                            'expires_at', p_r.expires_at, 'version', p_r.version)
-    else booking.reservation_result(p_r) end;
-$$;
-
--- assert_admin
--- BK017 unless the caller is an admin (or a trusted SQL session without JWT claims).
+-- assert_role
+-- BK017 unless the caller's JWT role is one of p_roles (or it is a trusted SQL session).
 create or replace function booking.assert_role(p_roles text[]) returns void
 language plpgsql stable
 set search_path = ''
