@@ -20,7 +20,7 @@ import pytest
 from psycopg import AsyncConnection
 
 from tests.support.catalogue import Catalogue, overlapping_live_pairs, seed_catalogue
-from tests.support.racing import close_all, open_connections, release_together
+from tests.support.racing import close_all, open_connections, race
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 Result = dict[str, Any]
@@ -121,14 +121,11 @@ async def test_two_hundred_racers_one_slot_one_winner(big_url: str) -> None:
     cat = seed(big_url, "Two hundred racers", resources=2)
     resource = cat.resource_ids[0]
     start = cat.start(DAY, time(10))
-    conns = await open_connections(big_url, 200)
-    try:
-        results = await release_together(
-            conns,
-            lambda i, conn: call(conn, HOLD_SQL, hold_params(cat, start, f"racer-{i}", resource)),
-        )
-    finally:
-        await close_all(conns)
+    results = await race(
+        big_url,
+        200,
+        lambda i, conn: call(conn, HOLD_SQL, hold_params(cat, start, f"racer-{i}", resource)),
+    )
 
     winners = [r for r in results if r["success"]]
     losers = [r for r in results if not r["success"]]
@@ -172,14 +169,11 @@ async def test_two_hundred_racers_one_slot_one_winner(big_url: str) -> None:
 async def test_any_staff_race_fills_every_eligible_resource_once(big_url: str) -> None:
     cat = seed(big_url, "Any staff", resources=3)
     start = cat.start(DAY, time(11))
-    conns = await open_connections(big_url, 60)
-    try:
-        results = await release_together(
-            conns,
-            lambda i, conn: call(conn, HOLD_SQL, hold_params(cat, start, f"anyone-{i}", None)),
-        )
-    finally:
-        await close_all(conns)
+    results = await race(
+        big_url,
+        60,
+        lambda i, conn: call(conn, HOLD_SQL, hold_params(cat, start, f"anyone-{i}", None)),
+    )
 
     winners = [r for r in results if r["success"]]
     losers = [r for r in results if not r["success"]]

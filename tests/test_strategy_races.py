@@ -13,7 +13,7 @@ import pytest
 from psycopg import AsyncConnection
 
 from tests.support.catalogue import overlapping_live_pairs, seed_catalogue
-from tests.support.racing import close_all, open_connections, release_together
+from tests.support.racing import race
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 RACERS = 100
@@ -69,11 +69,7 @@ async def test_hundred_racers_keep_the_invariant_under_each_strategy(
         result: dict[str, Any] = row[0] if isinstance(row[0], dict) else json.loads(row[0])
         return result
 
-    conns = await open_connections(url, RACERS)
-    try:
-        results = await release_together(conns, hold)
-    finally:
-        await close_all(conns)
+    results = await race(url, RACERS, hold)
 
     successes = [r for r in results if r["success"]]
     refused = [r for r in results if not r["success"]]

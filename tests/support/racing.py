@@ -49,3 +49,14 @@ async def release_together(
     await all_waiting.wait()
     gate.set()
     return list(await asyncio.gather(*tasks))
+
+
+async def race(
+    url: str, racers: int, action: Callable[[int, AsyncConnection[Any]], Awaitable[T]]
+) -> list[T]:
+    """`racers` connections of their own, released together on `action`, closed afterwards."""
+    conns = await open_connections(url, racers)
+    try:
+        return await release_together(conns, action)
+    finally:
+        await close_all(conns)
