@@ -524,6 +524,17 @@ $$;
 comment on function booking.blocking_reservation(uuid, uuid[], tstzrange, uuid) is
   'The live reservations in the way of a write: HOLD_CONFLICT when only holds block, else BOOKING_CONFLICT.';
 
+-- effective_status
+-- the status a caller reads: a hold whose expires_at has passed is expired, whether or not a cleanup
+-- has marked it yet (the same rule every write applies before it takes the time).
+create or replace function booking.effective_status(p_r booking.reservations) returns text
+language sql stable
+as $$
+  select case when p_r.status = 'held' and p_r.expires_at <= now() then 'expired' else p_r.status end;
+$$;
+comment on function booking.effective_status(booking.reservations) is
+  'The status callers read: held with a passed expires_at reads as expired even before cleanup marks it.';
+
 -- reservation_result
 -- the success object of convert, direct booking, cancel and reschedule.
 create or replace function booking.reservation_result(p_r booking.reservations) returns jsonb

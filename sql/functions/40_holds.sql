@@ -58,6 +58,7 @@ declare
   v_candidates uuid[];
   v_row booking.reservations;
   v_end timestamptz;
+  v_slot_id text;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_session_id is null or length(p_session_id) not between 1 and 200 then
@@ -69,6 +70,11 @@ begin
   end if;
   v_svc := booking.active_service(p_service_id);
   v_zone := booking.location_zone(v_svc.location_id);
+  v_slot_id := booking.slot_id(v_svc.id, p_start_time);
+  if p_slot_id is not null and p_slot_id <> v_slot_id then
+    raise exception 'p_slot_id % does not name this service at this start (that is %)', p_slot_id, v_slot_id
+      using errcode = 'BK014', hint = 'Pass the slot_id get_availability returned with this start_time, or NULL.';
+  end if;
   v_end := coalesce(p_end_time, p_start_time + v_svc.duration);    -- NULL end: the service's duration
   perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, v_now);
   if p_expires_at is not null and p_expires_at <= v_now then
@@ -81,19 +87,16 @@ begin
   perform booking.assert_live_hold_cap(v_svc.location_id, v_customer);
 
   v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'held', p_start_time, v_end, v_expires,
-                             p_session_id, coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)),
-                             null, null);
+                             p_session_id, v_slot_id, null, null);
   if v_row.id is not null then
     return booking.taken_result(v_row);
   end if;
   return booking.settle_conflict(v_svc, v_zone, 'create_hold', v_candidates, v_customer, 'held', p_start_time,
-                                 v_end, v_expires, p_session_id,
-                                 coalesce(p_slot_id, booking.slot_id(v_svc.id, p_start_time)), null, null,
-                                 p_seen_version);
+                                 v_end, v_expires, p_session_id, v_slot_id, null, null, p_seen_version);
 end;
 $$;
 comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
-  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016.';
+  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT. Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016.';
 
 -- locked_reservation
 -- a reservation locked for update, or BK008; a customer sees only its own.
@@ -189,7 +192,7 @@ comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
   'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. Success: {success, booking_id, status, version, resource_id, start_time, end_time}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014.';
 
 -- release_hold
--- lets a hold go at once; releasing twice is harmless.
+-- lets a live hold go at once; releasing twice, or releasing a lapsed hold, is harmless and writes nothing.
 create or replace function api.release_hold(p_hold_id uuid, p_session_id text)
 returns jsonb
 language plpgsql
@@ -205,6 +208,12 @@ begin
     raise exception 'hold % is already a booking', p_hold_id
       using errcode = 'BK010', hint = 'Cancel the booking with cancel_booking.';
   end if;
+  if booking.effective_status(v_row) = 'expired' and v_row.status = 'held' then
+    -- a lapsed hold reads as expired everywhere, whether or not a cleanup has marked it yet: its time
+    -- is already free, so there is nothing to release and nothing is written
+    return jsonb_build_object('success', true, 'hold_id', v_row.id, 'status', 'expired',
+                              'version', v_row.version);
+  end if;
   if v_row.status = 'held' then
     update booking.reservations r
        set status = 'released', version = r.version + 1, updated_at = now(), ended_at = now()
@@ -216,4 +225,4 @@ begin
 end;
 $$;
 comment on function api.release_hold(uuid, text) is
-  'Releases a hold so the slot is free at once. Releasing a released or expired hold returns its status unchanged. Returns {success, hold_id, status, version}. Errors: BK008, BK009, BK010 (already a booking).';
+  'Releases a live hold so the slot is free at once. Releasing a hold that is no longer live returns its status and version unchanged and writes nothing: released, preempted, or expired (a hold whose expires_at has passed reads as expired even before a cleanup marks it). Returns {success, hold_id, status, version}. Errors: BK008, BK009, BK010 (already a booking).';

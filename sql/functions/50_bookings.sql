@@ -115,15 +115,18 @@ declare
   v_row booking.reservations;
 begin
   v_row := booking.locked_reservation(p_booking_id, 'booking');
+  -- the state first: a request that could never succeed is an error, not a VERSION_CONFLICT row.
+  -- A cancelled booking is returned as it is whatever p_expected_version says: a retried cancel
+  -- (its first answer lost) carries the version it read before cancelling, and it did succeed.
   if v_row.status = 'cancelled' then
     return booking.reservation_result(v_row);
   end if;
+  if v_row.status <> 'confirmed' then
+    raise exception 'reservation % is %, not a booking', p_booking_id, booking.effective_status(v_row)
+      using errcode = 'BK010', hint = 'Release a hold with release_hold.';
+  end if;
   if p_expected_version is not null and p_expected_version <> v_row.version then
     return booking.version_conflict(v_row, 'cancel_booking', p_expected_version);
-  end if;
-  if v_row.status <> 'confirmed' then
-    raise exception 'reservation % is %, not a booking', p_booking_id, v_row.status
-      using errcode = 'BK010', hint = 'Release a hold with release_hold.';
   end if;
   update booking.reservations r
      set status = 'cancelled', version = r.version + 1, cancel_reason = left(p_reason, 500),
@@ -134,7 +137,7 @@ begin
 end;
 $$;
 comment on function api.cancel_booking(uuid, text, bigint) is
-  'Cancels a confirmed booking. With p_expected_version, a booking changed since it was read gives a VERSION_CONFLICT result and stays as it is. Cancelling a cancelled booking returns it unchanged. Returns {success, booking_id, status, version, ...}. Errors: BK008, BK010 (a hold).';
+  'Cancels a confirmed booking. The state is checked before the version: a hold (live, expired, released or preempted) is BK010 whatever p_expected_version says, and a cancelled booking is returned unchanged, also with a stale p_expected_version (a retried cancel succeeded). With p_expected_version, a confirmed booking changed since it was read gives a VERSION_CONFLICT result and stays as it is. Returns {success, booking_id, status, version, ...}. Errors: BK008, BK010 (not a booking).';
 
 -- reschedule_booking
 -- moves a booking to another start (and optionally resource) in one transaction; if the new time is
@@ -157,12 +160,14 @@ declare
   v_block record;
 begin
   v_row := booking.locked_reservation(p_booking_id, 'booking');
+  -- the state first, then the version (as in cancel_booking)
+  if v_row.status <> 'confirmed' then
+    raise exception 'reservation % is %, only a confirmed booking can be rescheduled', p_booking_id,
+      booking.effective_status(v_row)
+      using errcode = 'BK010', hint = 'Make a new booking instead.';
+  end if;
   if p_expected_version is not null and p_expected_version <> v_row.version then
     return booking.version_conflict(v_row, 'reschedule_booking', p_expected_version);
-  end if;
-  if v_row.status <> 'confirmed' then
-    raise exception 'reservation % is %, only a confirmed booking can be rescheduled', p_booking_id, v_row.status
-      using errcode = 'BK010', hint = 'Make a new booking instead.';
   end if;
   v_svc := booking.active_service(v_row.service_id);
   v_zone := booking.location_zone(v_svc.location_id);
@@ -194,7 +199,7 @@ begin
 end;
 $$;
 comment on function api.reschedule_booking(uuid, timestamptz, bigint, uuid) is
-  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time; a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013.';
+  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013.';
 
 -- reservation_view
 -- what a caller may see of a reservation: no other customer's details ever reach a customer.
@@ -203,7 +208,7 @@ language sql stable
 set search_path = ''
 as $$
   select jsonb_build_object(
-    'id', p_r.id, 'status', p_r.status, 'service_id', p_r.service_id, 'resource_id', p_r.resource_id,
+    'id', p_r.id, 'status', booking.effective_status(p_r), 'service_id', p_r.service_id, 'resource_id', p_r.resource_id,
     'location_id', p_r.location_id, 'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
     'expires_at', p_r.expires_at, 'version', p_r.version, 'details', p_r.details,
     'customer', (select c.subject from booking.customers c where c.id = p_r.customer_id),

@@ -1,6 +1,6 @@
 -- Conflicts: the seven strategies, settling conflicts later (requester or admin), metrics, advice.
 --
--- Strategies apply when a hold or direct booking finds its time taken (DESIGN §6):
+-- Strategies apply when a hold or direct booking finds its time taken:
 --   first_come_first_serve  the existing reservation stays; the attempt is refused (default)
 --   last_wins               the attempt preempts older *holds* in the way, never a confirmed booking
 --   priority_based          as last_wins, only when the requester's priority beats every holder's
@@ -22,9 +22,10 @@ create or replace function booking.customer_holds_lock_key(p_customer_id uuid) r
 language sql immutable
 as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
 
--- assert_live_hold_cap
--- BK016 when the customer already has the location's maximum of live holds.
-create or replace function booking.assert_live_hold_cap(p_location_id uuid, p_customer_id uuid) returns void
+-- live_hold_cap_reached
+-- whether the customer already has the location's maximum of live holds. Takes the per-customer lock
+-- first and keeps it to commit, so whoever checks next counts this transaction's new hold too.
+create or replace function booking.live_hold_cap_reached(p_location_id uuid, p_customer_id uuid) returns boolean
 language plpgsql
 set search_path = ''
 as $$
@@ -37,8 +38,23 @@ begin
   select count(*) into v_live from booking.reservations r
   where r.customer_id = p_customer_id and r.location_id = p_location_id
     and r.status = 'held' and r.expires_at > now();
-  if v_live >= v_cap then
-    raise exception 'you already hold % slots here, the most allowed at once', v_live
+  return v_live >= v_cap;
+end;
+$$;
+comment on function booking.live_hold_cap_reached(uuid, uuid) is
+  'True when a customer already has max_live_holds_per_customer live holds at the location. Serialized per customer (an advisory lock held to commit).';
+
+-- assert_live_hold_cap
+-- BK016 when the customer already has the location's maximum of live holds. Every path that creates
+-- a live hold calls it (create_hold_atomic, an accepted consensus offer); only an admin's explicit
+-- grant in api.resolve_conflict may go over the cap, and that is recorded on the conflict.
+create or replace function booking.assert_live_hold_cap(p_location_id uuid, p_customer_id uuid) returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if booking.live_hold_cap_reached(p_location_id, p_customer_id) then
+    raise exception 'you already hold the most slots allowed at once here'
       using errcode = 'BK016', hint = 'Book or release a hold before taking another.';
   end if;
 end;
@@ -216,9 +232,13 @@ comment on function booking.assert_role(text[]) is
   'Raises BK017 when the caller''s JWT role is not among p_roles; trusted SQL sessions (no claims) pass.';
 
 -- grant_attempt
--- places a stored attempt of a conflict (hold or booking) at a given time and resource.
+-- (its three-argument form before p_enforce_cap would make every call ambiguous: dropped first)
+drop function if exists booking.grant_attempt(booking.conflicts, timestamptz, uuid);
+-- places a stored attempt of a conflict (hold or booking) at a given time and resource. A hold counts
+-- against the requester's live-hold cap (BK016) unless p_enforce_cap is false (an admin's grant).
 create or replace function booking.grant_attempt(
-  p_conflict booking.conflicts, p_start timestamptz, p_resource_id uuid) returns booking.reservations
+  p_conflict booking.conflicts, p_start timestamptz, p_resource_id uuid, p_enforce_cap boolean default true)
+returns booking.reservations
 language plpgsql
 set search_path = ''
 as $$
@@ -226,12 +246,17 @@ declare
   v_svc booking.services := booking.active_service(p_conflict.service_id);
   v_status text := coalesce(p_conflict.detail->>'status', 'held');
 begin
+  if v_status = 'held' and p_enforce_cap then
+    perform booking.assert_live_hold_cap(v_svc.location_id, p_conflict.requester_customer_id);
+  end if;
   return booking.take_slot(
     v_svc, array[p_resource_id], p_conflict.requester_customer_id, v_status, p_start, p_start + v_svc.duration,
     case when v_status = 'held' then now() + v_svc.hold_ttl end, p_conflict.detail->>'session_id',
     booking.slot_id(v_svc.id, p_start), null, null);
 end;
 $$;
+comment on function booking.grant_attempt(booking.conflicts, timestamptz, uuid, boolean) is
+  'Places a conflict''s stored attempt at a time and resource; NULL when taken. A hold is refused with BK016 at the requester''s live-hold cap unless p_enforce_cap is false.';
 
 -- confirm_conflict
 -- the requester accepts or declines the alternative offered under the consensus strategy.
@@ -276,7 +301,7 @@ begin
 end;
 $$;
 comment on function api.confirm_conflict(uuid, boolean) is
-  'The requester accepts (p_accept true: the offered alternative is held or booked for them) or declines the alternative offered under the consensus strategy. Errors: BK008 unknown or not yours, BK010 not awaiting confirmation.';
+  'The requester accepts (p_accept true: the offered alternative is held or booked for them) or declines the alternative offered under the consensus strategy. Accepting an offered hold counts against the live-hold cap like any new hold (BK016, the conflict stays awaiting confirmation). Errors: BK008 unknown or not yours, BK010 not awaiting confirmation, BK016 at the live-hold cap.';
 
 -- resolve_conflict
 -- an admin settles an escalated conflict: keep_existing, grant_requester or offer_alternative.
@@ -291,6 +316,7 @@ declare
   v_row booking.reservations;
   v_holder booking.reservations;
   v_offer jsonb;
+  v_over_cap boolean := false;
 begin
   perform booking.assert_role(array['admin']);
   if p_decision is null or p_decision not in ('keep_existing', 'grant_requester', 'offer_alternative') then
@@ -326,20 +352,27 @@ begin
   end if;
   perform booking.preempt_holds(v_c.location_id, v_c.resource_id,
                                 tstzrange(v_c.requested_start, v_c.requested_end));
-  v_row := booking.grant_attempt(v_c, v_c.requested_start, v_c.resource_id);
+  -- the admin's explicit grant may take the requester over the live-hold cap: allowed, and recorded
+  -- on the conflict (detail.cap_overridden) beside the audit row that names the admin
+  if coalesce(v_c.detail->>'status', 'held') = 'held' then
+    v_over_cap := booking.live_hold_cap_reached(v_c.location_id, v_c.requester_customer_id);
+  end if;
+  v_row := booking.grant_attempt(v_c, v_c.requested_start, v_c.resource_id, false);
   if v_row.id is null then
     raise exception 'the requested time is no longer free' using errcode = 'BK010',
       hint = 'Use offer_alternative.';
   end if;
   update booking.conflicts c set status = 'resolved', outcome = 'granted_requester', decision = p_decision,
                                  note = left(p_note, 1000), resolved_at = clock_timestamp(),
-                                 attempted_reservation_id = v_row.id
+                                 attempted_reservation_id = v_row.id,
+                                 detail = c.detail || jsonb_build_object('cap_overridden', v_over_cap)
    where c.location_id = v_c.location_id and c.id = v_c.id;
-  return booking.taken_result(v_row) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'granted_requester');
+  return booking.taken_result(v_row) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'granted_requester',
+                                                           'cap_overridden', v_over_cap);
 end;
 $$;
 comment on function api.resolve_conflict(uuid, text, text) is
-  'Admin only: settles an open conflict. keep_existing closes it; grant_requester preempts a hold in the way and gives the requester the time (never takes a confirmed booking away); offer_alternative offers the nearest free time for api.confirm_conflict. Errors: BK008, BK010, BK014, BK017.';
+  'Admin only: settles an open conflict. keep_existing closes it; grant_requester preempts a hold in the way and gives the requester the time (never takes a confirmed booking away); offer_alternative offers the nearest free time for api.confirm_conflict. A granted hold may take the requester over the location''s live-hold cap: the admin''s decision overrides it, and the result and the conflict''s detail say cap_overridden (the audit log names the admin). Errors: BK008, BK010, BK014, BK017.';
 
 -- conflict_metrics
 -- totals by type, strategy and outcome, conflicts in the window, resolution success rate, mean time to resolve.

@@ -50,7 +50,8 @@ begin
     'exported_at', now(),
     'customer', to_jsonb(v_cust) - 'erased_subject_hash',
     'reservations', coalesce((
-      select jsonb_agg(to_jsonb(r) || jsonb_build_object('service_name', s.name, 'resource_name', res.name,
+      select jsonb_agg(to_jsonb(r) || jsonb_build_object('status', booking.effective_status(r),
+                                                          'service_name', s.name, 'resource_name', res.name,
                                                           'location_name', l.name)
                        order by r.starts_at, r.id)
       from booking.reservations r

@@ -2,7 +2,7 @@
 -- buffers and bookings in the way.
 begin;
 set local timezone = 'UTC';
-select plan(45);
+select plan(48);
 
 -- Fixtures: one location in UTC; Anna (preferred) and Bartek do manicures, Cezary does massages with a
 -- 15-minute buffer after, Dorota works nights only. Everyone works every day.
@@ -172,6 +172,18 @@ select throws_ok(format($q$select api.create_hold_atomic(null, 'hana', %L, '2031
 select throws_ok(format($q$select api.create_hold_atomic(null, 'hana', %L, now() - interval '1 day',
                           now() - interval '23 hours', null, 'sess-hana')$q$, :'manicure'),
                  'BK004', null, 'A hold in the past is refused');
+
+-- A slot id, when given, must name this service at this start
+select throws_ok(format($q$select api.create_hold_atomic(%L, 'hana', %L, '2031-03-10 12:00+00',
+                          null, null, 'sess-hana')$q$, :'manicure' || '@2031-03-11T12:00:00Z', :'manicure'),
+                 'BK014', null, 'A slot id naming another day is refused');
+select throws_ok(format($q$select api.create_hold_atomic(%L, 'hana', %L, '2031-03-10 12:00+00',
+                          null, null, 'sess-hana')$q$, 'some-slot', :'manicure'),
+                 'BK014', null, 'A slot id that is not a slot id is refused');
+select api.create_hold_atomic(:'manicure' || '@2031-03-14T09:00:00Z', 'hana', :'manicure', '2031-03-14 09:00+00',
+                              null, null, 'sess-hana')->>'hold_id' as hana_hold \gset
+select is((select slot_id from booking.reservations where id = :'hana_hold'),
+          :'manicure' || '@2031-03-14T09:00:00Z', 'The slot id get_availability gave is accepted and stored');
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Convert and release: a hold becomes a booking in place, or lets its slot go at once.
 begin;
 set local timezone = 'UTC';
-select plan(39);
+select plan(45);
 
 -- Fixtures: one location in UTC; Anna and Bartek do manicures and work every day 09:00-17:00.
 \set loc      '10000000-0000-0000-0000-000000000001'
@@ -128,6 +128,20 @@ select throws_ok(format($q$select api.release_hold(%L, 'sess-alice')$q$, :'h1'),
                  'BK010', null, 'A booking cannot be released as a hold');
 select throws_ok($q$select api.release_hold('99999999-9999-9999-9999-999999999999', 'sess-alice')$q$,
                  'BK008', null, 'Releasing an unknown hold is not found');
+
+-- A lapsed hold (expires_at passed, not yet marked by a cleanup) reads as expired everywhere
+select api.create_hold_atomic(null, 'erin', :'manicure', '2031-03-12 09:00+00', '2031-03-12 10:00+00',
+                              null, 'sess-erin', :'anna')->>'hold_id' as h8 \gset
+update booking.reservations set expires_at = now() - interval '1 minute' where id = :'h8';
+select api.release_hold(:'h8', 'sess-erin') as r8 \gset
+select is((:'r8'::jsonb)->>'success', 'true', 'Releasing a lapsed hold is harmless');
+select is((:'r8'::jsonb)->>'status', 'expired', 'Releasing a lapsed hold says expired, not released');
+select is(((:'r8'::jsonb)->>'version')::bigint, 1::bigint, 'Releasing a lapsed hold does not bump its version');
+select is((select status from booking.reservations where id = :'h8'), 'held',
+          'Releasing a lapsed hold writes nothing (the cleanup marks it)');
+select is(api.get_reservation(:'h8')->>'status', 'expired', 'Reading a lapsed hold says expired');
+select is((select r->>'status' from jsonb_array_elements(api.export_customer('erin')->'reservations') r
+           where r->>'id' = :'h8'), 'expired', 'A customer''s export shows a lapsed hold as expired');
 
 -- The ledger never overlaps
 select is((select count(*)::int from booking.reservations a join booking.reservations b

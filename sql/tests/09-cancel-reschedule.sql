@@ -1,7 +1,7 @@
 -- Cancel and reschedule: the time is freed or moved in one step, with optimistic versions.
 begin;
 set local timezone = 'UTC';
-select plan(46);
+select plan(54);
 
 -- Fixtures: one location in UTC; Anna (preferred) and Bartek do manicures, every day 09:00-17:00;
 -- Cezary works there too but does no manicures.
@@ -141,6 +141,29 @@ select throws_ok(format($q$select api.reschedule_booking(%L, now() - interval '1
                  'BK004', null, 'A booking cannot move into the past');
 select throws_ok(format($q$select api.reschedule_booking(%L, '2031-03-10 11:00+00')$q$, :'b1'),
                  'BK010', null, 'A cancelled booking cannot be moved');
+
+-- The state is checked before the version: a request that could never succeed is an error, and no
+-- conflict row is written for it
+select api.create_hold_atomic(null, 'carol', :'manicure', '2031-03-12 16:00+00', '2031-03-12 17:00+00',
+                              null, 'sess-carol', :'anna')->>'hold_id' as hold2 \gset
+select count(*) as conflicts_before from booking.conflicts \gset
+select throws_ok(format($q$select api.cancel_booking(%L, null, 99)$q$, :'hold2'),
+                 'BK010', null, 'A hold with a stale version is still BK010, not a VERSION_CONFLICT');
+update booking.reservations set expires_at = now() - interval '1 minute' where id = :'hold2';
+select throws_ok(format($q$select api.cancel_booking(%L, null, 99)$q$, :'hold2'),
+                 'BK010', null, 'A lapsed hold with a stale version is BK010');
+select throws_ok(format($q$select api.reschedule_booking(%L, '2031-03-11 10:00+00', 99)$q$, :'hold2'),
+                 'BK010', null, 'Moving a hold with a stale version is BK010, not a VERSION_CONFLICT');
+select throws_ok(format($q$select api.reschedule_booking(%L, '2031-03-11 10:00+00', 1)$q$, :'b1'),
+                 'BK010', null, 'Moving a cancelled booking with a stale version is BK010');
+select api.cancel_booking(:'b1', 'again', 1) as c1stale \gset
+select is((:'c1stale'::jsonb)->>'status', 'cancelled',
+          'Cancelling a cancelled booking with a stale version returns it (a retried cancel succeeded)');
+select is(((:'c1stale'::jsonb)->>'version')::bigint, 2::bigint, 'and changes nothing');
+select is((select cancel_reason from booking.reservations where id = :'b1'), 'changed plans',
+          'and keeps the first reason');
+select is((select count(*) from booking.conflicts), :'conflicts_before'::bigint,
+          'None of these requests records a conflict');
 
 select * from finish();
 rollback;
