@@ -47,6 +47,7 @@ EXAMPLES: dict[str, str] = {
     "erase_customer": "select api.erase_customer('alice');",
     "audit_log": "select api.audit_log('<booking_id>');",
     "last_event_id": "select api.last_event_id();",
+    "newest_event_id": "select api.newest_event_id() > api.last_event_id() as events_coming;",
     "read_events": (
         "select id, type, topics from api.read_events(0, 20,"
         " array['availability:30000000-0000-4000-8000-000000000001:2026-12-07']);"

@@ -534,35 +534,38 @@ def two_connections(
         yield a, b
 
 
-async def test_event_ids_follow_commit_order(
+async def test_a_reader_never_misses_a_transaction_that_commits_late(
     big_url: str, two_connections: tuple[psycopg.Connection[Any], psycopg.Connection[Any]]
 ) -> None:
+    """A began first and commits last: while A runs, B's events are not handed out (they are not
+    settled), so a reader's cursor never passes A's events, which it reads once A commits."""
     cat = seed(big_url, "Event order", resources=2)
     a, b = two_connections
     start = cat.start(DAY, time(10))
     with psycopg.connect(big_url, autocommit=True) as reader:
+        last_seen: int = scalar(reader, "select api.last_event_id()")
         hold_a = hold_on(
             a, cat, cat.resource_ids[0], "first-to-start", start
         )  # A waits before COMMIT
         hold_b = hold_on(b, cat, cat.resource_ids[1], "first-to-commit", start)
         assert hold_a["success"] and hold_b["success"]
         b.commit()
-        last_seen: int = scalar(reader, "select max(id) from booking.events")
-        a.commit()
-        after = reader.execute(
-            "select id, reservation_id from booking.events where id > %s order by id", (last_seen,)
+        while_a_runs = reader.execute(
+            "select id from api.read_events(%s, 10000)", (last_seen,)
         ).fetchall()
+        a.commit()
+        after = reader.execute("select id from api.read_events(%s, 10000)", (last_seen,)).fetchall()
         id_a, id_b = event_of(reader, hold_a["hold_id"]), event_of(reader, hold_b["hold_id"])
-    assert id_b < id_a, "the transaction that committed first has the smaller event id"
-    assert id_b <= last_seen
-    assert (id_a, uuid.UUID(hold_a["hold_id"])) in after, "a reader of id > last must not miss A"
+    assert id_a < id_b, "ids follow the transactions, not the commits"
+    assert while_a_runs == [], "B's event waits until A, an older transaction, has ended"
+    assert [r[0] for r in after] == [id_a, id_b], "then both come, in id order"
 
 
 async def test_event_ids_follow_commit_order_under_reordered_commits(big_url: str) -> None:
     cat = seed(big_url, "Event order stress", resources=12, opens=time(8), closes=time(20))
     starts = [cat.start(DAY + timedelta(days=d), time(h)) for d in range(3) for h in range(8, 20)]
     with psycopg.connect(big_url) as conn:
-        first: int = scalar(conn, "select coalesce(max(id), 0) from booking.events")
+        first: int = scalar(conn, "select api.last_event_id()")
     writers, rounds = 8, 25
     committed: set[int] = set()
     rolled_back: set[int] = set()
@@ -598,7 +601,8 @@ async def test_event_ids_follow_commit_order_under_reordered_commits(big_url: st
         while True:
             finished = done.is_set()
             cur = await conn.execute(
-                "select id, txid::text::bigint from booking.events where id > %s order by id",
+                "select e.id, e.txid::text::bigint from api.read_events(%s, 10000) r"
+                " join booking.events e on e.id = r.id order by e.id",
                 (last,),
             )
             batch = await cur.fetchall()
@@ -630,3 +634,85 @@ async def test_event_ids_follow_commit_order_under_reordered_commits(big_url: st
     assert committed <= seen_txids
     assert not (rolled_back & seen_txids), "no event of a rolled-back transaction"
     assert len(committed) > writers * rounds // 2 and rolled_back
+
+
+async def test_sixteen_writers_committing_in_random_order_lose_and_repeat_no_event(
+    big_url: str,
+) -> None:
+    """16 writers each sleep a random while (pg_sleep) before COMMIT, so commits land in another
+    order than the transactions began; one reader polls api.read_events. Over 20,000 events, the
+    reader sees each committed event exactly once, in increasing id order, and none of a rolled
+    back transaction."""
+    cat = seed(big_url, "Sixteen writers", resources=16, opens=time(0), closes=time(23, 59))
+    location = str(cat.location_id)
+    with psycopg.connect(big_url) as conn:
+        first: int = scalar(conn, "select api.last_event_id()")
+    writers, target = 16, 20_000
+    written = 0
+    rolled_back: list[int] = []
+    seen: list[int] = []
+    done = asyncio.Event()
+    append = (
+        "select booking.append_event(%s::uuid, 'test:event', null, null, null, null, null,"
+        " '{}'::jsonb) from generate_series(1, %s)"
+    )
+
+    async def writer(n: int, conn: AsyncConnection[Any]) -> None:
+        nonlocal written
+        rng = random.Random(n)
+        while written < target:
+            count = rng.randint(1, 8)
+            await conn.execute(append, (location, count))
+            await conn.execute("select pg_sleep(%s)", (rng.uniform(0, 0.01),))
+            if rng.random() < 0.1:
+                cur = await conn.execute("select pg_current_xact_id()::text::bigint")
+                row = await cur.fetchone()
+                assert row is not None
+                rolled_back.append(int(row[0]))
+                await conn.rollback()
+            else:
+                await conn.commit()
+                written += count
+
+    async def reader(conn: AsyncConnection[Any]) -> None:
+        last = first
+        while True:
+            finished = done.is_set()
+            cur = await conn.execute("select id from api.read_events(%s, 10000)", (last,))
+            batch = [r[0] for r in await cur.fetchall()]
+            seen.extend(batch)
+            if batch:
+                last = batch[-1]
+            if finished and not batch:
+                return
+            await asyncio.sleep(0.002)
+
+    conns = await open_connections(big_url, writers, autocommit=False)
+    reader_conn = await AsyncConnection.connect(big_url, autocommit=True)
+    try:
+        polling = asyncio.create_task(reader(reader_conn))
+        await asyncio.gather(*(writer(n, c) for n, c in enumerate(conns)))
+        done.set()
+        await polling
+    finally:
+        await close_all([*conns, reader_conn])
+
+    with psycopg.connect(big_url) as conn:
+        stored = [
+            r[0]
+            for r in conn.execute(
+                "select id from booking.events where id > %s and location_id = %s order by id",
+                (first, location),
+            )
+        ]
+        leaked = scalar(
+            conn,
+            "select count(*) from booking.events where txid::text::bigint = any(%s)",
+            (rolled_back,),
+        )
+    stored_ids = set(stored)
+    mine = [i for i in seen if i in stored_ids]
+    assert len(stored) >= target
+    assert mine == stored, "every committed event exactly once, in id order"
+    assert seen == sorted(set(seen)), "the reader's ids only ever increase"
+    assert leaked == 0 and rolled_back, "rolled-back transactions left no event"

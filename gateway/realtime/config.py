@@ -16,6 +16,7 @@ class RealtimeSettings:
     auth_timeout_seconds: float
     replay_max: int
     poll_seconds: float
+    followup_seconds: float
     batch: int
     listener_app_name: str
     maintenance_seconds: float
@@ -36,7 +37,8 @@ class RealtimeSettings:
             send_queue=int(env.get("BOOKING_WS_SEND_QUEUE", "256")),
             auth_timeout_seconds=float(env.get("BOOKING_WS_AUTH_TIMEOUT_SECONDS", "10")),
             replay_max=int(env.get("BOOKING_WS_REPLAY_MAX", "10000")),
-            poll_seconds=float(env.get("BOOKING_LISTENER_POLL_SECONDS", "1")),
+            poll_seconds=float(env.get("BOOKING_LISTENER_POLL_SECONDS", "0.25")),
+            followup_seconds=float(env.get("BOOKING_LISTENER_FOLLOWUP_SECONDS", "0.005")),
             batch=int(env.get("BOOKING_LISTENER_BATCH", "1000")),
             listener_app_name=env.get("BOOKING_LISTENER_APP_NAME", "booking-listener"),
             maintenance_seconds=float(env.get("BOOKING_MAINTENANCE_SECONDS", "5")),

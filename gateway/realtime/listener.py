@@ -1,7 +1,13 @@
 """The process's one LISTEN connection. NOTIFY is only a wake-up: the event log is the record.
-On each wake-up (and every `poll_seconds` as a safety net) the listener reads every event after
-the last id it handled, in commit order, and hands each batch to `on_events`. When the connection
-drops it reconnects with backoff and reads on from the same id: nothing lost, nothing twice."""
+
+On each wake-up the listener reads every settled event after the last id it handled, in id order,
+and hands each batch to `on_events`. Only one committing transaction at a time sends NOTIFY, and an
+event is readable only once every older transaction has ended, so a wake-up is followed by quick
+re-reads (`followup_seconds` apart) until the notified id has been read and a re-read finds
+nothing; when idle it still reads every `poll_seconds`. So an event whose transaction sent no
+NOTIFY is delivered within a follow-up when commits are close together, at worst `poll_seconds`.
+When the connection drops it reconnects with backoff and reads on from the same id: nothing
+lost, nothing twice."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ READ = (
     "select id, type, topics, payload, created_at"
     " from api.read_events(p_after => %(after)s::bigint, p_limit => %(limit)s::int)"
 )
+NEWEST = "select api.newest_event_id()"
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 5.0
 
@@ -39,14 +46,17 @@ class Listener:
         app_name: str,
         poll_seconds: float,
         batch: int,
+        followup_seconds: float = 0.005,
     ) -> None:
         self.database_url = database_url
         self.on_events = on_events
         self.on_status = on_status
         self.app_name = app_name
         self.poll_seconds = poll_seconds
+        self.followup_seconds = followup_seconds
         self.batch = batch
         self.last_id: int | None = None
+        self.notified_id = 0  # the newest id a NOTIFY named: read again soon until it is read
         self.status: ListenerStatus = "starting"
         self.reconnects = 0
         self.connected = asyncio.Event()
@@ -59,7 +69,8 @@ class Listener:
 
     def caught_up(self, fence: int = 0) -> bool:
         """Connected, a read finished within the last `stale_after` seconds (it reads at least
-        every `poll_seconds`), and a read that began at or after `fence` has finished."""
+        every `poll_seconds`), and a read that began at or after `fence` has finished having read
+        every event committed before it began."""
         return (
             self.status == "ok"
             and self.drains_done >= fence
@@ -108,28 +119,51 @@ class Listener:
         await self._drain(conn)  # what was missed while disconnected
         self.connected.set()
         self._set("ok")
+        follow_up = False
         while True:
-            async for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
-                pass
-            await self._drain(conn)
+            assert self.last_id is not None
+            soon = follow_up or self.notified_id > self.last_id
+            woken = False
+            async for note in conn.notifies(
+                timeout=self.followup_seconds if soon else self.poll_seconds, stop_after=1
+            ):
+                woken = True
+                if note.payload.isdigit():
+                    self.notified_id = max(self.notified_id, int(note.payload))
+            handled = await self._drain(conn)
+            # after a wake-up or a read that found events, read once more shortly: a transaction
+            # that committed meanwhile without notifying is delivered then
+            follow_up = woken or handled > 0
 
-    async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Read and hand on every event after last_id."""
+    async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> int:
+        """Read and hand on every settled event after last_id; return how many. The read counts
+        as done (for `caught_up`) only when no committed event was left unread: one that is not
+        settled yet (an older transaction still runs) is read by a follow-up."""
         self.drains_started += 1
         ticket = self.drains_started
-        await self._read_all(conn)
-        self.drains_done = ticket
-        self.drained_at = time.monotonic()
+        handled = await self._read_all(conn)
+        cur = await conn.execute(NEWEST)
+        row = await cur.fetchone()
+        newest = int(row[0]) if row else 0
+        assert self.last_id is not None
+        if newest > self.last_id:
+            self.notified_id = max(self.notified_id, newest)  # read again soon
+        else:
+            self.drains_done = ticket
+            self.drained_at = time.monotonic()
+        return handled
 
-    async def _read_all(self, conn: psycopg.AsyncConnection[Any]) -> None:
+    async def _read_all(self, conn: psycopg.AsyncConnection[Any]) -> int:
+        handled = 0
         while True:
             assert self.last_id is not None
             cur = conn.cursor(row_factory=class_row(Event))
             await cur.execute(READ, {"after": self.last_id, "limit": self.batch})
             events = await cur.fetchall()
             if not events:
-                return
+                return handled
             self.last_id = events[-1].id
+            handled += len(events)
             await self.on_events(events)
             if len(events) < self.batch:
-                return
+                return handled

@@ -46,6 +46,7 @@ class Realtime:
             self._status,
             app_name=self.settings.listener_app_name,
             poll_seconds=self.settings.poll_seconds,
+            followup_seconds=self.settings.followup_seconds,
             batch=self.settings.batch,
         )
         self.versions.feed = self.listener

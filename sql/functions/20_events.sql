@@ -1,20 +1,52 @@
--- The outbox: triggers append to booking.events and wake listeners with one NOTIFY per transaction.
+-- The outbox: triggers append to booking.events; at most one committing transaction at a time
+-- sends NOTIFY booking_events. No lock is held across COMMIT on the write path.
 --
--- Event ids are taken at COMMIT, not when the row changes: the triggers are deferred constraint
--- triggers, and each takes the event-order advisory lock before it draws an id. The lock is held
--- until the transaction has committed and become visible, so event ids are handed out in commit
--- order, and a reader that remembers "the last id I saw" can never miss an event that commits
--- later with a smaller id (DESIGN §7). NOTIFY already serializes committing notifiers on its own
--- queue lock, so this costs no extra concurrency. See docs/ARCHITECTURE.md, "Event order".
+-- Event ids are ordered by transaction, not by commit: id = (top-level xid << 20) | n, where n counts
+-- the transaction's events from 0. A reader hands out only *settled* events, those of transactions
+-- older than its snapshot's xmin (every one of them has ended, so none can still add an event below
+-- that bound), in id order. A transaction that commits late therefore never lands behind a reader's
+-- cursor: while it runs, the xmin, and with it everything a reader may hand out, stays below its
+-- ids. This is PgQ's rule; see docs/ARCHITECTURE.md, "Event order".
 
--- event_order_lock_key
--- the advisory lock key that orders event ids by commit (class 'booking-events').
-create or replace function booking.event_order_lock_key() returns bigint
+-- event_id_bits
+-- how many low bits of an event id count the events of one transaction (2^20 per transaction).
+create or replace function booking.event_id_bits() returns integer
+language sql immutable
+as $$ select 20 $$;
+
+-- settled_event_bound
+-- every event id below this is settled for the current snapshot: its transaction has ended.
+create or replace function booking.settled_event_bound() returns bigint
+language sql stable
+as $$ select (pg_snapshot_xmin(pg_current_snapshot())::text::bigint) << booking.event_id_bits() $$;
+comment on function booking.settled_event_bound() is
+  'Event ids below this belong to transactions older than the snapshot''s xmin: all ended, so no event below it can still appear.';
+
+-- own_event_base
+-- the first event id of the current transaction (NULL when it has no xid): a transaction reads its own
+-- events although they are not settled for anyone else.
+create or replace function booking.own_event_base() returns bigint
+language sql stable
+as $$ select (pg_current_xact_id_if_assigned()::text::bigint) << booking.event_id_bits() $$;
+
+-- is_settled_event
+-- whether a reader may hand out an event with this id now: settled, or the reader's own.
+create or replace function booking.is_settled_event(p_id bigint) returns boolean
+language sql stable
+as $$
+  select p_id < booking.settled_event_bound()
+      or p_id >> booking.event_id_bits() = pg_current_xact_id_if_assigned()::text::bigint
+$$;
+
+-- notify_lock_key
+-- the advisory lock that lets one committing transaction at a time send NOTIFY (class 'booking-events').
+create or replace function booking.notify_lock_key() returns bigint
 language sql immutable
 as $$ select 7310002::bigint $$;
 
 -- append_event
--- appends one event in commit order and sends the transaction's single NOTIFY.
+-- appends one event of the transaction; the first one may send the NOTIFY that wakes listeners.
+drop function if exists booking.event_order_lock_key();
 create or replace function booking.append_event(
   p_location_id uuid, p_type text, p_reservation_id uuid, p_resource_id uuid, p_service_id uuid,
   p_customer_id uuid, p_day date, p_payload jsonb)
@@ -23,23 +55,30 @@ language plpgsql
 set search_path = ''
 as $$
 declare
+  v_n integer := coalesce(nullif(current_setting('booking.event_n', true), '')::integer, 0);
   v_id bigint;
 begin
-  perform pg_advisory_xact_lock(booking.event_order_lock_key());
-  v_id := nextval('booking.events_id_seq');
+  if v_n >= (1 << booking.event_id_bits()) then
+    raise exception 'a transaction may write at most % events', 1 << booking.event_id_bits()
+      using errcode = 'BK014', hint = 'Split the change into several transactions.';
+  end if;
+  v_id := (pg_current_xact_id()::text::bigint << booking.event_id_bits()) | v_n;
+  perform set_config('booking.event_n', (v_n + 1)::text, true);
   insert into booking.events (id, location_id, type, reservation_id, resource_id, service_id, customer_id,
                               day, payload)
   values (v_id, p_location_id, p_type, p_reservation_id, p_resource_id, p_service_id, p_customer_id,
           p_day, p_payload);
-  if current_setting('booking.notify_sent', true) is distinct from 'on' then
+  -- NOTIFY serializes notifying commits on its own queue lock (WAL flush included), so only the
+  -- transaction that wins this lock notifies; listeners also re-read shortly after every wake-up and
+  -- on a timer, which delivers the events of transactions that did not notify
+  if v_n = 0 and pg_try_advisory_xact_lock(booking.notify_lock_key()) then
     perform pg_notify('booking_events', v_id::text);
-    perform set_config('booking.notify_sent', 'on', true);
   end if;
   return v_id;
 end;
 $$;
 comment on function booking.append_event(uuid, text, uuid, uuid, uuid, uuid, date, jsonb) is
-  'Appends an event with an id in commit order; the first event of a transaction sends NOTIFY booking_events.';
+  'Appends an event with id (xid << 20) | n (n counts the transaction''s events); the first event of a transaction sends NOTIFY booking_events when no other committing transaction is notifying.';
 
 -- reservation_event_type
 -- the event a status change means.
@@ -105,7 +144,7 @@ begin
 end;
 $$;
 comment on function booking.on_reservation_change() is
-  'Deferred trigger: appends the event of each reservation change at commit, in commit order.';
+  'Deferred trigger: appends the event of each reservation change at commit.';
 
 drop trigger if exists reservations_outbox on booking.reservations;
 create constraint trigger reservations_outbox

@@ -13,6 +13,7 @@ begin
   with lapsed as (
     select r.location_id, r.id from booking.reservations r
     where r.status = 'held' and r.expires_at <= now()
+    limit 100000                 -- one event each: a transaction writes at most 2^20 events
     for update skip locked
   )
   update booking.reservations r
@@ -24,7 +25,7 @@ begin
 end;
 $$;
 comment on function api.cleanup_expired_holds() is
-  'Marks lapsed holds expired so screens hear hold:expired. Correctness does not depend on it: a lapsed hold is free for every function already. Returns the number of holds expired.';
+  'Marks lapsed holds expired so screens hear hold:expired, at most 100,000 per call (call again while it returns that many). Correctness does not depend on it: a lapsed hold is free for every function already. Returns the number of holds expired.';
 
 -- cleanup_expired_locks
 -- removes leases that lapsed; fencing tokens come from one sequence, so removal never lets a token repeat.

@@ -1,7 +1,8 @@
 -- Realtime: reading the outbox as a stream of topic-addressed events, its retention horizon, pruning.
 --
--- Event ids are handed out in commit order (sql/functions/20_events.sql), so a reader that asks for
--- `id > last_seen` never misses an event that commits later. Topics (docs/REALTIME.md):
+-- Readers hand out only settled events (sql/functions/20_events.sql: their transactions have ended),
+-- in id order, so a reader that asks for `id > last_seen` never misses an event that commits later.
+-- Topics (docs/REALTIME.md):
 --   availability:<service_id>:<YYYY-MM-DD>  every service the event's resource performs, on its local day
 --   user:<subject>                          the customer the event is about (their own screens)
 --   location:<location_id>, service:<id>    catalogue changes (every day of every service there)
@@ -38,25 +39,48 @@ comment on function booking.event_topics(booking.events) is
   'The topics an event is delivered on: availability:<service>:<day> for each service of its resource (not for conflicts), user:<subject> for its customer, location:<id> and service:<id> for catalogue changes.';
 
 -- last_event_id
--- the newest committed event id (0 when there is none): where a new reader starts.
+-- the newest settled event id (0 when there is none): where a new reader starts.
 create or replace function api.last_event_id() returns bigint
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_settled bigint := booking.settled_event_bound();
+  v_own bigint := booking.own_event_base();
+begin
+  return greatest(
+    coalesce((select max(e.id) from booking.events e where e.id < v_settled), 0),
+    coalesce((select max(e.id) from booking.events e
+              where e.id >= v_own and e.id < v_own + (1::bigint << booking.event_id_bits())), 0));
+end;
+$$;
+comment on function api.last_event_id() is
+  'The newest settled event id, or 0: a new reader (the gateway''s listener at start-up) reads events after it. Settled: its transaction and every older one have ended (and a transaction''s own events).';
+
+-- newest_event_id
+-- the newest committed event id, settled or not: a reader whose cursor is below it has events coming.
+create or replace function api.newest_event_id() returns bigint
 language sql stable
 security definer
 set search_path = ''
 as $$
   select coalesce(max(e.id), 0) from booking.events e;
 $$;
-comment on function api.last_event_id() is
-  'The newest committed event id, or 0: a new reader (the gateway''s listener at start-up) reads events after it.';
+comment on function api.newest_event_id() is
+  'The newest committed event id, settled or not, or 0. While it is above a reader''s cursor, events are on their way: read again soon (an older transaction still running holds them back).';
 
 -- read_events
--- events after an id, in id (= commit) order, with their topics; optionally only those on some topics.
+-- settled events after an id, in id order, with their topics; optionally only those on some topics.
 create or replace function api.read_events(p_after bigint, p_limit integer, p_topics text[] default null)
 returns table (id bigint, type text, topics text[], payload jsonb, created_at timestamptz)
 language plpgsql stable
 security definer
 set search_path = ''
 as $$
+declare
+  v_settled bigint := booking.settled_event_bound();
+  v_own bigint := booking.own_event_base();
 begin
   if p_after is null or p_after < 0 then
     raise exception 'p_after must be an event id (0 or more)' using errcode = 'BK014';
@@ -69,6 +93,8 @@ begin
     from (select e.id, e.type, booking.event_topics(e) as topics, e.payload, e.created_at
             from booking.events e
            where e.id > p_after
+             and (e.id < v_settled
+                  or (e.id >= v_own and e.id < v_own + (1::bigint << booking.event_id_bits())))
            order by e.id) x
     where p_topics is null or x.topics && p_topics
     order by x.id
@@ -76,7 +102,7 @@ begin
 end;
 $$;
 comment on function api.read_events(bigint, integer, text[]) is
-  'Up to p_limit events with id > p_after in commit order, each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Errors: BK014.';
+  'Up to p_limit settled events with id > p_after in id order, each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Settled: every transaction older than the reader''s snapshot has ended, so no event can later appear below the last id returned; a reader resuming from it misses nothing. A transaction reads its own events too. Errors: BK014.';
 
 -- event_retention
 -- how long events are kept: the setting booking.event_retention (an interval), else 7 days.
@@ -97,13 +123,11 @@ language sql stable
 security definer
 set search_path = ''
 as $$
-  select coalesce((select min(e.id) - 1 from booking.events e),
-                  (select coalesce(s.last_value, 0) from pg_catalog.pg_sequences s
-                    where s.schemaname = 'booking' and s.sequencename = 'events_id_seq'),
-                  0);
+  select greatest(coalesce((select min(e.id) - 1 from booking.events e), 0),
+                  (select s.last_value from booking.events_pruned_through s));
 $$;
 comment on function api.event_retention_horizon() is
-  'The smallest since a reader may resume from: every event after it is still stored. A since below it must resync (refetch state).';
+  'The smallest since a reader may resume from: every event after it is still stored (the newest pruned id, or the oldest stored id - 1). A since below it must resync (refetch state).';
 
 -- prune_events
 -- deletes the oldest events, a prefix of ids only, all older than p_older_than and the retention window.
@@ -116,17 +140,26 @@ declare
   v_keep interval := coalesce(p_older_than, api.event_retention());
   v_cutoff timestamptz;
   v_first_kept bigint;
+  v_last bigint;
   v_count integer;
 begin
   if v_keep < interval '0' then
     raise exception 'p_older_than must not be negative' using errcode = 'BK014';
   end if;
   v_cutoff := now() - v_keep;
-  -- the first event too young to go: it and everything after it stay, so what goes is a prefix
-  select min(e.id) into v_first_kept from booking.events e where e.created_at >= v_cutoff;
-  delete from booking.events e
-   where e.created_at < v_cutoff and (v_first_kept is null or e.id < v_first_kept);
-  get diagnostics v_count = row_count;
+  -- the first event too young to go, or not yet settled (readers may not have seen it): it and
+  -- everything after it stay, so what goes is a prefix of ids
+  select min(e.id) into v_first_kept from booking.events e
+   where e.created_at >= v_cutoff or not booking.is_settled_event(e.id);
+  with gone as (
+    delete from booking.events e
+     where e.created_at < v_cutoff and (v_first_kept is null or e.id < v_first_kept)
+    returning e.id)
+  select count(*), max(gone.id) into v_count, v_last from gone;
+  if v_last is not null then
+    perform setval('booking.events_pruned_through',
+                   greatest(v_last, (select s.last_value from booking.events_pruned_through s)));
+  end if;
   return v_count;
 end;
 $$;

@@ -68,6 +68,7 @@ to booking_admin;
 -- job prunes it; staff and admins may read the stream too (it carries no personal data beyond subjects).
 grant execute on function
   api.last_event_id(),
+  api.newest_event_id(),
   api.read_events(bigint, integer, text[]),
   api.event_retention(),
   api.event_retention_horizon(),
@@ -75,6 +76,7 @@ grant execute on function
 to booking_gateway, booking_admin;
 grant execute on function
   api.last_event_id(),
+  api.newest_event_id(),
   api.read_events(bigint, integer, text[]),
   api.event_retention_horizon()
 to booking_staff;
