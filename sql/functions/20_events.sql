@@ -4,7 +4,7 @@
 -- triggers, and each takes the event-order advisory lock before it draws an id. The lock is held
 -- until the transaction has committed and become visible, so event ids are handed out in commit
 -- order, and a reader that remembers "the last id I saw" can never miss an event that commits
--- later with a smaller id (DESIGN §7). NOTIFY already serializes committing notifiers on its own
+-- later with a smaller id (it would skip that event for good). NOTIFY already serializes committing notifiers on its own
 -- queue lock, so this costs no extra concurrency. See docs/ARCHITECTURE.md, "Event order".
 
 -- event_order_lock_key

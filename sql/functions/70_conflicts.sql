@@ -1,6 +1,6 @@
 -- Conflicts: the seven strategies, settling conflicts later (requester or admin), metrics, advice.
 --
--- Strategies apply when a hold or direct booking finds its time taken (DESIGN §6):
+-- When a hold or direct booking finds its time taken, the service's conflict_strategy applies:
 --   first_come_first_serve  the existing reservation stays; the attempt is refused (default)
 --   last_wins               the attempt preempts older *holds* in the way, never a confirmed booking
 --   priority_based          as last_wins, only when the requester's priority beats every holder's
