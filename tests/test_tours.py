@@ -126,9 +126,7 @@ def test_the_readme_and_the_http_api_guide_have_their_tours() -> None:
 
 
 @pytest.mark.parametrize("tour", tours(), ids=lambda t: t.name)
-def test_tour_runs_as_written_and_keeps_its_promises(
-    tour: Tour, demo: tuple[str, str]
-) -> None:
+def test_tour_runs_as_written_and_keeps_its_promises(tour: Tour, demo: tuple[str, str]) -> None:
     database_url, gateway_url = demo
     result = run_tour(tour, database_url, gateway_url)
     outputs = result.stdout.split(STEP_DONE)
@@ -138,7 +136,9 @@ def test_tour_runs_as_written_and_keeps_its_promises(
         where = f"{tour.name}, step {number}:\n{step}\n--- printed:\n{output}"
         assert number <= completed, f"stopped (exit {result.returncode}) at {where}"
         promised = [m.group(1) for p in promises(step) if (m := PROMISED_STATUS.match(p))]
-        assert PRINTED_STATUS.findall(output) == promised, f"other statuses than promised at {where}"
+        assert PRINTED_STATUS.findall(output) == promised, (
+            f"other statuses than promised at {where}"
+        )
         printed = re.sub(r'"\s*:\s*', '":', output)
         for pair in pairs(" ".join(promises(step))):
             assert pair in printed, f"promised {pair} not printed at {where}"
