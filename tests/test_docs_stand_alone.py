@@ -47,13 +47,14 @@ def checked_files() -> list[Path]:
 
 
 def citations_of_missing_documents(text: str) -> list[str]:
-    found = []
-    for line in text.splitlines():
-        for m in ELSEWHERE.finditer(line):
-            if m.group() == "§" and STANDARD_SECTION.search(line[: m.start()]):
-                continue
-            found.append(line.strip())
-    return found
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if any(
+            not (m.group() == "§" and STANDARD_SECTION.search(line[: m.start()]))
+            for m in ELSEWHERE.finditer(line)
+        )
+    ]
 
 
 def test_the_check_tells_a_missing_document_from_a_public_standard() -> None:
