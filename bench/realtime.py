@@ -46,7 +46,7 @@ OPENS, CLOSES = wall(8), wall(20)
 PLAN = {1: (200, 0.015), 100: (150, 0.03), 1000: (100, 0.1)}
 IDLE_DEFAULT = 10_000
 IDLE_TOPICS = 100
-TARGET_IDLE_BYTES = 1 << 30  # DESIGN §12: 10,000 idle connections per process in < 1 GiB
+TARGET_IDLE_BYTES = 1 << 30  # goal: 10,000 idle connections fit in one process in < 1 GiB
 
 
 def _more_files() -> None:

@@ -1,8 +1,8 @@
 """Benchmark family "SQL engine": the api.* functions driven by pgbench, against a ceiling.
 
-The ceiling is a plain durable single-row insert from the same number of clients in the same run
-(DESIGN §12 measures ratios, as this machine is shared and noisy). Every figure comes from one
-pgbench run of a script in bench/sql/.
+The ceiling is a plain durable single-row insert from the same number of clients in the same run:
+the machine is shared and noisy, so a figure means something only as a ratio to a baseline
+measured alongside it. Every figure comes from one pgbench run of a script in bench/sql/.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SPREAD_FIRST_DAY = date(2031, 4, 1)
 SPREAD_STEP = timedelta(minutes=15)
 SPREAD_OPENS, SPREAD_CLOSES = time(8), time(20)
 SALON_DAY = date(2031, 4, 2)
-GOAL = 0.5  # DESIGN §12: spread holds >= 0.5 x the ceiling
+GOAL = 0.5  # the goal: spread holds reach at least half the ceiling's rate
 LAST: dict[str, Figures] = {}  # this run's figures by name, for the families that compare to them
 
 SETUP_SQL = """

@@ -390,7 +390,7 @@ class Worker:
             try:
                 await operation()
             except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as e:
-                # a gateway retries these (DESIGN §9); the transaction committed nothing
+                # the gateway retries these (MAX_RETRIES); the transaction committed nothing
                 self.ledger.retryable[f"{operation.__name__}:{type(e).__name__}"] += 1
             self.ledger.seconds[operation.__name__] += clock.perf_counter() - began
 

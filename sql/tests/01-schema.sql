@@ -33,7 +33,7 @@ select is(
   (select pg_get_constraintdef(c.oid) from pg_constraint c
    where c.conrelid = 'booking.reservations'::regclass and c.conname = 'reservations_no_overlap'),
   'EXCLUDE USING gist (location_id WITH =, resource_id WITH =, occupied WITH &&) WHERE ((status = ANY (ARRAY[''held''::text, ''confirmed''::text])))',
-  'The no-overlap invariant is the exclusion constraint of DESIGN section 4');
+  'The no-overlap invariant is the exclusion constraint reservations_no_overlap');
 
 select function_returns('api', 'health', array[]::text[], 'jsonb', 'api.health() returns jsonb');
 select ok((api.health()->>'schema_version') is not null, 'api.health() reports the schema version');

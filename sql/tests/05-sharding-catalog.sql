@@ -1,4 +1,4 @@
--- Sharding by location (DESIGN section 11): every per-location table carries location_id, and every
+-- Sharding by location (docs/ARCHITECTURE.md): every per-location table carries location_id, and every
 -- PRIMARY KEY, UNIQUE and EXCLUDE constraint (and unique index) of such a table includes it, so that
 -- each stays checkable on one shard when the tables are distributed by location_id.
 --
