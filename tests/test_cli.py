@@ -14,13 +14,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import psycopg
 import pytest
 from psycopg import sql
 
-from gateway.config import DEV_JWT_SECRET
+from gateway.app import create_app
+from gateway.config import DEV_JWT_SECRET, Settings
 from gateway.migrate import MIGRATIONS_DIR, function_files
 from tests.support.database import server_url, with_dbname
 from tests.support.throwaway_postgres import free_port
@@ -194,3 +196,16 @@ def test_an_unknown_environment_name_is_refused_rather_than_taken_for_developmen
     assert done.stderr.splitlines() == [
         "booking serve: BOOKING_ENV must be one of development, production, not 'prod'"
     ], done.stderr
+
+
+def test_the_application_factory_refuses_the_development_secret_in_production_too() -> None:
+    """For servers that run `gateway.app:create_app` themselves instead of `booking serve`."""
+    settings = replace(
+        Settings.from_env(),
+        database_url="postgresql://unused",
+        environment="production",
+        jwt_secret=DEV_JWT_SECRET,
+    )
+    with pytest.raises(RuntimeError, match="BOOKING_ENV=production refuses"):
+        create_app(settings)
+    create_app(replace(settings, jwt_secret=REAL_SECRET))
