@@ -9,7 +9,7 @@ A request waits up to `pool_timeout` for a free connection, so a burst queues in
 Once a connection is found dead, the database is taken for unreachable and requests wait only
 `pool_down_timeout` before a 503 (with Retry-After), instead of queueing for connections that
 cannot be made; the pool keeps reconnecting in the background, and its first new connection
-ends that state. (pgbouncer's fast-fail works the same way.)
+ends that state.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Reachability:
         self.reachable = True
 
     def lost(self) -> None:
+        """A connection the pool handed out turned out dead (the server went away)."""
         if self.reachable:
             log.warning("a database connection was found dead: failing fast until reconnected")
         self.reachable = False
