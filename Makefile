@@ -2,24 +2,36 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# One stamp per set of dependencies, so `make run` installs only what serving needs:
+# run = the project and its runtime dependencies; dev adds the test tools; bench adds matplotlib.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint bench sql-docs clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
 	@test -x $(PY) || python3 -m venv $(VENV) || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(BENCH_STAMP): $(DEV_STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
-	@touch $(STAMP)
+	@touch $@
 
 ## make run: embedded PostgreSQL (or $$DATABASE_URL), migrated, demo data, gateway on 127.0.0.1:8000
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/booking serve --prepare --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 ## make test: PostgreSQL with pgTAP and Redis (found or installed), then pytest (pgTAP files included)
-test: $(STAMP)
+test: $(DEV_STAMP)
 	@set -euo pipefail; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
 	export REDIS_URL="$$(PYTHON=$(PY) scripts/ensure-redis.sh)"; \
@@ -27,13 +39,13 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make lint: ruff and mypy (strict)
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check gateway tests bench
 	$(VENV)/bin/ruff format --check gateway tests bench
 	$(VENV)/bin/mypy
 
 ## make bench: every benchmark; prints figures and writes docs/PERFORMANCE.md
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	@set -euo pipefail; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
 	$(PY) -m bench.run
@@ -42,7 +54,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## make sql-docs: regenerate docs/SQL_API.md from a freshly migrated throwaway database
-sql-docs: $(STAMP)
+sql-docs: $(DEV_STAMP)
 	@set -euo pipefail; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
 	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway import sqldoc; \

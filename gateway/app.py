@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -27,7 +26,7 @@ from gateway import (
 )
 from gateway.cache import AvailabilityCache
 from gateway.config import Settings
-from gateway.db import Database
+from gateway.db import Database, Reachability, make_pool
 from gateway.engine import Engine
 from gateway.metrics import Metrics
 from gateway.middleware import GatewayMiddleware
@@ -98,19 +97,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     cfg = settings or Settings.from_env()
     if not cfg.database_url:
         raise RuntimeError("DATABASE_URL is not set; run `booking serve` to start one")
+    if (refusal := cfg.refusal()) is not None:
+        raise RuntimeError(refusal)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            cfg.database_url or "",
-            min_size=cfg.pool_min_size,
-            max_size=cfg.pool_max_size,
-            kwargs={"autocommit": True, "options": "-c TimeZone=UTC"},
-            open=False,
-        )
+        reachability = Reachability()
+        pool = make_pool(cfg, reachability)
         await pool.open(wait=True)
         redis = OptionalRedis(cfg.redis_url)
-        db = Database(pool, cfg.max_retries)
+        db = Database(pool, cfg.max_retries, reachability, cfg.pool_down_timeout)
         metrics = Metrics()
         metrics.watch_pool(pool.get_stats)
         app.state.pool = pool

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,14 @@ from gateway.tokens import ROLES, mint_token
 
 if TYPE_CHECKING:
     from gateway.embedded import EmbeddedServer
+
+log = logging.getLogger("gateway.cli")
+
+DEV_SECRET_WARNING = (
+    "INSECURE: tokens are signed with the development JWT secret published in this repository,"
+    " so anyone can mint an admin token for this gateway. Set BOOKING_JWT_SECRET to a random"
+    " secret of 32 bytes or more (BOOKING_ENV=production refuses to start without one)."
+)
 
 
 def resolve_database_url(explicit: str | None) -> tuple[str, EmbeddedServer | None]:
@@ -27,23 +37,34 @@ def resolve_database_url(explicit: str | None) -> tuple[str, EmbeddedServer | No
     return server.url, server
 
 
+def migrate_and_report(database_url: str) -> None:
+    """Migrate, printing one line per migration applied and the schema version at the end."""
+    from gateway.migrate import function_files, migrate, schema_version
+
+    def applied_one(migration_id: str, seconds: float) -> None:
+        print(f"applied {migration_id} ({seconds:.2f} s)", flush=True)
+
+    applied = migrate(database_url, on_applied=applied_one)
+    news = f"{len(applied)} migration(s) applied now" if applied else "no migration pending"
+    print(
+        f"schema version {schema_version(database_url)}: {news},"
+        f" {len(function_files())} function files re-applied",
+        flush=True,
+    )
+
+
 def prepare(database_url: str) -> None:
     """Migrate, then seed the demo catalogue if the database has none."""
     from gateway.demo_data import load_demo_data
-    from gateway.migrate import migrate
 
-    applied = migrate(database_url)
-    print(f"migrated: {len(applied)} new migration(s), functions re-applied", flush=True)
+    migrate_and_report(database_url)
     if load_demo_data(database_url):
         print("demo data loaded", flush=True)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from gateway.migrate import migrate
-
     url, _ = resolve_database_url(args.database_url)
-    applied = migrate(url)
-    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+    migrate_and_report(url)
     return 0
 
 
@@ -55,9 +76,33 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the gateway could not listen on host:port, found before anything is started."""
+    try:
+        for family, _, _, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            socket.create_server(address, family=family).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} on {host} is already in use; choose another port with"
+                f" PORT={port + 1} make run, or booking serve --port {port + 1}"
+            )
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    settings = Settings.from_env()
+    refusal = settings.refusal() or listen_problem(args.host, args.port)
+    if refusal is not None:
+        print(f"booking serve: {refusal}", file=sys.stderr)
+        return 1
+    if settings.uses_dev_secret:
+        log.warning(DEV_SECRET_WARNING)
     url, embedded = resolve_database_url(args.database_url)
     if args.prepare or embedded is not None:
         prepare(url)
@@ -157,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # yoyo logs every step of every migration; `booking migrate` prints one line per migration.
+    logging.getLogger("yoyo").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code

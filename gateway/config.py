@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
+ENVIRONMENTS = ("development", "production")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,9 @@ class Settings:
     rate_limit_per_second: float = 1000.0
     rate_limit_burst: int = 2000
     rate_limit_backend: str = "auto"
+    environment: str = "development"
+    pool_timeout: float = 30.0
+    pool_down_timeout: float = 1.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,7 +32,7 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
-            jwt_secret=env.get("BOOKING_JWT_SECRET", DEV_JWT_SECRET),
+            jwt_secret=env.get("BOOKING_JWT_SECRET") or DEV_JWT_SECRET,
             max_retries=int(env.get("MAX_RETRIES", "3")),
             cache_timeout=int(env.get("CACHE_TIMEOUT", "300")),
             pool_min_size=int(env.get("BOOKING_POOL_MIN", "2")),
@@ -37,4 +41,23 @@ class Settings:
             rate_limit_per_second=float(env.get("RATE_LIMIT_PER_SECOND", "1000")),
             rate_limit_burst=int(env.get("RATE_LIMIT_BURST", "2000")),
             rate_limit_backend=env.get("RATE_LIMIT_BACKEND", "auto"),
+            environment=env.get("BOOKING_ENV") or "development",
+            pool_timeout=float(env.get("BOOKING_POOL_TIMEOUT", "30")),
+            pool_down_timeout=float(env.get("BOOKING_POOL_DOWN_TIMEOUT", "1")),
         )
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        """Tokens are signed with the development secret printed in this repository."""
+        return self.jwt_secret == DEV_JWT_SECRET
+
+    def refusal(self) -> str | None:
+        """Why a gateway must not start with these settings, or None when it may."""
+        if self.environment not in ENVIRONMENTS:
+            return f"BOOKING_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.environment!r}"
+        if self.environment == "production" and self.uses_dev_secret:
+            return (
+                "BOOKING_ENV=production refuses the development JWT secret:"
+                " set BOOKING_JWT_SECRET to a random secret of 32 bytes or more"
+            )
+        return None

@@ -4,6 +4,12 @@ are retried with jittered exponential backoff.
 
 The role switch is its own statement: EXECUTE privilege is checked when a statement is planned,
 so a `set_config('role', ...)` in the same statement as the call would come too late.
+
+A request waits up to `pool_timeout` for a free connection, so a burst queues instead of failing.
+Once a connection is found dead, the database is taken for unreachable and requests wait only
+`pool_down_timeout` before a 503 (with Retry-After), instead of queueing for connections that
+cannot be made; the pool keeps reconnecting in the background, and its first new connection
+ends that state.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from psycopg.rows import RowFactory, tuple_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.auth import Principal
+from gateway.config import Settings
 from gateway.problems import Problem, from_sqlstate, unavailable
 
 log = logging.getLogger(__name__)
@@ -34,12 +41,53 @@ BACKOFF_BASE = 0.01
 BACKOFF_CAP = 0.2
 
 
+class Reachability:
+    """Whether the database can be reached: false from a connection found dead until the pool
+    makes its next connection."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+
+    async def connected(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The pool's `configure` callback: called for every connection it makes."""
+        if not self.reachable:
+            log.warning("database reachable again")
+        self.reachable = True
+
+    def lost(self) -> None:
+        """A connection the pool handed out turned out dead (the server went away)."""
+        if self.reachable:
+            log.warning("a database connection was found dead: failing fast until reconnected")
+        self.reachable = False
+
+
+def make_pool(settings: Settings, reachability: Reachability) -> AsyncConnectionPool[Any]:
+    """The gateway's connection pool (not yet opened)."""
+    return AsyncConnectionPool(
+        settings.database_url or "",
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.pool_timeout,
+        kwargs={"autocommit": True, "options": "-c TimeZone=UTC"},
+        configure=reachability.connected,
+        open=False,
+    )
+
+
 class Database:
     """The pool plus the one way the gateway talks to PostgreSQL."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], max_retries: int) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        max_retries: int,
+        reachability: Reachability,
+        down_timeout: float,
+    ) -> None:
         self.pool = pool
         self.max_retries = max_retries
+        self.reachability = reachability
+        self.down_timeout = down_timeout
 
     async def fetch_all(
         self,
@@ -62,6 +110,8 @@ class Database:
                     continue
                 raise _problem(exc) from exc
             except PoolTimeout as exc:
+                if not self.reachability.reachable:
+                    raise unavailable("the database is unreachable") from exc
                 raise unavailable("no database connection became free in time") from exc
 
     async def fetch_one(
@@ -96,18 +146,24 @@ class Database:
         params: Mapping[str, Any],
         row_factory: RowFactory[T],
     ) -> list[T]:
-        async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=row_factory)
-            if principal is None:
-                await cur.execute(query, params)
-            else:
-                async with conn.pipeline(), conn.transaction():
-                    await conn.execute(
-                        SET_CALLER, {"role": principal.db_role, "claims": principal.claims_json}
-                    )
+        wait = None if self.reachability.reachable else self.down_timeout  # None: pool_timeout
+        async with self.pool.connection(timeout=wait) as conn:
+            try:
+                cur = conn.cursor(row_factory=row_factory)
+                if principal is None:
                     await cur.execute(query, params)
-            rows: list[T] = await cur.fetchall()
-            return rows
+                else:
+                    async with conn.pipeline(), conn.transaction():
+                        await conn.execute(
+                            SET_CALLER, {"role": principal.db_role, "claims": principal.claims_json}
+                        )
+                        await cur.execute(query, params)
+                rows: list[T] = await cur.fetchall()
+                return rows
+            except psycopg.OperationalError:
+                if conn.broken:
+                    self.reachability.lost()
+                raise
 
     async def ping(self) -> bool:
         try:

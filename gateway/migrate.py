@@ -7,6 +7,8 @@ either installs the whole API or none of it. Running migrate twice changes nothi
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -18,6 +20,9 @@ from gateway.paths import FUNCTIONS_DIR, MIGRATIONS_DIR
 
 # Serializes concurrent `booking migrate` runs on one database (see docs/OPERATIONS.md).
 MIGRATE_ADVISORY_LOCK = 7_310_001
+
+# Told each migration's id and how many seconds it took, as soon as it is applied.
+OnApplied = Callable[[str, float], None]
 
 
 def yoyo_uri(database_url: str) -> str:
@@ -31,13 +36,21 @@ def function_files(directory: Path = FUNCTIONS_DIR) -> list[Path]:
     return sorted(directory.glob("*.sql"))
 
 
-def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply pending yoyo migrations; return the ids of those applied now."""
+def apply_migrations(
+    database_url: str, directory: Path = MIGRATIONS_DIR, on_applied: OnApplied | None = None
+) -> list[str]:
+    """Apply pending yoyo migrations one by one; return the ids of those applied now."""
     backend = get_backend(yoyo_uri(database_url))
     migrations = read_migrations(str(directory))
     with backend.lock():
         pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
+        for migration in pending:
+            started = time.monotonic()
+            backend.apply_one(migration)
+            if on_applied is not None:
+                on_applied(migration.id, time.monotonic() - started)
+        if pending:
+            backend.run_post_apply(pending)
     return [m.id for m in pending]
 
 
@@ -51,8 +64,15 @@ def apply_functions(database_url: str, files: list[Path] | None = None) -> int:
     return len(chosen)
 
 
-def migrate(database_url: str) -> list[str]:
+def migrate(database_url: str, on_applied: OnApplied | None = None) -> list[str]:
     """Bring the database to the current schema and API; safe to run any number of times."""
-    applied = apply_migrations(database_url)
+    applied = apply_migrations(database_url, on_applied=on_applied)
     apply_functions(database_url)
     return applied
+
+
+def schema_version(database_url: str) -> str | None:
+    """The newest migration applied to the database (what `api.health()` reports)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("select booking.schema_version()").fetchone()
+    return None if row is None else row[0]

@@ -12,6 +12,12 @@ from gateway.metrics import CONTENT_TYPE
 from gateway.openapi import openapi_document
 from gateway.state import gateway
 
+DOCS_CSS = (
+    "body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+    "td{padding:.2em .8em;border-bottom:1px solid #ddd}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+)
+
 
 async def health(request: Request) -> Response:
     """Liveness plus the database's own health report (`api.health()`)."""
@@ -61,9 +67,7 @@ async def docs(request: Request) -> Response:
             )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>"
-        f"{html.escape(doc['info']['title'])}</title><style>body{{font-family:sans-serif;"
-        "max-width:70em;margin:2em auto}}td{padding:.2em .8em;border-bottom:1px solid #ddd}"
-        "pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head><body>"
+        f"{html.escape(doc['info']['title'])}</title><style>{DOCS_CSS}</style></head><body>"
         f"<h1>{html.escape(doc['info']['title'])}</h1>"
         f"<p>{html.escape(doc['info']['description'])}</p>"
         "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
