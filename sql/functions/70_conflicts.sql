@@ -125,7 +125,8 @@ declare
 begin
   select * into v_block from booking.blocking_reservation(p_svc.location_id, p_candidates, v_occupied);
   v_type := coalesce(v_block.conflict_type, 'HOLD_CONFLICT');
-  if p_seen_version is not null and exists (
+  -- 0 is no version (api.availability_version while its newest event is not settled): nothing to compare
+  if p_seen_version > 0 and exists (
       select 1 from booking.events e
       where e.reservation_id = v_block.holder and e.id > p_seen_version) then
     v_type := 'CACHE_CONFLICT';
