@@ -245,3 +245,14 @@ def test_a_405_lists_every_method_of_the_path(gateway_url: str, document: dict[s
         r = httpx.request(unlisted, gateway_url + _concrete(path))
         assert r.status_code == 405, (path, unlisted, r.text)
         assert set(r.headers["allow"].split(", ")) == expected, path
+
+
+def test_each_operation_documents_only_answers_it_can_give(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    assert set(paths["/health"]["get"]["responses"]) == {"200", "503"}
+    assert set(paths["/ready"]["get"]["responses"]) == {"200", "503"}
+    assert set(paths["/metrics"]["get"]["responses"]) == {"200"}
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            if "requestBody" not in op:  # no body: never too large, never the wrong media type
+                assert not {"413", "415"} & set(op["responses"]), (method, path)
