@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -63,7 +64,7 @@ def parse_time(text: str) -> datetime:
     return parse_local(text) if _LOCAL.fullmatch(text) else parse_instant(text)
 
 
-def _parses(parse: Any) -> Any:
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
     def check(text: str) -> bool:
         try:
             parse(text)
@@ -260,7 +261,8 @@ def header(request: Request, name: str) -> str | None:
             )
         return None
     if not validator.is_valid(value):
-        raise bad_request(f"header {name} is malformed; expected {spec['description']}")
+        expected = spec.get("description") or "see /openapi.json"
+        raise bad_request(f"header {name} is malformed; expected {expected}")
     return value
 
 
