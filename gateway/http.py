@@ -8,10 +8,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway import validate
 from gateway.auth import Principal
 from gateway.problems import Problem, forbidden, unauthorized
 from gateway.tokens import Role
-from gateway.validate import header
 
 JSON = "application/json"
 
@@ -62,7 +62,7 @@ def etag_matches(header: str | None, etag: str) -> bool:
 def expected_version(request: Request) -> int | None:
     """The version named by If-Match ("<n>" or W/"<n>", as its schema says); None when absent or
     '*'."""
-    value = header(request, "If-Match")
+    value = validate.header(request, "If-Match")
     if value is None or value == "*":
         return None
     return int(value.removeprefix("W/").strip('"'))
