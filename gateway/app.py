@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from gateway import (
     routes_availability,
@@ -74,6 +74,19 @@ ROUTES: list[Route] = [
 ROUTE_TEMPLATES: dict[Any, str] = {r.endpoint: r.path for r in ROUTES}
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (RFC 9110 §15.5.6: Allow lists them all). The
+    router answers 405 from the first route matching the path only, and one path may be served by
+    several routes (POST and GET /v1/bookings)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     return exc.response()
@@ -84,7 +97,7 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return not_found(f"no route for {request.url.path}").response()
     if exc.status_code == 405:
-        return method_not_allowed((exc.headers or {}).get("Allow", "")).response()
+        return method_not_allowed(allowed_methods(request)).response()
     return Problem(exc.status_code, "http-error", exc.detail or "HTTP error").response()
 
 

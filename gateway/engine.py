@@ -53,6 +53,22 @@ order by 1
 """
 
 
+# A time the caller gave without an offset is a wall-clock time at the service's location: the
+# database resolves it (api.resolve_local_time), refusing one the location's clocks skip. Each
+# time travels in one of two parameters, the other NULL: <name> (timestamptz) or <name>_local
+# (timestamp without time zone).
+def _time(name: str) -> str:
+    return (
+        f"coalesce(%({name})s::timestamptz,"
+        f" api.resolve_local_time(%(service)s::uuid, %({name}_local)s::timestamp))"
+    )
+
+
+def _time_params(name: str, value: datetime | None) -> dict[str, datetime | None]:
+    local = value is not None and value.tzinfo is None
+    return {name: None if local else value, f"{name}_local": value if local else None}
+
+
 class Engine:
     """The SQL API as async methods; every call is one statement in one transaction."""
 
@@ -91,23 +107,27 @@ class Engine:
         expires_at: datetime | None,
         session_id: str,
         resource_id: UUID | None,
+        seen_version: int | None = None,
     ) -> Json:
+        """`start` and `end` are instants, or naive wall-clock times at the service's location."""
         result: Json = await self.db.fetch_value(
             who,
             "select api.create_hold_atomic(p_slot_id => %(slot)s::text,"
             " p_user_id => %(user)s::text,"
-            " p_service_id => %(service)s::uuid, p_start_time => %(start)s::timestamptz,"
-            " p_end_time => %(end)s::timestamptz, p_expires_at => %(expires)s::timestamptz,"
-            " p_session_id => %(session)s::text, p_resource_id => %(resource)s::uuid)",
+            f" p_service_id => %(service)s::uuid, p_start_time => {_time('start')},"
+            f" p_end_time => {_time('end')}, p_expires_at => %(expires)s::timestamptz,"
+            " p_session_id => %(session)s::text, p_resource_id => %(resource)s::uuid,"
+            " p_seen_version => %(seen)s::bigint)",
             {
                 "slot": slot_id,
                 "user": user_id,
                 "service": service_id,
-                "start": start,
-                "end": end,
+                **_time_params("start", start),
+                **_time_params("end", end),
                 "expires": expires_at,
                 "session": session_id,
                 "resource": resource_id,
+                "seen": seen_version,
             },
         )
         return result
@@ -141,20 +161,23 @@ class Engine:
         booking_data: Json | None,
         resource_id: UUID | None,
         idempotency_key: str | None,
+        seen_version: int | None = None,
     ) -> Json:
+        """`start` is an instant, or a naive wall-clock time at the service's location."""
         result: Json = await self.db.fetch_value(
             who,
             "select api.create_booking_atomic(p_service_id => %(service)s::uuid,"
-            " p_start_time => %(start)s::timestamptz, p_user_id => %(user)s::text,"
+            f" p_start_time => {_time('start')}, p_user_id => %(user)s::text,"
             " p_booking_data => %(data)s::jsonb, p_resource_id => %(resource)s::uuid,"
-            " p_idempotency_key => %(key)s::text)",
+            " p_idempotency_key => %(key)s::text, p_seen_version => %(seen)s::bigint)",
             {
                 "service": service_id,
-                "start": start,
+                **_time_params("start", start),
                 "user": user_id,
                 "data": _jsonb(booking_data),
                 "resource": resource_id,
                 "key": idempotency_key,
+                "seen": seen_version,
             },
         )
         return result

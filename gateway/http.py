@@ -8,8 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway import validate
 from gateway.auth import Principal
-from gateway.problems import Problem, bad_request, forbidden, unauthorized
+from gateway.problems import Problem, forbidden, unauthorized
 from gateway.tokens import Role
 
 JSON = "application/json"
@@ -59,13 +60,9 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 def expected_version(request: Request) -> int | None:
-    """The version named by If-Match ("<n>" or W/"<n>"); None when absent or '*'."""
-    header = request.headers.get("if-match")
-    if header is None or header.strip() == "*":
+    """The version named by If-Match ("<n>" or W/"<n>", as its schema says); None when absent or
+    '*'."""
+    value = validate.header(request, "If-Match")
+    if value is None or value == "*":
         return None
-    tag = header.strip().removeprefix("W/")
-    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
-        tag = tag[1:-1]
-    if not tag.isdigit() or len(tag) > 18:
-        raise bad_request('If-Match must be the booking version as an entity tag, e.g. "3"')
-    return int(tag)
+    return int(value.removeprefix("W/").strip('"'))

@@ -1,4 +1,9 @@
-"""The OpenAPI 3.1 description of the HTTP API, built once from plain data."""
+"""The OpenAPI 3.1 description of the HTTP API, built once from plain data.
+
+It is also the gateway's request validation: gateway/validate.py checks every body, query and
+header parameter against the schemas below, so what this document allows is what the server
+accepts.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,42 @@ from gateway.problems import CONFLICT_PROBLEMS, PROBLEM_BASE, PROBLEM_JSON, SQLS
 
 J = dict[str, Any]
 UUID_S: J = {"type": "string", "format": "uuid"}
-TS: J = {"type": "string", "format": "date-time"}
+TS: J = {"type": "string", "format": "date-time"}  # in answers
+# Dates in requests stay within these years: the engine accepts more, but Python's date type ends
+# with 9999 and a range of days near it would overflow when read back.
+YEARS = "^(19[0-9]{2}|[2-8][0-9]{3}|9000)-"
+NO_NUL = "^[^\\u0000]*$"  # PostgreSQL text cannot hold NUL
+LOCAL_DATE_TIME = "local-date-time"
+BIGINT_MAX = 2**63 - 1
+MAX_DAYS = 62
+INSTANT: J = {"type": "string", "format": "date-time", "pattern": YEARS}
+DAY: J = {"type": "string", "format": "date", "pattern": YEARS}
+WALL_OR_INSTANT: J = {
+    "type": "string",
+    "pattern": YEARS,
+    "anyOf": [{"format": "date-time"}, {"format": LOCAL_DATE_TIME}],
+    "description": "an instant with an offset (2027-03-28T10:30:00+02:00), or a wall-clock time "
+    "at the service's location without one (2027-03-28T10:30, seconds optional). A wall-clock "
+    "time the location's clocks skip (spring forward) is 422 off-grid (BK013); one they show "
+    "twice (fall back) means its second occurrence, in standard time.",
+}
+SEEN_VERSION: J = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": BIGINT_MAX,
+    "description": "the availability version the slot was chosen from (`versions[<day>]` of "
+    "GET availability, the number in its one-day ETag): a slot taken after it is 409 "
+    "CACHE_CONFLICT, telling the caller to refresh what it shows",
+}
+
+
+def _text(max_length: int = 200, description: str | None = None) -> J:
+    schema: J = {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NO_NUL}
+    if description:
+        schema["description"] = description
+    return schema
+
+
 SVC = "30000000-0000-4000-8000-000000000001"
 HOLD = "7b0c2f1e-9a55-4e0a-b1f4-0d6a4b0f3c11"
 
@@ -29,25 +69,17 @@ def _problem(description: str) -> J:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
 
 
-COMMON = {
+API_PROBLEMS = {  # any /v1 operation
     "400": "Malformed request (bad JSON, bad header, invalid argument)",
-    "401": "Missing, expired or forged token",
+    "401": "Expired, forged or malformed token (or none where one is needed)",
+    "429": "Rate limited; see Retry-After",
+}
+BODY_PROBLEMS = {
     "413": "Body larger than the cap",
     "415": "Body is not JSON",
-    "422": "Request is well-formed but invalid",
-    "429": "Rate limited; see Retry-After",
-    "503": "Database unavailable",
 }
-
-
-def _responses(ok: dict[str, J], *extra: tuple[str, str], auth: bool = True) -> J:
-    out: J = dict(ok)
-    for status, text in COMMON.items():
-        if status != "401" or auth:
-            out[status] = _problem(text)
-    for status, text in extra:
-        out[status] = _problem(text)
-    return out
+INVALID = "Request is well-formed but invalid"
+UNAVAILABLE = "Database unavailable; see Retry-After"
 
 
 def _op(
@@ -55,18 +87,36 @@ def _op(
     ok: dict[str, J],
     *extra: tuple[str, str],
     body: J | None = None,
+    body_required: bool = True,
     params: list[J] | None = None,
     auth: bool = True,
     tag: str = "bookings",
+    database: bool = True,
 ) -> J:
-    op: J = {"summary": summary, "tags": [tag], "responses": _responses(ok, *extra, auth=auth)}
+    """One /v1 operation: its own answers plus the problems every such operation can give."""
+    problems = dict(API_PROBLEMS)
+    if body is not None:
+        problems |= BODY_PROBLEMS
+    checked = [p for p in params or [] if p["in"] == "query" or p["required"]]
+    if body is not None or checked:
+        problems["422"] = INVALID
+    if database:
+        problems["503"] = UNAVAILABLE
+    problems |= dict(extra)
+    responses: J = dict(ok) | {status: _problem(text) for status, text in sorted(problems.items())}
+    op: J = {"summary": summary, "tags": [tag], "responses": responses}
     if not auth:
         op["security"] = []
     if body is not None:
-        op["requestBody"] = {"required": True, "content": body}
+        op["requestBody"] = {"required": body_required, "content": body}
     if params:
         op["parameters"] = params
     return op
+
+
+def _ops_op(summary: str, responses: J) -> J:
+    """An operations route: public, not rate-limited, no parameters."""
+    return {"summary": summary, "tags": ["operations"], "security": [], "responses": responses}
 
 
 def _param(name: str, where: str, schema: J, required: bool = False, description: str = "") -> J:
@@ -83,16 +133,38 @@ ID = _param("id", "path", UUID_S, description="hold or booking id")
 IF_MATCH = _param(
     "If-Match",
     "header",
-    {"type": "string", "pattern": r'^(W/)?"[0-9]{1,18}"$'},
-    description='the version you read, as an entity tag: "3"',
+    {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,18}")$'},
+    description='the version you read, as an entity tag: "3" (or * for any)',
 )
 ETAG_H = {"ETag": {"schema": {"type": "string"}}}
 
-CONFLICT = ("409", "The time is taken: the body carries the conflict object with alternatives")
+CONFLICT = (
+    "409",
+    "The time is taken: the body carries the conflict object with alternatives (CACHE_CONFLICT "
+    "when it was taken after the seen_version sent)",
+)
 NOT_FOUND = ("404", "Unknown hold or booking (or not yours)")
 FORBIDDEN = ("403", "Not allowed for this caller")
 
+LOCK_OWNER = _text(description="default: the token's subject")
+LOCK_TTL: J = {"type": "integer", "minimum": 1, "maximum": 86400, "default": 30}
+LOCK_TOKEN: J = {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
+
 SCHEMAS: J = {
+    "BookingData": {
+        "type": "object",
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": _ref("JsonValue"),
+        "description": "free-form details kept with the booking (PostgreSQL jsonb: no NUL text)",
+    },
+    "JsonValue": {
+        "anyOf": [
+            {"type": ["number", "boolean", "null"]},
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "array", "items": _ref("JsonValue")},
+            _ref("BookingData"),
+        ]
+    },
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status"],
@@ -163,17 +235,16 @@ SCHEMAS: J = {
         "required": ["service_id", "start_time"],
         "properties": {
             "service_id": UUID_S,
-            "start_time": TS,
-            "end_time": TS,
+            "start_time": WALL_OR_INSTANT,
+            "end_time": WALL_OR_INSTANT,
             "resource_id": UUID_S,
-            "session_id": {"type": "string", "maxLength": 200},
-            "expires_at": TS,
-            "slot_id": {"type": "string", "maxLength": 200},
-            "user_id": {
-                "type": "string",
-                "maxLength": 200,
-                "description": "staff/admin only: act for this customer",
-            },
+            "session_id": _text(
+                description="generated when not sent; needed to convert or release"
+            ),
+            "expires_at": INSTANT,
+            "slot_id": _text(),
+            "user_id": _text(description="staff/admin only: act for this customer"),
+            "seen_version": SEEN_VERSION,
         },
         "example": {
             "service_id": SVC,
@@ -216,9 +287,10 @@ SCHEMAS: J = {
     },
     "ConvertRequest": {
         "type": "object",
+        "required": ["session_id"],
         "properties": {
-            "session_id": {"type": "string", "maxLength": 200},
-            "booking_data": {"type": "object"},
+            "session_id": _text(description="the session_id the hold was created with"),
+            "booking_data": _ref("BookingData"),
         },
         "example": {"session_id": "3f9d...", "booking_data": {"note": "first visit"}},
     },
@@ -227,10 +299,11 @@ SCHEMAS: J = {
         "required": ["service_id", "start_time"],
         "properties": {
             "service_id": UUID_S,
-            "start_time": TS,
+            "start_time": WALL_OR_INSTANT,
             "resource_id": UUID_S,
-            "booking_data": {"type": "object"},
-            "user_id": {"type": "string", "maxLength": 200},
+            "booking_data": _ref("BookingData"),
+            "user_id": _text(description="staff/admin only: act for this customer"),
+            "seen_version": SEEN_VERSION,
         },
         "example": {
             "service_id": SVC,
@@ -290,22 +363,30 @@ SCHEMAS: J = {
     },
     "CancelRequest": {
         "type": "object",
-        "properties": {"reason": {"type": "string", "maxLength": 500}},
+        "properties": {"reason": _text(500)},
     },
     "RescheduleRequest": {
         "type": "object",
         "required": ["start_time"],
-        "properties": {"start_time": TS, "resource_id": UUID_S},
+        "properties": {"start_time": INSTANT, "resource_id": UUID_S},
         "example": {"start_time": "2026-12-07T14:00:00+01:00"},
     },
     "LockRequest": {
         "type": "object",
-        "properties": {
-            "owner": {"type": "string", "maxLength": 200},
-            "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
-            "token": {"type": "integer", "minimum": 1},
-        },
+        "properties": {"owner": LOCK_OWNER, "ttl_seconds": LOCK_TTL},
         "example": {"ttl_seconds": 30},
+    },
+    "LockRenewRequest": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {"token": LOCK_TOKEN, "owner": LOCK_OWNER, "ttl_seconds": LOCK_TTL},
+        "example": {"token": 17, "ttl_seconds": 30},
+    },
+    "LockReleaseRequest": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {"token": LOCK_TOKEN, "owner": LOCK_OWNER},
+        "example": {"token": 17},
     },
     "Lock": {
         "type": "object",
@@ -328,7 +409,7 @@ SCHEMAS: J = {
         "required": ["decision"],
         "properties": {
             "decision": {"enum": ["keep_existing", "grant_requester", "offer_alternative"]},
-            "note": {"type": "string", "maxLength": 1000},
+            "note": _text(1000),
         },
         "example": {"decision": "offer_alternative", "note": "called the customer"},
     },
@@ -342,17 +423,32 @@ SCHEMAS: J = {
         "type": "object",
         "required": ["tags"],
         "properties": {
-            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "mode": {"enum": ["immediate", "lazy"]},
+            "tags": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "pattern": "^(service|resource|day):[^\\u0000]+$",
+                },
+                "minItems": 1,
+                "maxItems": 100,
+                "description": "service:<id>, resource:<id> or day:<YYYY-MM-DD>",
+            },
+            "mode": {"enum": ["immediate", "lazy"], "default": "immediate"},
         },
         "example": {"tags": [f"service:{SVC}", "day:2026-12-07"], "mode": "immediate"},
     },
     "WarmRequest": {
         "type": "object",
         "properties": {
-            "days": {"type": "integer", "minimum": 1, "maximum": 62},
-            "top": {"type": "integer", "minimum": 1, "maximum": 100},
-            "service_ids": {"type": "array", "items": UUID_S},
+            "days": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": 7},
+            "top": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+            "service_ids": {
+                "type": "array",
+                "items": UUID_S,
+                "maxItems": 100,
+                "description": "default: the services whose availability was asked for most",
+            },
         },
         "example": {"days": 7},
     },
@@ -360,27 +456,33 @@ SCHEMAS: J = {
 
 
 def _paths() -> J:
-    lock_key = _param("key", "path", {"type": "string", "minLength": 1, "maxLength": 200})
+    lock_key = _param(
+        "key",
+        "path",
+        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^/\\u0000]*$"},
+    )
     obj: J = {"type": "object"}
     return {
         "/health": {
-            "get": _op(
+            "get": _ops_op(
                 "Liveness and the database health report",
-                {"200": {"description": "Alive", "content": _json(obj)}},
-                auth=False,
-                tag="operations",
+                {
+                    "200": {"description": "Alive", "content": _json(obj)},
+                    "503": _problem(UNAVAILABLE),
+                },
             )
         },
         "/ready": {
-            "get": _op(
+            "get": _ops_op(
                 "Readiness: database, listener, Redis (ok/degraded/absent)",
-                {"200": {"description": "Ready or degraded", "content": _json(obj)}},
-                auth=False,
-                tag="operations",
+                {
+                    "200": {"description": "Ready or degraded", "content": _json(obj)},
+                    "503": {"description": "The database is down", "content": _json(obj)},
+                },
             )
         },
         "/metrics": {
-            "get": _op(
+            "get": _ops_op(
                 "Prometheus metrics",
                 {
                     "200": {
@@ -388,8 +490,6 @@ def _paths() -> J:
                         "content": {"text/plain": {"schema": {"type": "string"}}},
                     }
                 },
-                auth=False,
-                tag="operations",
             )
         },
         "/v1/services/{id}/availability": {
@@ -406,8 +506,12 @@ def _paths() -> J:
                 ("404", "Unknown service"),
                 params=[
                     _param("id", "path", UUID_S, description="service id"),
-                    _param("date", "query", {"type": "string", "format": "date"}, True),
-                    _param("days", "query", {"type": "integer", "minimum": 1, "maximum": 62}),
+                    _param("date", "query", DAY, True, "the first local day"),
+                    _param(
+                        "days",
+                        "query",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": 1},
+                    ),
                     _param("resource_id", "query", UUID_S),
                     _param("If-None-Match", "header", {"type": "string"}),
                 ],
@@ -438,7 +542,16 @@ def _paths() -> J:
                 NOT_FOUND,
                 FORBIDDEN,
                 ("409", "Already a booking"),
-                params=[ID, _param("X-Session-Id", "header", {"type": "string"})],
+                params=[
+                    ID,
+                    _param(
+                        "X-Session-Id",
+                        "header",
+                        _text(),
+                        True,
+                        "the session_id the hold was created with",
+                    ),
+                ],
                 tag="holds",
             )
         },
@@ -478,6 +591,7 @@ def _paths() -> J:
                         "Idempotency-Key",
                         "header",
                         {"type": "string", "minLength": 1, "maxLength": 255},
+                        description="1 to 255 characters naming this request",
                     )
                 ],
                 body=_json(_ref("BookingRequest")),
@@ -487,10 +601,14 @@ def _paths() -> J:
                 {"200": {"description": "Newest first", "content": _json(_ref("ReservationList"))}},
                 FORBIDDEN,
                 params=[
-                    _param("user_id", "query", {"type": "string"}),
-                    _param("from", "query", TS),
-                    _param("to", "query", TS),
-                    _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    _param("user_id", "query", _text()),
+                    _param("from", "query", INSTANT),
+                    _param("to", "query", INSTANT),
+                    _param(
+                        "limit",
+                        "query",
+                        {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                    ),
                 ],
             ),
         },
@@ -526,6 +644,7 @@ def _paths() -> J:
                 ("412", "Version changed since read (VERSION_CONFLICT)"),
                 params=[ID, IF_MATCH],
                 body=_json(_ref("CancelRequest")),
+                body_required=False,
             )
         },
         "/v1/bookings/{id}/reschedule": {
@@ -554,6 +673,7 @@ def _paths() -> J:
                 ("409", "Held by another owner"),
                 params=[lock_key],
                 body=_json(_ref("LockRequest")),
+                body_required=False,
                 tag="locks",
             ),
             "delete": _op(
@@ -562,7 +682,7 @@ def _paths() -> J:
                 FORBIDDEN,
                 ("409", "Not held with that token"),
                 params=[lock_key],
-                body=_json(_ref("LockRequest")),
+                body=_json(_ref("LockReleaseRequest")),
                 tag="locks",
             ),
         },
@@ -573,7 +693,7 @@ def _paths() -> J:
                 FORBIDDEN,
                 ("409", "Not held with that token"),
                 params=[lock_key],
-                body=_json(_ref("LockRequest")),
+                body=_json(_ref("LockRenewRequest")),
                 tag="locks",
             )
         },
@@ -594,7 +714,7 @@ def _paths() -> J:
                     _param(
                         "window_seconds",
                         "query",
-                        {"type": "integer", "minimum": 1, "maximum": 366 * 86400},
+                        {"type": "integer", "minimum": 1, "maximum": 366 * 86400, "default": 3600},
                     )
                 ],
                 tag="conflicts",
@@ -639,6 +759,7 @@ def _paths() -> J:
                 FORBIDDEN,
                 body=_json(_ref("InvalidateRequest")),
                 tag="cache",
+                database=False,
             )
         },
         "/v1/cache/warm": {
@@ -647,6 +768,7 @@ def _paths() -> J:
                 {"200": {"description": "Done", "content": _json(obj)}},
                 FORBIDDEN,
                 body=_json(_ref("WarmRequest")),
+                body_required=False,
                 tag="cache",
             )
         },

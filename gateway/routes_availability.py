@@ -16,8 +16,6 @@ from gateway.http import etag_matches, optional_caller, raw_json_response
 from gateway.state import Gateway, gateway
 from gateway.validate import query_fields
 
-MAX_DAYS = 62
-
 
 def availability_etag(versions: list[DayVersion]) -> str:
     """W/"<version>" for one day; a digest of every day's version for several."""
@@ -76,10 +74,10 @@ async def get_availability(request: Request) -> Response:
     optional_caller(request)
     service_id: UUID = request.path_params["id"]
     q = query_fields(request)
-    day = q.day("date", required=True)
-    days = q.integer("days", default=1, minimum=1, maximum=MAX_DAYS)
+    day = q.day("date")
+    days = q.req_integer("days")
     resource_id = q.uuid("resource_id")
-    assert day is not None and days is not None
+    assert day is not None
     g.cache.popularity[service_id] += 1
     versions = await day_versions(g, service_id, day, days)
     if all(v.version > 0 for v in versions):  # a known version: If-None-Match needs no slots

@@ -6,21 +6,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.http import caller, etag_matches, expected_version, json_response
-from gateway.problems import bad_request
 from gateway.routes_holds import conflict_response
 from gateway.state import gateway
-from gateway.validate import query_fields, read_json
+from gateway.validate import header, query_fields, read_json
 
-IDEMPOTENCY_HEADER = "idempotency-key"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 async def create_booking(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     f = await read_json(request, g.settings.max_body_bytes)
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and not 1 <= len(key) <= 255:
-        raise bad_request("Idempotency-Key must have 1 to 255 characters")
+    key = header(request, IDEMPOTENCY_HEADER)
     result = await g.engine.create_booking(
         who,
         service_id=f.req_uuid("service_id"),
@@ -29,6 +26,7 @@ async def create_booking(request: Request) -> Response:
         booking_data=f.obj("booking_data"),
         resource_id=f.uuid("resource_id"),
         idempotency_key=key,
+        seen_version=f.integer("seen_version"),
     )
     g.metrics.outcome(g.metrics.bookings, result)
     if not result.get("success"):
@@ -55,10 +53,8 @@ async def list_bookings(request: Request) -> Response:
     who = caller(request)
     q = query_fields(request)
     user_id = q.text("user_id") or who.sub
-    limit = q.integer("limit", default=100, minimum=1, maximum=1000)
-    assert limit is not None
     items = await g.engine.list_reservations(
-        who, user_id, q.timestamp("from"), q.timestamp("to"), limit
+        who, user_id, q.timestamp("from"), q.timestamp("to"), q.req_integer("limit")
     )
     return json_response({"user_id": user_id, "items": items})
 
@@ -67,9 +63,9 @@ async def cancel_booking(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     version = expected_version(request)
-    f = await read_json(request, g.settings.max_body_bytes, optional=True)
+    f = await read_json(request, g.settings.max_body_bytes)
     result = await g.engine.cancel_booking(
-        who, request.path_params["id"], f.text("reason", max_length=500), version
+        who, request.path_params["id"], f.text("reason"), version
     )
     if not result.get("success"):
         g.metrics.conflicts.labels(str(result.get("conflict_type"))).inc()

@@ -12,9 +12,9 @@ from starlette.responses import Response
 from gateway.http import caller, json_response
 from gateway.problems import from_conflict
 from gateway.state import gateway
-from gateway.validate import read_json
+from gateway.validate import header, read_json
 
-SESSION_HEADER = "x-session-id"
+SESSION_HEADER = "X-Session-Id"
 
 
 def conflict_response(result: dict[str, Any]) -> Response:
@@ -45,6 +45,7 @@ async def create_hold(request: Request) -> Response:
         expires_at=f.timestamp("expires_at"),
         session_id=session_id,
         resource_id=f.uuid("resource_id"),
+        seen_version=f.integer("seen_version"),
     )
     g.metrics.outcome(g.metrics.holds, result)
     if not result.get("success"):
@@ -57,8 +58,7 @@ async def create_hold(request: Request) -> Response:
 async def release_hold(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    f = await read_json(request, g.settings.max_body_bytes, optional=True)
-    session_id = request.headers.get(SESSION_HEADER) or f.text("session_id")
+    session_id = header(request, SESSION_HEADER)
     result = await g.engine.release_hold(who, request.path_params["id"], session_id)
     return json_response(result)
 
@@ -66,10 +66,9 @@ async def release_hold(request: Request) -> Response:
 async def convert_hold(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    f = await read_json(request, g.settings.max_body_bytes, optional=True)
-    session_id = request.headers.get(SESSION_HEADER) or f.text("session_id")
+    f = await read_json(request, g.settings.max_body_bytes)
     result = await g.engine.convert_hold(
-        who, request.path_params["id"], session_id, f.obj("booking_data")
+        who, request.path_params["id"], f.req_text("session_id"), f.obj("booking_data")
     )
     g.metrics.outcome(g.metrics.bookings, result)
     if not result.get("success"):

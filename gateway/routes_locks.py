@@ -8,11 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.http import caller, json_response
-from gateway.problems import Problem, validation
+from gateway.problems import Problem
 from gateway.state import gateway
-from gateway.validate import Fields, read_json
-
-MAX_TTL_SECONDS = 86_400
+from gateway.validate import Fields, path_fields, read_json
 
 
 def _lock_lost(key: str) -> Problem:
@@ -25,33 +23,18 @@ def _lock_lost(key: str) -> Problem:
 
 
 def _key(request: Request) -> str:
-    key: str = request.path_params["key"]
-    if not 1 <= len(key) <= 200 or "\x00" in key:
-        raise validation(
-            "the lock key must have 1 to 200 characters",
-            [{"field": "key", "in": "path", "message": "1 to 200 characters"}],
-        )
-    return key
+    return path_fields(request).req_text("key")
 
 
 def _ttl(f: Fields) -> timedelta:
-    seconds = f.integer("ttl_seconds", default=30, minimum=1, maximum=MAX_TTL_SECONDS)
-    assert seconds is not None
-    return timedelta(seconds=seconds)
-
-
-def _token(f: Fields) -> int:
-    token = f.integer("token", minimum=1)
-    if token is None:
-        raise f._fail("token", "is required")
-    return token
+    return timedelta(seconds=f.req_integer("ttl_seconds"))
 
 
 async def acquire_lock(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     key = _key(request)
-    f = await read_json(request, g.settings.max_body_bytes, optional=True)
+    f = await read_json(request, g.settings.max_body_bytes)
     owner = f.text("owner") or who.sub
     token = await g.engine.acquire_lock(who, key, owner, _ttl(f))
     if token is None:
@@ -67,7 +50,7 @@ async def renew_lock(request: Request) -> Response:
     key = _key(request)
     f = await read_json(request, g.settings.max_body_bytes)
     owner = f.text("owner") or who.sub
-    if not await g.engine.renew_lock(who, key, owner, _token(f), _ttl(f)):
+    if not await g.engine.renew_lock(who, key, owner, f.req_integer("token"), _ttl(f)):
         raise _lock_lost(key)
     return json_response({"key": key, "owner": owner, "renewed": True})
 
@@ -78,6 +61,6 @@ async def release_lock(request: Request) -> Response:
     key = _key(request)
     f = await read_json(request, g.settings.max_body_bytes)
     owner = f.text("owner") or who.sub
-    if not await g.engine.release_lock(who, key, owner, _token(f)):
+    if not await g.engine.release_lock(who, key, owner, f.req_integer("token")):
         raise _lock_lost(key)
     return Response(status_code=204)

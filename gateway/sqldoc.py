@@ -26,6 +26,11 @@ EXAMPLES: dict[str, str] = {
         "  '{}', p_idempotency_key => 'desk-0001');"
     ),
     "release_hold": "select api.release_hold('<hold_id>', 'session-1');",
+    "resolve_local_time": (
+        f"select api.resolve_local_time({SVC}, '2027-03-28 10:30');  -- 08:30 UTC: 10:30 CEST\n"
+        f"select api.create_hold_atomic(null, 'alice', {SVC},\n"
+        f"  api.resolve_local_time({SVC}, '2027-03-28 02:30'), null, null, 'session-1');  -- BK013"
+    ),
     "cancel_booking": "select api.cancel_booking('<booking_id>', 'ill', p_expected_version => 2);",
     "reschedule_booking": "select api.reschedule_booking('<booking_id>', '2026-12-07 10:15 Europe/Warsaw', 2);",
     "get_reservation": "select api.get_reservation('<booking_id>');",
