@@ -526,6 +526,44 @@ def event_of(conn: psycopg.Connection[Any], reservation_id: str) -> int:
     return event_id
 
 
+async def writers_and_one_reader(
+    url: str,
+    writers: int,
+    write: Callable[[int, AsyncConnection[Any]], Awaitable[None]],
+    read_sql: str,
+    first: int,
+) -> list[tuple[Any, ...]]:
+    """Run `writers` writers (each on its own connection, autocommit off) to the end while one
+    reader polls `read_sql` (its parameter: the last id read, starting at `first`); after the
+    writers are done, the reader reads until a read finds nothing. Returns every row it got."""
+    seen: list[tuple[Any, ...]] = []
+    done = asyncio.Event()
+
+    async def reader(conn: AsyncConnection[Any]) -> None:
+        last = first
+        while True:
+            finished = done.is_set()
+            cur = await conn.execute(read_sql, (last,))
+            batch = await cur.fetchall()
+            seen.extend(batch)
+            if batch:
+                last = batch[-1][0]
+            elif finished:
+                return
+            await asyncio.sleep(0.001)
+
+    conns = await open_connections(url, writers, autocommit=False)
+    reader_conn = await AsyncConnection.connect(url, autocommit=True)
+    try:
+        polling = asyncio.create_task(reader(reader_conn))
+        await asyncio.gather(*(write(n, c) for n, c in enumerate(conns)))
+        done.set()
+        await polling
+    finally:
+        await close_all([*conns, reader_conn])
+    return seen
+
+
 @pytest.fixture
 def two_connections(
     big_url: str,
@@ -569,8 +607,6 @@ async def test_event_ids_follow_commit_order_under_reordered_commits(big_url: st
     writers, rounds = 8, 25
     committed: set[int] = set()
     rolled_back: set[int] = set()
-    seen: list[tuple[int, int]] = []  # (event id, txid) in the order the reader got them
-    done = asyncio.Event()
 
     async def writer(n: int, conn: AsyncConnection[Any]) -> None:
         rng = random.Random(n)
@@ -596,32 +632,14 @@ async def test_event_ids_follow_commit_order_under_reordered_commits(big_url: st
                 await conn.commit()
                 committed.add(txid)
 
-    async def reader(conn: AsyncConnection[Any]) -> None:
-        last = first
-        while True:
-            finished = done.is_set()
-            cur = await conn.execute(
-                "select e.id, e.txid::text::bigint from api.read_events(%s, 10000) r"
-                " join booking.events e on e.id = r.id order by e.id",
-                (last,),
-            )
-            batch = await cur.fetchall()
-            seen.extend(batch)
-            if batch:
-                last = batch[-1][0]
-            if finished:
-                return
-            await asyncio.sleep(0.001)
-
-    conns = await open_connections(big_url, writers, autocommit=False)
-    reader_conn = await AsyncConnection.connect(big_url, autocommit=True)
-    try:
-        polling = asyncio.create_task(reader(reader_conn))
-        await asyncio.gather(*(writer(n, c) for n, c in enumerate(conns)))
-        done.set()
-        await polling
-    finally:
-        await close_all([*conns, reader_conn])
+    seen = await writers_and_one_reader(  # (event id, txid) in the order the reader got them
+        big_url,
+        writers,
+        writer,
+        "select e.id, e.txid::text::bigint from api.read_events(%s, 10000) r"
+        " join booking.events e on e.id = r.id order by e.id",
+        first,
+    )
 
     with psycopg.connect(big_url) as conn:
         stored = conn.execute(
@@ -650,8 +668,6 @@ async def test_sixteen_writers_committing_in_random_order_lose_and_repeat_no_eve
     writers, target = 16, 20_000
     written = 0
     rolled_back: list[int] = []
-    seen: list[int] = []
-    done = asyncio.Event()
     append = (
         "select booking.append_event(%s::uuid, 'test:event', null, null, null, null, null,"
         " '{}'::jsonb) from generate_series(1, %s)"
@@ -674,28 +690,10 @@ async def test_sixteen_writers_committing_in_random_order_lose_and_repeat_no_eve
                 await conn.commit()
                 written += count
 
-    async def reader(conn: AsyncConnection[Any]) -> None:
-        last = first
-        while True:
-            finished = done.is_set()
-            cur = await conn.execute("select id from api.read_events(%s, 10000)", (last,))
-            batch = [r[0] for r in await cur.fetchall()]
-            seen.extend(batch)
-            if batch:
-                last = batch[-1]
-            if finished and not batch:
-                return
-            await asyncio.sleep(0.002)
-
-    conns = await open_connections(big_url, writers, autocommit=False)
-    reader_conn = await AsyncConnection.connect(big_url, autocommit=True)
-    try:
-        polling = asyncio.create_task(reader(reader_conn))
-        await asyncio.gather(*(writer(n, c) for n, c in enumerate(conns)))
-        done.set()
-        await polling
-    finally:
-        await close_all([*conns, reader_conn])
+    rows = await writers_and_one_reader(
+        big_url, writers, writer, "select id from api.read_events(%s, 10000)", first
+    )
+    seen = [r[0] for r in rows]
 
     with psycopg.connect(big_url) as conn:
         stored = [

@@ -22,21 +22,19 @@ as $$ select (pg_snapshot_xmin(pg_current_snapshot())::text::bigint) << booking.
 comment on function booking.settled_event_bound() is
   'Event ids below this belong to transactions older than the snapshot''s xmin: all ended, so no event below it can still appear.';
 
--- own_event_base
--- the first event id of the current transaction (NULL when it has no xid): a transaction reads its own
--- events although they are not settled for anyone else.
-create or replace function booking.own_event_base() returns bigint
-language sql stable
-as $$ select (pg_current_xact_id_if_assigned()::text::bigint) << booking.event_id_bits() $$;
+drop function if exists booking.own_event_base();   -- folded into is_settled_event
 
 -- is_settled_event
--- whether a reader may hand out an event with this id now: settled, or the reader's own.
+-- whether a reader may hand out an event with this id now: settled, or of the reader's own
+-- transaction (a transaction reads its own events although they are settled for nobody else).
 create or replace function booking.is_settled_event(p_id bigint) returns boolean
 language sql stable
 as $$
   select p_id < booking.settled_event_bound()
       or p_id >> booking.event_id_bits() = pg_current_xact_id_if_assigned()::text::bigint
 $$;
+comment on function booking.is_settled_event(bigint) is
+  'Whether a reader may hand out this event id now: below settled_event_bound(), or written by the current transaction.';
 
 -- notify_lock_key
 -- the advisory lock that lets one committing transaction at a time send NOTIFY (class 'booking-events').

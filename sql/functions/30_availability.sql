@@ -36,8 +36,6 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_settled bigint := booking.settled_event_bound();
-  v_own bigint := coalesce(booking.own_event_base(), -1);
   v_newest bigint;
 begin
   -- the newest event touching the day, whether settled or not
@@ -53,7 +51,7 @@ begin
               where s.id = p_service_id and e.day is null), 0)) into v_newest;
   -- an event of a transaction that is not settled could be followed by one with a smaller id (an
   -- older transaction still running): its version could repeat for another answer, so there is none
-  if v_newest >= v_settled and v_newest >> booking.event_id_bits() <> v_own >> booking.event_id_bits() then
+  if not booking.is_settled_event(v_newest) then
     return 0;
   end if;
   return v_newest;

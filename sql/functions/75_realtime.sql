@@ -41,19 +41,11 @@ comment on function booking.event_topics(booking.events) is
 -- last_event_id
 -- the newest settled event id (0 when there is none): where a new reader starts.
 create or replace function api.last_event_id() returns bigint
-language plpgsql stable
+language sql stable
 security definer
 set search_path = ''
 as $$
-declare
-  v_settled bigint := booking.settled_event_bound();
-  v_own bigint := booking.own_event_base();
-begin
-  return greatest(
-    coalesce((select max(e.id) from booking.events e where e.id < v_settled), 0),
-    coalesce((select max(e.id) from booking.events e
-              where e.id >= v_own and e.id < v_own + (1::bigint << booking.event_id_bits())), 0));
-end;
+  select coalesce(max(e.id), 0) from booking.events e where booking.is_settled_event(e.id);
 $$;
 comment on function api.last_event_id() is
   'The newest settled event id, or 0: a new reader (the gateway''s listener at start-up) reads events after it. Settled: its transaction and every older one have ended (and a transaction''s own events).';
@@ -78,9 +70,6 @@ language plpgsql stable
 security definer
 set search_path = ''
 as $$
-declare
-  v_settled bigint := booking.settled_event_bound();
-  v_own bigint := booking.own_event_base();
 begin
   if p_after is null or p_after < 0 then
     raise exception 'p_after must be an event id (0 or more)' using errcode = 'BK014';
@@ -92,9 +81,7 @@ begin
     select x.id, x.type, x.topics, x.payload, x.created_at
     from (select e.id, e.type, booking.event_topics(e) as topics, e.payload, e.created_at
             from booking.events e
-           where e.id > p_after
-             and (e.id < v_settled
-                  or (e.id >= v_own and e.id < v_own + (1::bigint << booking.event_id_bits())))
+           where e.id > p_after and booking.is_settled_event(e.id)
            order by e.id) x
     where p_topics is null or x.topics && p_topics
     order by x.id
