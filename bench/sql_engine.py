@@ -209,10 +209,10 @@ def run(database_url: str, load: Load) -> Section:
         f"Spread holds: {held:,} taken, {spread_conflicts:,} conflicts.",
         f"- NOTIFY costs: insert+notify runs at {notify_ratio:.2f} x the plain insert "
         f"(a listener drained {listener.received:,} notifications meanwhile); "
-        f"hold/(insert+notify) = {spread_figures.tps / notify.tps:.2f}. A transaction that "
-        "changes a reservation commits inside NOTIFY's (and the event-order lock's) serialized "
-        "section, WAL flush included, so holds get no group commit; see docs/ARCHITECTURE.md, "
-        "'Measured cost of event order'.",
+        f"hold/(insert+notify) = {spread_figures.tps / notify.tps:.2f}. Every notifying "
+        "commit is serialized, WAL flush included; a hold holds no lock across its commit and "
+        "notifies only when no other committing transaction is notifying, so holds commit in "
+        "groups (docs/ARCHITECTURE.md, 'Event order').",
         f"- Hot slot: {hot_held:,} hold taken, {hot_conflicts:,} conflicts, each recorded and "
         "answered with alternatives.",
         f"- Load: pgbench -n -M prepared -c {load.clients} -j {load.threads} -T {load.seconds} "
