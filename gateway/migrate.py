@@ -34,10 +34,13 @@ def function_files(directory: Path = FUNCTIONS_DIR) -> list[Path]:
 def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending yoyo migrations; return the ids of those applied now."""
     backend = get_backend(yoyo_uri(database_url))
-    migrations = read_migrations(str(directory))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
+    try:
+        migrations = read_migrations(str(directory))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+    finally:
+        backend.connection.close()  # else it stays open until garbage collection
     return [m.id for m in pending]
 
 
