@@ -18,14 +18,19 @@ from pathlib import Path
 
 import psycopg
 
-from bench import http, realtime, sql_engine
+from bench import conflicts, http, realtime, sql_engine
 from bench.pgbench import Load
 from bench.report import Section, machine
 from gateway.migrate import migrate
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
-FAMILIES: list[Callable[[str, Load], Section]] = [sql_engine.run, http.run, realtime.run]
+FAMILIES: list[Callable[[str, Load], Section]] = [
+    sql_engine.run,
+    http.run,
+    realtime.run,
+    conflicts.run,
+]
 
 INTRO = """# Performance
 

@@ -354,19 +354,24 @@ as $$
 declare
   v_result uuid[];
 begin
-  if p_resource_id is not null and not exists (
-      select 1 from booking.service_resources sr
-      join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-      where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id) then
-    raise exception 'resource % does not perform this service', p_resource_id
-      using errcode = 'BK012', hint = 'Pass a resource listed in get_availability''s resource_ids, or NULL for any.';
+  if p_resource_id is not null then    -- one named resource: no need to read the others
+    if not exists (
+        select 1 from booking.service_resources sr
+        join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+        where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id) then
+      raise exception 'resource % does not perform this service', p_resource_id
+        using errcode = 'BK012', hint = 'Pass a resource listed in get_availability''s resource_ids, or NULL for any.';
+    end if;
+    if booking.works_during(p_svc.location_id, p_resource_id, p_zone, p_start, p_end) then
+      v_result := array[p_resource_id];
+    end if;
+  else
+    select array_agg(sr.resource_id order by sr.preference, sr.resource_id) into v_result
+    from booking.service_resources sr
+    join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+    where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
+      and booking.works_during(p_svc.location_id, sr.resource_id, p_zone, p_start, p_end);
   end if;
-  select array_agg(sr.resource_id order by sr.preference, sr.resource_id) into v_result
-  from booking.service_resources sr
-  join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
-    and (p_resource_id is null or sr.resource_id = p_resource_id)
-    and booking.works_during(p_svc.location_id, sr.resource_id, p_zone, p_start, p_end);
   if v_result is null then
     raise exception 'nobody performs this service at %', p_start at time zone p_zone
       using errcode = 'BK003', hint = 'Choose a time inside working hours (see get_availability).';
@@ -415,6 +420,8 @@ drop function if exists booking.alternatives_within(uuid, text, timestamptz, uui
 -- resources in order until one is free, and the search stops at p_limit. A resource's free time over
 -- the days (working_time - busy_time, exactly as in free_slots) is computed the first time a start
 -- needs it, so a conflict next to free time reads one or two resources, not the whole location.
+-- Starts outside everybody's hours are dropped first: a slot free on some resource lies within
+-- that resource's working time, so within the union of all of them (minus the location's closures).
 create or replace function booking.nearest_free_starts(
   p_svc booking.services, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
   p_ignore uuid, p_from date, p_days integer)
@@ -429,6 +436,7 @@ declare
                                   ((p_from + p_days)::timestamp at time zone p_zone) + interval '1 day');
   v_resources uuid[];          -- eligible resources, p_preferred first, then by preference
   v_free tstzmultirange[];     -- each one's free time over the days, once computed
+  v_anyone tstzmultirange;     -- when at least one of them may work
   v_starts timestamptz[];      -- the days' starts, nearest to p_near first
   v_distance numeric;
   v_at_distance_starts timestamptz[];
@@ -451,8 +459,30 @@ begin
   end if;
   v_free := array_fill(null::tstzmultirange, array[cardinality(v_resources)]);
 
+  -- weekly hours and extra hours of them all (what working_time unites), minus location closures
+  select coalesce(range_agg(w.r) filter (where not isempty(w.r)), '{}'::tstzmultirange)
+         - coalesce((select range_agg(e.period) from booking.schedule_exceptions e
+                     where e.location_id = p_svc.location_id and e.resource_id is null
+                       and e.kind = 'closure' and e.period && v_window), '{}'::tstzmultirange)
+    into v_anyone
+  from (select tstzrange((d::date + lower(h.hours)) at time zone p_zone,
+                         (d::date + upper(h.hours)) at time zone p_zone) as r
+        from generate_series(p_from::timestamp, (p_from + p_days - 1)::timestamp, interval '1 day') d
+        cross join lateral (   -- staff mostly share their hours: each distinct window once
+          select distinct wh.hours
+          from booking.working_hours wh
+          join booking.service_resources sr
+            on sr.location_id = wh.location_id and sr.service_id = p_svc.id and sr.resource_id = wh.resource_id
+          where wh.location_id = p_svc.location_id and wh.weekday = extract(isodow from d)::smallint) h
+        union all
+        select e.period from booking.schedule_exceptions e
+        where e.location_id = p_svc.location_id and e.resource_id = any(v_resources)
+          and e.kind = 'extra_hours'
+          and e.period && tstzrange(p_from::timestamp at time zone p_zone,
+                                    (p_from + p_days)::timestamp at time zone p_zone)) w;
+
   -- each local day's grid from its local midnight, without the wall-clock times a DST change skips,
-  -- within the minimum notice and the advance limit (the grid of free_slots)
+  -- within the minimum notice and the advance limit (the grid of free_slots), where anyone works
   select array_agg(g.starts_at order by abs(extract(epoch from g.starts_at - p_near)), g.starts_at)
     into v_starts
   from generate_series(0, p_days - 1) k
@@ -462,7 +492,8 @@ begin
   cross join lateral (select l.local_start at time zone p_zone as starts_at) g
   where (g.starts_at at time zone p_zone) = l.local_start
     and g.starts_at >= v_now + p_svc.min_notice
-    and g.starts_at <= ((v_now at time zone p_zone) + p_svc.max_advance) at time zone p_zone;
+    and g.starts_at <= ((v_now at time zone p_zone) + p_svc.max_advance) at time zone p_zone
+    and v_anyone @> tstzrange(g.starts_at, g.starts_at + p_svc.duration);
 
   while v_i <= coalesce(cardinality(v_starts), 0) and cardinality(v_found_starts) < p_limit loop
     -- the starts at the next distance from p_near (one before it, one after it, at most)
