@@ -408,7 +408,7 @@ begin
 end;
 $$;
 comment on function booking.expire_overlapping_holds(uuid, uuid, tstzrange) is
-  'Marks lapsed holds overlapping a range expired in the caller''s transaction, before it writes.';
+  'Marks lapsed holds overlapping a range expired in the caller''s transaction, so that its write can take their time.';
 
 -- nearest_free_starts
 -- (replaces alternatives_within, which built the days' whole slot grid for every resource)
