@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import http, realtime, sql_engine, write_scaling
+from bench import conflicts, http, realtime, sql_engine, write_scaling
 from bench.pgbench import Load
 from bench.report import Section, machine
 from gateway.migrate import migrate
@@ -28,6 +28,7 @@ OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 FAMILIES: list[Callable[[str, Load], Section]] = [
     sql_engine.run,
     write_scaling.run,
+    conflicts.run,
     http.run,
     realtime.run,
 ]

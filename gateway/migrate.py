@@ -41,16 +41,19 @@ def apply_migrations(
 ) -> list[str]:
     """Apply pending yoyo migrations one by one; return the ids of those applied now."""
     backend = get_backend(yoyo_uri(database_url))
-    migrations = read_migrations(str(directory))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        for migration in pending:
-            started = time.monotonic()
-            backend.apply_one(migration)
-            if on_applied is not None:
-                on_applied(migration.id, time.monotonic() - started)
-        if pending:
-            backend.run_post_apply(pending)
+    try:
+        migrations = read_migrations(str(directory))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            for migration in pending:
+                started = time.monotonic()
+                backend.apply_one(migration)
+                if on_applied is not None:
+                    on_applied(migration.id, time.monotonic() - started)
+            if pending:
+                backend.run_post_apply(pending)
+    finally:
+        backend.connection.close()  # else it stays open until garbage collection
     return [m.id for m in pending]
 
 

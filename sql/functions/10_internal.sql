@@ -4,6 +4,15 @@
 -- no SET clause on purpose: a SET clause stops PostgreSQL from inlining a SQL function, and these
 -- run on every hold. They are not SECURITY DEFINER and use fully qualified names only; inlined into
 -- the api functions they run under those functions' empty search_path.
+--
+-- Hot-path plans. PL/pgSQL (and, from PostgreSQL 18, SQL functions) keep a statement's plan for the
+-- whole session once it has run a few times, and a plan made while booking.reservations was nearly
+-- empty is a sequential scan, kept as the table grows. Every function that reads or writes
+-- reservations on a hot path therefore runs with enable_seqscan = off: each of its statements has
+-- an index that answers it, and the planner chooses among those. Each statement is also written so
+-- that the index it is meant to use is the cheapest one whatever the statistics say (see
+-- expire_overlapping_holds and booking.live_holds); tests/test_hot_path_plans.py checks the plans
+-- a session actually keeps after 5,000 live holds arrive at one location.
 
 -- actor_claims
 -- who is calling: the JWT claims from request.jwt.claims (PostgREST's convention), with the role taken
@@ -231,6 +240,7 @@ create or replace function booking.busy_time(
 returns tstzmultirange
 language sql stable
 set search_path = ''
+set enable_seqscan = off
 as $$
   select coalesce(range_agg(tstzrange(lower(r.occupied) - p_buffer_after, upper(r.occupied) + p_buffer_before)),
                   '{}'::tstzmultirange)
@@ -344,19 +354,24 @@ as $$
 declare
   v_result uuid[];
 begin
-  if p_resource_id is not null and not exists (
-      select 1 from booking.service_resources sr
-      join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-      where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id) then
-    raise exception 'resource % does not perform this service', p_resource_id
-      using errcode = 'BK012', hint = 'Pass a resource listed in get_availability''s resource_ids, or NULL for any.';
+  if p_resource_id is not null then    -- one named resource: no need to read the others
+    if not exists (
+        select 1 from booking.service_resources sr
+        join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+        where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id) then
+      raise exception 'resource % does not perform this service', p_resource_id
+        using errcode = 'BK012', hint = 'Pass a resource listed in get_availability''s resource_ids, or NULL for any.';
+    end if;
+    if booking.works_during(p_svc.location_id, p_resource_id, p_zone, p_start, p_end) then
+      v_result := array[p_resource_id];
+    end if;
+  else
+    select array_agg(sr.resource_id order by sr.preference, sr.resource_id) into v_result
+    from booking.service_resources sr
+    join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+    where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
+      and booking.works_during(p_svc.location_id, sr.resource_id, p_zone, p_start, p_end);
   end if;
-  select array_agg(sr.resource_id order by sr.preference, sr.resource_id) into v_result
-  from booking.service_resources sr
-  join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
-    and (p_resource_id is null or sr.resource_id = p_resource_id)
-    and booking.works_during(p_svc.location_id, sr.resource_id, p_zone, p_start, p_end);
   if v_result is null then
     raise exception 'nobody performs this service at %', p_start at time zone p_zone
       using errcode = 'BK003', hint = 'Choose a time inside working hours (see get_availability).';
@@ -369,10 +384,16 @@ comment on function booking.candidate_resources(booking.services, text, timestam
 
 -- expire_overlapping_holds
 -- marks lapsed holds on a resource that overlap a range as expired, so the time is free for the caller.
+-- "Live and not confirmed" rather than status = 'held': a statement that says status = 'held'
+-- may be answered by any index on held rows (reservations_customer_held, reservations_expiring),
+-- reading every hold at the location or everywhere, and with statistics taken while no holds were
+-- live the planner takes those for empty. Said this way, only the exclusion constraint's index
+-- (live rows by location, resource and time) matches.
 create or replace function booking.expire_overlapping_holds(
   p_location_id uuid, p_resource_id uuid, p_occupied tstzrange) returns integer
 language plpgsql
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_count integer;
@@ -380,62 +401,174 @@ begin
   update booking.reservations r
      set status = 'expired', version = r.version + 1, updated_at = now(), ended_at = now()
    where r.location_id = p_location_id and r.resource_id = p_resource_id
-     and r.status = 'held' and r.expires_at <= now()
-     and r.occupied && p_occupied;
+     and r.occupied && p_occupied
+     and r.status in ('held', 'confirmed') and r.status <> 'confirmed' and r.expires_at <= now();
   get diagnostics v_count = row_count;
   return v_count;
 end;
 $$;
 comment on function booking.expire_overlapping_holds(uuid, uuid, tstzrange) is
-  'Marks lapsed holds overlapping a range expired in the caller''s transaction, before it writes.';
+  'Marks lapsed holds overlapping a range expired in the caller''s transaction, so that its write can take their time.';
 
--- alternatives_within
--- up to p_limit nearest free slots over local days [p_from, p_from + p_days): nearest first,
--- the preferred resource first at equal distance, one resource per start.
-create or replace function booking.alternatives_within(
-  p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
+-- nearest_free_starts
+-- (replaces alternatives_within, which built the days' whole slot grid for every resource)
+drop function if exists booking.alternatives_within(uuid, text, timestamptz, uuid, integer, uuid, date, integer);
+-- up to p_limit free starts of a service over local days [p_from, p_from + p_days), nearest to
+-- p_near first, one resource per start (p_preferred if it is free then, else the first free by
+-- preference), as JSON. The answer is the one free_slots over those days would give, found
+-- without computing them all: the days' starts are tried outward from p_near, each against the
+-- resources in order until one is free, and the search stops at p_limit. A resource's free time over
+-- the days (working_time - busy_time, exactly as in free_slots) is computed the first time a start
+-- needs it, so a conflict next to free time reads one or two resources, not the whole location.
+-- Starts outside everybody's hours are dropped first: a slot free on some resource lies within
+-- that resource's working time, so within the union of all of them (minus the location's closures).
+create or replace function booking.nearest_free_starts(
+  p_svc booking.services, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
   p_ignore uuid, p_from date, p_days integer)
 returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
+set enable_seqscan = off
 as $$
-  with best_per_start as (
-    select distinct on (f.starts_at) f.*
-    from booking.free_slots(p_service_id, p_from, p_days, null, now(), p_ignore) f
-    order by f.starts_at, (f.resource_id = p_preferred) desc nulls last, f.preference, f.resource_id
-  ),
-  chosen as (
-    select * from best_per_start b
-    order by abs(extract(epoch from b.starts_at - p_near)), (b.resource_id = p_preferred) desc nulls last,
-             b.starts_at
-    limit p_limit
-  )
-  select coalesce(jsonb_agg(jsonb_build_object(
-            'slot_id', booking.slot_id(p_service_id, c.starts_at),
-            'start_time', c.starts_at, 'end_time', c.ends_at, 'resource_id', c.resource_id)
-          order by abs(extract(epoch from c.starts_at - p_near)), c.starts_at), '[]'::jsonb)
-  from chosen c;
+declare
+  v_now timestamptz := now();
+  v_window tstzrange := tstzrange((p_from::timestamp at time zone p_zone) - interval '1 day',
+                                  ((p_from + p_days)::timestamp at time zone p_zone) + interval '1 day');
+  v_resources uuid[];          -- eligible resources, p_preferred first, then by preference
+  v_free tstzmultirange[];     -- each one's free time over the days, once computed
+  v_anyone tstzmultirange;     -- when at least one of them may work
+  v_starts timestamptz[];      -- the days' starts, nearest to p_near first
+  v_distance numeric;
+  v_at_distance_starts timestamptz[];
+  v_at_distance_resources uuid[];
+  v_found_starts timestamptz[] := '{}';
+  v_found_resources uuid[] := '{}';
+  v_best uuid;
+  v_i integer := 1;
+  v_j integer;
+  v_k integer;
+begin
+  select array_agg(sr.resource_id order by (sr.resource_id = p_preferred) desc nulls last, sr.preference,
+                   sr.resource_id)
+    into v_resources
+  from booking.service_resources sr
+  join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id;
+  if v_resources is null or p_limit < 1 then
+    return '[]'::jsonb;
+  end if;
+  v_free := array_fill(null::tstzmultirange, array[cardinality(v_resources)]);
+
+  -- weekly hours and extra hours of them all (what working_time unites), minus location closures
+  select coalesce(range_agg(w.r) filter (where not isempty(w.r)), '{}'::tstzmultirange)
+         - coalesce((select range_agg(e.period) from booking.schedule_exceptions e
+                     where e.location_id = p_svc.location_id and e.resource_id is null
+                       and e.kind = 'closure' and e.period && v_window), '{}'::tstzmultirange)
+    into v_anyone
+  from (select tstzrange((d::date + lower(h.hours)) at time zone p_zone,
+                         (d::date + upper(h.hours)) at time zone p_zone) as r
+        from generate_series(p_from::timestamp, (p_from + p_days - 1)::timestamp, interval '1 day') d
+        cross join lateral (   -- staff mostly share their hours: each distinct window once
+          select distinct wh.hours
+          from booking.working_hours wh
+          join booking.service_resources sr
+            on sr.location_id = wh.location_id and sr.service_id = p_svc.id and sr.resource_id = wh.resource_id
+          where wh.location_id = p_svc.location_id and wh.weekday = extract(isodow from d)::smallint) h
+        union all
+        select e.period from booking.schedule_exceptions e
+        where e.location_id = p_svc.location_id and e.resource_id = any(v_resources)
+          and e.kind = 'extra_hours'
+          and e.period && tstzrange(p_from::timestamp at time zone p_zone,
+                                    (p_from + p_days)::timestamp at time zone p_zone)) w;
+
+  -- each local day's grid from its local midnight, without the wall-clock times a DST change skips,
+  -- within the minimum notice and the advance limit (the grid of free_slots), where anyone works
+  select array_agg(g.starts_at order by abs(extract(epoch from g.starts_at - p_near)), g.starts_at)
+    into v_starts
+  from generate_series(0, p_days - 1) k
+  cross join lateral generate_series((p_from + k)::timestamp,
+                                     (p_from + k + 1)::timestamp - interval '1 microsecond',
+                                     p_svc.slot_step) l(local_start)
+  cross join lateral (select l.local_start at time zone p_zone as starts_at) g
+  where (g.starts_at at time zone p_zone) = l.local_start
+    and g.starts_at >= v_now + p_svc.min_notice
+    and g.starts_at <= ((v_now at time zone p_zone) + p_svc.max_advance) at time zone p_zone
+    and v_anyone @> tstzrange(g.starts_at, g.starts_at + p_svc.duration);
+
+  while v_i <= coalesce(cardinality(v_starts), 0) and cardinality(v_found_starts) < p_limit loop
+    -- the starts at the next distance from p_near (one before it, one after it, at most)
+    v_distance := abs(extract(epoch from v_starts[v_i] - p_near));
+    v_at_distance_starts := '{}';
+    v_at_distance_resources := '{}';
+    v_j := v_i;
+    while v_j <= cardinality(v_starts) and abs(extract(epoch from v_starts[v_j] - p_near)) = v_distance loop
+      v_best := null;
+      for v_k in 1 .. cardinality(v_resources) loop
+        if v_free[v_k] is null then
+          v_free[v_k] := booking.working_time(p_svc.location_id, v_resources[v_k], p_zone, p_from,
+                                              p_from + p_days - 1)
+                         - booking.busy_time(p_svc.location_id, v_resources[v_k], v_window,
+                                             p_svc.buffer_before, p_svc.buffer_after, v_now, p_ignore);
+        end if;
+        if v_free[v_k] @> tstzrange(v_starts[v_j], v_starts[v_j] + p_svc.duration) then
+          v_best := v_resources[v_k];
+          exit;
+        end if;
+      end loop;
+      if v_best is not null then
+        v_at_distance_starts := v_at_distance_starts || v_starts[v_j];
+        v_at_distance_resources := v_at_distance_resources || v_best;
+      end if;
+      v_j := v_j + 1;
+    end loop;
+    -- at equal distance: a start on the preferred resource first, then the earlier start
+    for v_k in select a.n
+               from unnest(v_at_distance_starts, v_at_distance_resources) with ordinality a(starts_at, resource_id, n)
+               order by (a.resource_id = p_preferred) desc nulls last, a.starts_at loop
+      exit when cardinality(v_found_starts) >= p_limit;
+      v_found_starts := v_found_starts || v_at_distance_starts[v_k];
+      v_found_resources := v_found_resources || v_at_distance_resources[v_k];
+    end loop;
+    v_i := v_j;
+  end loop;
+
+  return coalesce((
+    select jsonb_agg(jsonb_build_object(
+             'slot_id', booking.slot_id(p_svc.id, f.starts_at),
+             'start_time', f.starts_at, 'end_time', f.starts_at + p_svc.duration, 'resource_id', f.resource_id)
+           order by abs(extract(epoch from f.starts_at - p_near)), f.starts_at)
+    from unnest(v_found_starts, v_found_resources) f(starts_at, resource_id)), '[]'::jsonb);
+end;
 $$;
-comment on function booking.alternatives_within(uuid, text, timestamptz, uuid, integer, uuid, date, integer) is
-  'Up to p_limit free slots over some local days, nearest to p_near first, as JSON.';
+comment on function booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date, integer) is
+  'Up to p_limit free starts of a service over some local days, nearest to p_near first (the preferred resource first at equal distance), as JSON; the same answer as free_slots over those days, searched outward from p_near.';
 
 -- alternatives
 -- up to p_limit nearest free slots: the same local day first; only when it has too few, the next
--- seven days. Computing one day keeps a lost race cheap.
+-- seven days. Nothing for a service that is no longer offered.
 create or replace function booking.alternatives(
   p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer default 5,
   p_ignore uuid default null)
 returns jsonb
 language plpgsql stable
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
+  v_svc booking.services;
+  v_location_zone text;
   v_day date := booking.local_day(p_near, p_zone);
   v_found jsonb;
 begin
-  v_found := booking.alternatives_within(p_service_id, p_zone, p_near, p_preferred, p_limit, p_ignore, v_day, 1);
+  select * into v_svc from booking.services s where s.id = p_service_id and s.active;
+  if v_svc.id is null then
+    return '[]'::jsonb;
+  end if;
+  v_location_zone := booking.location_zone(v_svc.location_id);
+  v_found := booking.nearest_free_starts(v_svc, v_location_zone, p_near, p_preferred, p_limit, p_ignore,
+                                         v_day, 1);
   if jsonb_array_length(v_found) < p_limit then
-    v_found := v_found || booking.alternatives_within(p_service_id, p_zone, p_near, p_preferred,
+    v_found := v_found || booking.nearest_free_starts(v_svc, v_location_zone, p_near, p_preferred,
                                                       p_limit - jsonb_array_length(v_found), p_ignore,
                                                       v_day + 1, 7);
   end if;
@@ -504,13 +637,14 @@ comment on function booking.record_conflict(booking.services, text, text, text, 
   timestamptz, timestamptz, timestamptz, text, text, text, jsonb) is
   'Records a conflict in booking.conflicts and returns the conflict result object with alternatives.';
 
--- blocking_conflict
+-- blocking_reservation
 -- after a write lost to the exclusion constraint: who holds the time (the type, the holder, when it may free up).
 create or replace function booking.blocking_reservation(
   p_location_id uuid, p_resource_ids uuid[], p_occupied tstzrange, p_ignore uuid default null,
   out conflict_type text, out holder uuid, out retry_after timestamptz)
 language sql stable
 set search_path = ''
+set enable_seqscan = off
 as $$
   select case when bool_or(r.status = 'held') and not bool_or(r.status = 'confirmed')
               then 'HOLD_CONFLICT' else 'BOOKING_CONFLICT' end,

@@ -8,6 +8,7 @@ returns table (slot_id text, start_time timestamptz, end_time timestamptz, resou
 language plpgsql stable
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 begin
   if p_date is null or p_days is null or p_days < 1 or p_days > 62 then
@@ -68,6 +69,7 @@ returns jsonb
 language plpgsql stable
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_svc booking.services;

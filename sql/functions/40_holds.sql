@@ -4,6 +4,9 @@
 -- the write at the heart of holds and direct bookings: tries each candidate resource in order with
 -- INSERT ... ON CONFLICT DO NOTHING (the exclusion constraint decides, waiting for an in-flight rival),
 -- and returns the new row, or NULL when every candidate is taken. No subtransaction is needed.
+-- Lapsed holds are free time: when the insert finds the time taken, the lapsed holds in the way are
+-- marked expired and the insert is tried once more. A free slot costs no expiry statement at all,
+-- and the second attempt sees what expiring first would have let it see.
 create or replace function booking.take_slot(
   p_svc booking.services, p_candidates uuid[], p_customer_id uuid, p_status text,
   p_start timestamptz, p_end timestamptz, p_expires_at timestamptz, p_session_id text, p_slot_id text,
@@ -15,21 +18,26 @@ as $$
 declare
   v_occupied tstzrange := tstzrange(p_start - p_svc.buffer_before, p_end + p_svc.buffer_after);
   v_resource uuid;
+  v_attempt integer;
   v_row booking.reservations;
 begin
   foreach v_resource in array p_candidates loop
-    perform booking.expire_overlapping_holds(p_svc.location_id, v_resource, v_occupied);
-    insert into booking.reservations as r (location_id, resource_id, service_id, customer_id, starts_at,
-                                           ends_at, occupied, status, expires_at, session_id, slot_id,
-                                           idempotency_key, details, confirmed_at)
-    values (p_svc.location_id, v_resource, p_svc.id, p_customer_id, p_start, p_end, v_occupied, p_status,
-            p_expires_at, p_session_id, p_slot_id, p_idempotency_key, coalesce(p_details, '{}'::jsonb),
-            case when p_status = 'confirmed' then now() end)
-    on conflict do nothing
-    returning r.* into v_row;
-    if v_row.id is not null then
-      return v_row;
-    end if;
+    for v_attempt in 1..2 loop
+      if v_attempt = 2 then
+        perform booking.expire_overlapping_holds(p_svc.location_id, v_resource, v_occupied);
+      end if;
+      insert into booking.reservations as r (location_id, resource_id, service_id, customer_id, starts_at,
+                                             ends_at, occupied, status, expires_at, session_id, slot_id,
+                                             idempotency_key, details, confirmed_at)
+      values (p_svc.location_id, v_resource, p_svc.id, p_customer_id, p_start, p_end, v_occupied, p_status,
+              p_expires_at, p_session_id, p_slot_id, p_idempotency_key, coalesce(p_details, '{}'::jsonb),
+              case when p_status = 'confirmed' then now() end)
+      on conflict do nothing
+      returning r.* into v_row;
+      if v_row.id is not null then
+        return v_row;
+      end if;
+    end loop;
   end loop;
   return null;
 end;
@@ -48,6 +56,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_svc booking.services;
@@ -103,6 +112,7 @@ comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timest
 create or replace function booking.locked_reservation(p_id uuid, p_what text) returns booking.reservations
 language plpgsql
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;
@@ -141,6 +151,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;
@@ -198,6 +209,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;

@@ -15,6 +15,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_svc booking.services;
@@ -110,6 +111,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;
@@ -149,6 +151,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;
@@ -221,6 +224,7 @@ create or replace function api.get_reservation(p_id uuid) returns jsonb
 language plpgsql stable
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;

@@ -22,6 +22,26 @@ create or replace function booking.customer_holds_lock_key(p_customer_id uuid) r
 language sql immutable
 as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
 
+-- live_holds
+-- how many live holds a customer has at a location. The count reads the customer's live holds
+-- (reservations_customer_held by customer_id) and keeps those at the location: said as a WHERE
+-- condition, location_id would let the planner read the location's live holds instead (through the
+-- primary key or the exclusion constraint's index), which it takes for as cheap whenever statistics
+-- call held rows rare. The statement is planned afresh on every call (plan_cache_mode), so its plan
+-- is always made for the table as it is now, never one kept from when it was nearly empty.
+create or replace function booking.live_holds(p_location_id uuid, p_customer_id uuid) returns integer
+language sql stable
+set search_path = ''
+set enable_seqscan = off
+set plan_cache_mode = force_custom_plan
+as $$
+  select (count(*) filter (where r.location_id = p_location_id))::integer
+  from booking.reservations r
+  where r.customer_id = p_customer_id and r.status = 'held' and r.expires_at > now();
+$$;
+comment on function booking.live_holds(uuid, uuid) is
+  'The number of live holds (held, not yet expired) a customer has at a location.';
+
 -- live_hold_cap_reached
 -- whether the customer already has the location's maximum of live holds. Takes the per-customer lock
 -- first and keeps it to commit, so whoever checks next counts this transaction's new hold too.
@@ -31,14 +51,10 @@ set search_path = ''
 as $$
 declare
   v_cap smallint;
-  v_live integer;
 begin
   perform pg_advisory_xact_lock(booking.customer_holds_lock_key(p_customer_id));
   select l.max_live_holds_per_customer into v_cap from booking.locations l where l.id = p_location_id;
-  select count(*) into v_live from booking.reservations r
-  where r.customer_id = p_customer_id and r.location_id = p_location_id
-    and r.status = 'held' and r.expires_at > now();
-  return v_live >= v_cap;
+  return booking.live_holds(p_location_id, p_customer_id) >= v_cap;
 end;
 $$;
 comment on function booking.live_hold_cap_reached(uuid, uuid) is
@@ -64,11 +80,14 @@ comment on function booking.assert_live_hold_cap(uuid, uuid) is
 
 -- preempt_holds
 -- marks the holds in the way on one resource preempted; returns their ids (empty when a booking blocks).
+-- (holds are picked as "live and not confirmed", as in booking.expire_overlapping_holds, so that
+-- only the exclusion constraint's index matches)
 create or replace function booking.preempt_holds(
   p_location_id uuid, p_resource_id uuid, p_occupied tstzrange, p_below_priority integer default null)
 returns uuid[]
 language plpgsql
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_ids uuid[];
@@ -80,7 +99,8 @@ begin
   end if;
   if p_below_priority is not null and exists (
       select 1 from booking.reservations r join booking.customers c on c.id = r.customer_id
-      where r.location_id = p_location_id and r.resource_id = p_resource_id and r.status = 'held'
+      where r.location_id = p_location_id and r.resource_id = p_resource_id
+        and r.status in ('held', 'confirmed') and r.status <> 'confirmed'
         and r.expires_at > now() and r.occupied && p_occupied and c.priority >= p_below_priority) then
     return '{}';
   end if;
@@ -88,7 +108,7 @@ begin
     update booking.reservations r
        set status = 'preempted', version = r.version + 1, updated_at = now(), ended_at = now()
      where r.location_id = p_location_id and r.resource_id = p_resource_id
-       and r.status = 'held' and r.occupied && p_occupied
+       and r.status in ('held', 'confirmed') and r.status <> 'confirmed' and r.occupied && p_occupied
     returning r.id)
   select coalesce(array_agg(id), '{}') into v_ids from preempted;
   return v_ids;
