@@ -156,17 +156,21 @@ create or replace function booking.on_conflict_recorded() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off      -- it reads the holder by key at commit: never a plan kept from an empty table
 as $$
 declare
-  v_zone text;
+  v_zone text := booking.location_zone(new.location_id);
+  v_start timestamptz := new.requested_start;
 begin
-  select l.time_zone into v_zone from booking.locations l where l.id = new.location_id;
-  -- a VERSION_CONFLICT requests no time: its day is the booking's. Never NULL, which means a catalogue change.
+  if v_start is null then
+    -- a VERSION_CONFLICT requests no time: its day is the booking's (never NULL, which would mean a
+    -- catalogue change)
+    select r.starts_at into v_start from booking.reservations r
+     where r.location_id = new.location_id and r.id = new.holder_reservation_id;
+  end if;
   perform booking.append_event(new.location_id, 'conflict:detected', new.attempted_reservation_id,
                                new.resource_id, new.service_id, new.requester_customer_id,
-                               booking.local_day(coalesce(new.requested_start,
-                                 (select r.starts_at from booking.reservations r
-                                  where r.location_id = new.location_id and r.id = new.holder_reservation_id)), v_zone),
+                               booking.local_day(v_start, v_zone),
                                jsonb_build_object('conflict_id', new.id, 'conflict_type', new.conflict_type,
                                                   'status', new.status, 'service_id', new.service_id,
                                                   'start_time', new.requested_start,
