@@ -23,10 +23,9 @@ class DayVersion:
 
 @dataclass(frozen=True, slots=True)
 class DaySlots:
-    """A service's free slots on one local day, as JSON text, with the version they belong to."""
+    """A service's free slots on one local day, as JSON text."""
 
     day: date
-    version: int
     slots: str
 
 
@@ -37,9 +36,10 @@ from generate_series(%(from)s::date, %(from)s::date + (%(days)s::int - 1), inter
 order by 1
 """
 
+# Slots only: their versions are read first, in an earlier statement, so the slots (read at this
+# statement's start) are never older than the version they are cached under.
 AVAILABILITY = """
 select d::date as day,
-       api.availability_version(p_service_id => %(service)s::uuid, p_date => d::date) as version,
        coalesce((select jsonb_agg(jsonb_build_object('slot_id', a.slot_id,
                                                      'start_time', a.start_time,
                                                      'end_time', a.end_time,

@@ -61,12 +61,12 @@ async def day_slots(
     else:
         if versions and all(v.version > 0 for v in versions):
             return versions, found
-    generation = g.versions.generation
+    # read after the versions, so never older than them: safe to cache under them (0: not cacheable)
     rows = await g.engine.availability(service_id, day, days, resource_id)
-    g.versions.record(service_id, [DayVersion(r.day, r.version) for r in rows], generation)
-    for row in rows:
-        await g.cache.put(SlotKey(service_id, row.day, resource_id, row.version), row.slots)
-    return [DayVersion(r.day, r.version) for r in rows], [r.slots for r in rows]
+    for v, row in zip(versions, rows, strict=True):
+        if v.version > 0:
+            await g.cache.put(SlotKey(service_id, row.day, resource_id, v.version), row.slots)
+    return versions, [r.slots for r in rows]
 
 
 async def get_availability(request: Request) -> Response:

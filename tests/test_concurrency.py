@@ -572,11 +572,11 @@ def two_connections(
         yield a, b
 
 
-async def test_a_reader_never_misses_a_transaction_that_commits_late(
+async def test_a_long_transaction_holds_no_event_back_and_its_own_come_after_it_commits(
     big_url: str, two_connections: tuple[psycopg.Connection[Any], psycopg.Connection[Any]]
 ) -> None:
-    """A began first and commits last: while A runs, B's events are not handed out (they are not
-    settled), so a reader's cursor never passes A's events, which it reads once A commits."""
+    """A began first and commits last. Its ids are drawn at commit, so B's event is handed out
+    at once, and A's comes after it with a larger id: nothing is skipped, nothing waits for A."""
     cat = seed(big_url, "Event order", resources=2)
     a, b = two_connections
     start = cat.start(DAY, time(10))
@@ -588,15 +588,49 @@ async def test_a_reader_never_misses_a_transaction_that_commits_late(
         hold_b = hold_on(b, cat, cat.resource_ids[1], "first-to-commit", start)
         assert hold_a["success"] and hold_b["success"]
         b.commit()
-        while_a_runs = reader.execute(
-            "select id from api.read_events(%s, 10000)", (last_seen,)
-        ).fetchall()
+        while_a_runs = [
+            r[0] for r in reader.execute("select id from api.read_events(%s, 10000)", (last_seen,))
+        ]
         a.commit()
-        after = reader.execute("select id from api.read_events(%s, 10000)", (last_seen,)).fetchall()
+        after = [
+            r[0] for r in reader.execute("select id from api.read_events(%s, 10000)", (last_seen,))
+        ]
         id_a, id_b = event_of(reader, hold_a["hold_id"]), event_of(reader, hold_b["hold_id"])
-    assert id_a < id_b, "ids follow the transactions, not the commits"
-    assert while_a_runs == [], "B's event waits until A, an older transaction, has ended"
-    assert [r[0] for r in after] == [id_a, id_b], "then both come, in id order"
+    assert id_b < id_a, "the transaction that committed first has the smaller event id"
+    assert while_a_runs == [id_b], "B's event is handed out while A still runs"
+    assert after == [id_b, id_a], "then A's, after it"
+
+
+async def test_an_id_drawn_but_not_yet_committed_holds_the_larger_ones_back(
+    big_url: str, two_connections: tuple[psycopg.Connection[Any], psycopg.Connection[Any]]
+) -> None:
+    """The race a sequence cannot settle by itself: A draws an id, B draws a larger one and
+    commits first. Until A has finished, B's event is not handed out; then both, in id order."""
+    cat = seed(big_url, "Event order in flight", resources=2)
+    a, b = two_connections
+    start = cat.start(DAY, time(11))
+    with psycopg.connect(big_url, autocommit=True) as reader:
+        last_seen: int = scalar(reader, "select api.last_event_id()")
+        a.execute("set constraints all immediate")  # A's outbox triggers draw its id now
+        hold_a = hold_on(a, cat, cat.resource_ids[0], "draws-first", start)
+        hold_b = hold_on(b, cat, cat.resource_ids[1], "commits-first", start)
+        b.commit()
+        id_a = event_of(a, hold_a["hold_id"])  # A sees its own event
+        while_a_commits = [
+            r[0] for r in reader.execute("select id from api.read_events(%s, 10000)", (last_seen,))
+        ]
+        last_while = scalar(reader, "select api.last_event_id()")
+        a.commit()
+        after = [
+            r[0] for r in reader.execute("select id from api.read_events(%s, 10000)", (last_seen,))
+        ]
+        id_b = event_of(reader, hold_b["hold_id"])
+    assert hold_a["success"] and hold_b["success"]
+    assert id_a < id_b, "A drew its id first"
+    assert while_a_commits == [] and last_while == last_seen, (
+        "while A's smaller id is in flight, B's larger one is not handed out"
+    )
+    assert after == [id_a, id_b], "then both, in id order"
 
 
 async def test_event_ids_follow_commit_order_under_reordered_commits(big_url: str) -> None:

@@ -1,40 +1,64 @@
--- The outbox: triggers append to booking.events; at most one committing transaction at a time
--- sends NOTIFY booking_events. No lock is held across COMMIT on the write path.
+-- The outbox: triggers append to booking.events at commit; no lock is waited for on the write path,
+-- and at most one committing transaction at a time sends NOTIFY booking_events.
 --
--- Event ids are ordered by transaction, not by commit: id = (top-level xid << 20) | n, where n counts
--- the transaction's events from 0. A reader hands out only *settled* events, those of transactions
--- older than its snapshot's xmin (every one of them has ended, so none can still add an event below
--- that bound), in id order. A transaction that commits late therefore never lands behind a reader's
--- cursor: while it runs, the xmin, and with it everything a reader may hand out, stays below its
--- ids. This is PgQ's rule; see docs/ARCHITECTURE.md, "Event order".
+-- Event ids come from booking.events_id_seq, drawn at commit by deferred triggers, so a transaction
+-- that changes a row after another one committed it gets the larger ids (per reservation, ids follow
+-- versions). Sequences are not committed in order, though: A draws 10, B draws 11, B's commit is
+-- visible first, and a reader that handed out 11 would never hand out 10. So before its first draw
+-- a transaction registers the lowest id it can get: a shared advisory lock keyed by that id, which
+-- every session sees at once (pg_locks) and which is released only after the commit is visible. A
+-- reader hands out ids up to event_read_bound(): below every registered id and no higher than the
+-- sequence had reached, read in that order before the reader's snapshot is taken, so every id up to
+-- the bound is committed and visible, or will never exist. A long transaction holds nothing back:
+-- it registers only when it commits. See docs/ARCHITECTURE.md, "Event order".
 
--- event_id_bits
--- how many low bits of an event id count the events of one transaction (2^20 per transaction).
-create or replace function booking.event_id_bits() returns integer
+-- in_flight_key
+-- the advisory lock key that registers an in-flight event id: bit 62 set, bit 63 clear, the id below.
+-- (int8 advisory keys show in pg_locks as classid = high 32 bits, objid = low 32 bits, objsubid = 1.)
+create or replace function booking.in_flight_key(p_id bigint) returns bigint
 language sql immutable
-as $$ select 20 $$;
+as $$ select (1::bigint << 62) | p_id $$;
 
--- settled_event_bound
--- every event id below this is settled for the current snapshot: its transaction has ended.
-create or replace function booking.settled_event_bound() returns bigint
-language sql stable
-as $$ select (pg_snapshot_xmin(pg_current_snapshot())::text::bigint) << booking.event_id_bits() $$;
-comment on function booking.settled_event_bound() is
-  'Event ids below this belong to transactions older than the snapshot''s xmin: all ended, so no event below it can still appear.';
-
-drop function if exists booking.own_event_base();   -- folded into is_settled_event
-
--- is_settled_event
--- whether a reader may hand out an event with this id now: settled, or of the reader's own
--- transaction (a transaction reads its own events although they are settled for nobody else).
-create or replace function booking.is_settled_event(p_id bigint) returns boolean
-language sql stable
+-- event_read_bound
+-- the highest event id a reader may hand out now: every id up to it is committed and visible to a
+-- statement that starts after this call, or will never exist. Volatile: read it, then read events
+-- in a later statement (under READ COMMITTED, each statement sees what committed before it began).
+create or replace function booking.event_read_bound() returns bigint
+language plpgsql volatile
+set search_path = ''
 as $$
-  select p_id < booking.settled_event_bound()
-      or p_id >> booking.event_id_bits() = pg_current_xact_id_if_assigned()::text::bigint
+declare
+  v_drawn bigint;
+  v_in_flight bigint;
+begin
+  -- first how far the sequence has gone: an id drawn after this is above it
+  v_drawn := coalesce(pg_catalog.pg_sequence_last_value('booking.events_id_seq'), 0);
+  -- then the lowest id registered by a transaction still committing (another session's)
+  select min(((l.classid::bigint << 32) | l.objid::bigint) & ((1::bigint << 62) - 1)) into v_in_flight
+    from pg_catalog.pg_locks l
+   where l.locktype = 'advisory' and l.objsubid = 1 and l.mode = 'ShareLock'
+     and l.classid::bigint between (1::bigint << 30) and (1::bigint << 31) - 1
+     and l.pid is distinct from pg_catalog.pg_backend_pid();
+  return least(v_drawn, coalesce(v_in_flight - 1, v_drawn));
+end;
 $$;
-comment on function booking.is_settled_event(bigint) is
-  'Whether a reader may hand out this event id now: below settled_event_bound(), or written by the current transaction.';
+comment on function booking.event_read_bound() is
+  'The highest event id a reader may hand out: no higher than the sequence had reached and below every id registered by a transaction still committing. Every id up to it is committed and visible to a later statement, or never will be. A transaction''s own registration does not count (it reads its own events).';
+
+-- assert_read_committed
+-- BK014 unless the transaction reads each statement''s own snapshot: the bound is read before it.
+create or replace function booking.assert_read_committed() returns void
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception 'reading the event log needs READ COMMITTED, not %', current_setting('transaction_isolation')
+      using errcode = 'BK014',
+            hint = 'Read events in a READ COMMITTED transaction (the default): an older snapshot could miss events.';
+  end if;
+end;
+$$;
 
 -- notify_lock_key
 -- the advisory lock that lets one committing transaction at a time send NOTIFY (class 'booking-events').
@@ -43,7 +67,8 @@ language sql immutable
 as $$ select 7310002::bigint $$;
 
 -- append_event
--- appends one event of the transaction; the first one may send the NOTIFY that wakes listeners.
+-- appends one event of the transaction (at commit, from the deferred triggers); the first one
+-- registers the transaction as in flight and may send the NOTIFY that wakes listeners.
 drop function if exists booking.event_order_lock_key();
 create or replace function booking.append_event(
   p_location_id uuid, p_type text, p_reservation_id uuid, p_resource_id uuid, p_service_id uuid,
@@ -53,15 +78,16 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  v_n integer := coalesce(nullif(current_setting('booking.event_n', true), '')::integer, 0);
+  v_first boolean := current_setting('booking.event_registered', true) is distinct from 'on';
   v_id bigint;
 begin
-  if v_n >= (1 << booking.event_id_bits()) then
-    raise exception 'a transaction may write at most % events', 1 << booking.event_id_bits()
-      using errcode = 'BK014', hint = 'Split the change into several transactions.';
+  if v_first then
+    -- register before drawing: every id this transaction draws is at least the registered one
+    perform pg_advisory_xact_lock_shared(booking.in_flight_key(
+      coalesce(pg_catalog.pg_sequence_last_value('booking.events_id_seq'), 0) + 1));
+    perform set_config('booking.event_registered', 'on', true);
   end if;
-  v_id := (pg_current_xact_id()::text::bigint << booking.event_id_bits()) | v_n;
-  perform set_config('booking.event_n', (v_n + 1)::text, true);
+  v_id := nextval('booking.events_id_seq');
   insert into booking.events (id, location_id, type, reservation_id, resource_id, service_id, customer_id,
                               day, payload)
   values (v_id, p_location_id, p_type, p_reservation_id, p_resource_id, p_service_id, p_customer_id,
@@ -69,14 +95,14 @@ begin
   -- NOTIFY serializes notifying commits on its own queue lock (WAL flush included), so only the
   -- transaction that wins this lock notifies; listeners also re-read shortly after every wake-up and
   -- on a timer, which delivers the events of transactions that did not notify
-  if v_n = 0 and pg_try_advisory_xact_lock(booking.notify_lock_key()) then
+  if v_first and pg_try_advisory_xact_lock(booking.notify_lock_key()) then
     perform pg_notify('booking_events', v_id::text);
   end if;
   return v_id;
 end;
 $$;
 comment on function booking.append_event(uuid, text, uuid, uuid, uuid, uuid, date, jsonb) is
-  'Appends an event with id (xid << 20) | n (n counts the transaction''s events); the first event of a transaction sends NOTIFY booking_events when no other committing transaction is notifying.';
+  'Appends an event with an id drawn at commit; the first event of a transaction registers it as in flight (see event_read_bound) and sends NOTIFY booking_events when no other committing transaction is notifying.';
 
 -- reservation_event_type
 -- the event a status change means.

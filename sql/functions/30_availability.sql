@@ -28,18 +28,21 @@ comment on function api.get_availability(uuid, date, integer, uuid) is
   'Free starts of a service on its slot grid in the location''s local time over p_days days from p_date, honouring working hours, exceptions, buffers, minimum notice, maximum advance, live holds and bookings. resource_ids lists the free resources in preference order. Errors: BK001, BK002, BK014.';
 
 -- availability_version
--- the id of the newest settled event that touched a service's availability on a local day; 0 when
--- there is none, or while an event that touched it is not settled yet (the answer is then not cacheable).
+-- the id of the newest event that touched a service's availability on a local day; 0 when there is
+-- none, or while an event with a smaller id may still be committing (the answer is then not cacheable).
 create or replace function api.availability_version(p_service_id uuid, p_date date)
 returns bigint
-language plpgsql stable
+language plpgsql volatile
 security definer
 set search_path = ''
 as $$
 declare
+  v_bound bigint;
   v_newest bigint;
 begin
-  -- the newest event touching the day, whether settled or not
+  perform booking.assert_read_committed();
+  v_bound := booking.event_read_bound();
+  -- a later statement: it sees every event up to the bound
   select greatest(
     coalesce((select max(ev.max_id) from booking.service_resources sr
               join booking.services s on s.location_id = sr.location_id and s.id = sr.service_id
@@ -50,16 +53,16 @@ begin
     coalesce((select max(e.id) from booking.events e
               join booking.services s on s.location_id = e.location_id
               where s.id = p_service_id and e.day is null), 0)) into v_newest;
-  -- an event of a transaction that is not settled could be followed by one with a smaller id (an
-  -- older transaction still running): its version could repeat for another answer, so there is none
-  if not booking.is_settled_event(v_newest) then
+  -- above the bound, a transaction still committing could add an event with a smaller id: the
+  -- answer would change under the same version, so there is none
+  if v_newest > v_bound then
     return 0;
   end if;
   return v_newest;
 end;
 $$;
 comment on function api.availability_version(uuid, date) is
-  'Version of a service''s availability on a local day: the id of the newest event touching any eligible resource that day (conflict:detected events change nothing and do not count), or any catalogue change of the location. Changes whenever get_availability''s answer may have changed; use it as an ETag. 0 means no version: no event yet, or the newest one is not settled (an older transaction is still running), so the answer must not be cached.';
+  'Version of a service''s availability on a local day: the id of the newest event touching any eligible resource that day (conflict:detected events change nothing and do not count), or any catalogue change of the location. Changes whenever get_availability''s answer may have changed; use it as an ETag. 0 means no version: no event yet, or a transaction with a smaller event id is still committing, so the answer must not be cached. Read it in its own statement before get_availability (each reads at its start): slots read after their version are never older than it. Needs READ COMMITTED (BK014).';
 
 -- validate_service_availability
 -- whether a local date and time can be booked now, why not, and on which resources.

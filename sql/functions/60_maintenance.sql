@@ -13,7 +13,7 @@ begin
   with lapsed as (
     select r.location_id, r.id from booking.reservations r
     where r.status = 'held' and r.expires_at <= now()
-    limit 100000                 -- one event each: a transaction writes at most 2^20 events
+    limit 100000                 -- one event each: keep one cleanup transaction bounded
     for update skip locked
   )
   update booking.reservations r

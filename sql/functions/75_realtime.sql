@@ -1,7 +1,7 @@
 -- Realtime: reading the outbox as a stream of topic-addressed events, its retention horizon, pruning.
 --
--- Readers hand out only settled events (sql/functions/20_events.sql: their transactions have ended),
--- in id order, so a reader that asks for `id > last_seen` never misses an event that commits later.
+-- Readers hand out events only up to booking.event_read_bound() (sql/functions/20_events.sql), in id
+-- order, so a reader that asks for `id > last_seen` never misses an event that commits later.
 -- Topics (docs/REALTIME.md):
 --   availability:<service_id>:<YYYY-MM-DD>  every service the event's resource performs, on its local day
 --   user:<subject>                          the customer the event is about (their own screens)
@@ -41,17 +41,23 @@ comment on function booking.event_topics(booking.events) is
 -- last_event_id
 -- the newest settled event id (0 when there is none): where a new reader starts.
 create or replace function api.last_event_id() returns bigint
-language sql stable
+language plpgsql volatile
 security definer
 set search_path = ''
 as $$
-  select coalesce(max(e.id), 0) from booking.events e where booking.is_settled_event(e.id);
+declare
+  v_bound bigint;
+begin
+  perform booking.assert_read_committed();
+  v_bound := booking.event_read_bound();
+  return coalesce((select max(e.id) from booking.events e where e.id <= v_bound), 0);
+end;
 $$;
 comment on function api.last_event_id() is
-  'The newest settled event id, or 0: a new reader (the gateway''s listener at start-up) reads events after it. Settled: its transaction and every older one have ended (and a transaction''s own events).';
+  'The newest event id a reader may hand out, or 0: a new reader (the gateway''s listener at start-up) reads events after it. Needs READ COMMITTED (BK014).';
 
 -- newest_event_id
--- the newest committed event id, settled or not: a reader whose cursor is below it has events coming.
+-- the newest committed event id, readable yet or not: a reader whose cursor is below it has events coming.
 create or replace function api.newest_event_id() returns bigint
 language sql stable
 security definer
@@ -60,16 +66,18 @@ as $$
   select coalesce(max(e.id), 0) from booking.events e;
 $$;
 comment on function api.newest_event_id() is
-  'The newest committed event id, settled or not, or 0. While it is above a reader''s cursor, events are on their way: read again soon (an older transaction still running holds them back).';
+  'The newest committed event id, or 0. While it is above a reader''s cursor, events are on their way: read again soon (a transaction with a smaller id is still committing).';
 
 -- read_events
--- settled events after an id, in id order, with their topics; optionally only those on some topics.
+-- events after an id, up to the read bound, in id order, with their topics; optionally only some topics.
 create or replace function api.read_events(p_after bigint, p_limit integer, p_topics text[] default null)
 returns table (id bigint, type text, topics text[], payload jsonb, created_at timestamptz)
-language plpgsql stable
+language plpgsql volatile
 security definer
 set search_path = ''
 as $$
+declare
+  v_bound bigint;
 begin
   if p_after is null or p_after < 0 then
     raise exception 'p_after must be an event id (0 or more)' using errcode = 'BK014';
@@ -77,11 +85,14 @@ begin
   if p_limit is null or p_limit < 1 or p_limit > 10000 then
     raise exception 'p_limit must be between 1 and 10000' using errcode = 'BK014';
   end if;
+  perform booking.assert_read_committed();
+  v_bound := booking.event_read_bound();
+  -- a later statement: it sees every transaction that finished before the bound was read
   return query
     select x.id, x.type, x.topics, x.payload, x.created_at
     from (select e.id, e.type, booking.event_topics(e) as topics, e.payload, e.created_at
             from booking.events e
-           where e.id > p_after and booking.is_settled_event(e.id)
+           where e.id > p_after and e.id <= v_bound
            order by e.id) x
     where p_topics is null or x.topics && p_topics
     order by x.id
@@ -89,7 +100,7 @@ begin
 end;
 $$;
 comment on function api.read_events(bigint, integer, text[]) is
-  'Up to p_limit settled events with id > p_after in id order, each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Settled: every transaction older than the reader''s snapshot has ended, so no event can later appear below the last id returned; a reader resuming from it misses nothing. A transaction reads its own events too. Errors: BK014.';
+  'Up to p_limit events with id > p_after in id order (ids are drawn at commit), each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Only ids up to the read bound are returned: no event can later appear below the last id returned, so a reader resuming from it misses nothing. A transaction reads its own events too. Needs READ COMMITTED. Errors: BK014.';
 
 -- event_retention
 -- how long events are kept: the setting booking.event_retention (an interval), else 7 days.
@@ -137,7 +148,7 @@ begin
   -- the first event too young to go, or not yet settled (readers may not have seen it): it and
   -- everything after it stay, so what goes is a prefix of ids
   select min(e.id) into v_first_kept from booking.events e
-   where e.created_at >= v_cutoff or not booking.is_settled_event(e.id);
+   where e.created_at >= v_cutoff or e.id > booking.event_read_bound();
   with gone as (
     delete from booking.events e
      where e.created_at < v_cutoff and (v_first_kept is null or e.id < v_first_kept)

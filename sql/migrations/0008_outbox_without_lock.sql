@@ -1,12 +1,12 @@
--- The outbox without a global commit lock: event ids are (xid << 20) | n, readers hand out only
--- settled events (sql/functions/20_events.sql), so the event-order lock and its sequence go.
+-- The outbox without a global commit lock: event ids are still drawn at commit from
+-- booking.events_id_seq, but no lock orders the commits; readers hand out ids only up to
+-- booking.event_read_bound() (sql/functions/20_events.sql), which reads the sequence's last value.
 -- depends: 0007_live_holds_index
 
-drop sequence booking.events_id_seq;
-
-comment on column booking.events.id is
-  '(top-level xid << 20) | n, n counting the transaction''s events: ordered by transaction, handed out only once settled (every older transaction has ended).';
-comment on column booking.events.txid is 'The top-level transaction that wrote the event (id >> 20).';
+-- the read bound relies on ids being handed out in the order they were allocated: no cached ranges
+alter sequence booking.events_id_seq cache 1;
+comment on sequence booking.events_id_seq is
+  'Event ids, drawn at commit by the outbox triggers. CACHE 1: booking.event_read_bound() reads last_value and relies on every later draw being above it.';
 
 -- api.prune_events records the newest id it deleted here (setval, only forward), so the retention
 -- horizon survives an empty log. A sequence, not a row: nothing to shard, and a pruner that rolls back
