@@ -1,8 +1,9 @@
 """The process's one LISTEN connection. NOTIFY is only a wake-up: the event log is the record.
 
-On each wake-up the listener reads every settled event after the last id it handled, in id order,
+On each wake-up the listener reads every readable event after the last id it handled, in id order,
 and hands each batch to `on_events`. Only one committing transaction at a time sends NOTIFY, and an
-event is readable only once every older transaction has ended, so a wake-up is followed by quick
+event is readable only once no transaction with a smaller id is still committing, so a wake-up is
+followed by quick
 re-reads (`followup_seconds` apart) until the notified id has been read and a re-read finds
 nothing; when idle it still reads every `poll_seconds`. So an event whose transaction sent no
 NOTIFY is delivered within a follow-up when commits are close together, at worst `poll_seconds`.
@@ -136,9 +137,9 @@ class Listener:
             follow_up = woken or handled > 0
 
     async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> int:
-        """Read and hand on every settled event after last_id; return how many. The read counts
+        """Read and hand on every readable event after last_id; return how many. The read counts
         as done (for `caught_up`) only when no committed event was left unread: one that is not
-        settled yet (an older transaction still runs) is read by a follow-up."""
+        readable yet (a transaction with a smaller id is still committing) is read by a follow-up."""
         self.drains_started += 1
         ticket = self.drains_started
         handled = await self._read_all(conn)

@@ -145,7 +145,7 @@ declare
 begin
   select * into v_block from booking.blocking_reservation(p_svc.location_id, p_candidates, v_occupied);
   v_type := coalesce(v_block.conflict_type, 'HOLD_CONFLICT');
-  -- 0 is no version (api.availability_version while its newest event is not settled): nothing to compare
+  -- 0 is no version (api.availability_version while an event below its newest may still commit): nothing to compare
   if p_seen_version > 0 and exists (
       select 1 from booking.events e
       where e.reservation_id = v_block.holder and e.id > p_seen_version) then

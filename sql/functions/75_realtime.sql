@@ -39,7 +39,7 @@ comment on function booking.event_topics(booking.events) is
   'The topics an event is delivered on: availability:<service>:<day> for each service of its resource (not for conflicts), user:<subject> for its customer, location:<id> and service:<id> for catalogue changes.';
 
 -- last_event_id
--- the newest settled event id (0 when there is none): where a new reader starts.
+-- the newest event id a reader may hand out (0 when there is none): where a new reader starts.
 create or replace function api.last_event_id() returns bigint
 language plpgsql volatile
 security definer
@@ -145,7 +145,7 @@ begin
     raise exception 'p_older_than must not be negative' using errcode = 'BK014';
   end if;
   v_cutoff := now() - v_keep;
-  -- the first event too young to go, or not yet settled (readers may not have seen it): it and
+  -- the first event too young to go, or above the read bound (readers may not have seen it): it and
   -- everything after it stay, so what goes is a prefix of ids
   select min(e.id) into v_first_kept from booking.events e
    where e.created_at >= v_cutoff or e.id > booking.event_read_bound();

@@ -32,7 +32,7 @@ select is(pg_temp.hold('current', :seen_after)->>'conflict_type', 'HOLD_CONFLICT
 select is(pg_temp.hold('unversioned', null)->>'conflict_type', 'HOLD_CONFLICT',
           'Without a version it is HOLD_CONFLICT');
 select is(pg_temp.hold('zero', 0)->>'conflict_type', 'HOLD_CONFLICT',
-          'Version 0 (none: the newest event was not settled) compares with nothing');
+          'Version 0 (none: an event below the newest was still committing) compares with nothing');
 
 select * from finish();
 rollback;
