@@ -139,7 +139,7 @@ class Listener:
     async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> int:
         """Read and hand on every readable event after last_id; return how many. The read counts
         as done (for `caught_up`) only when no committed event was left unread: one that is not
-        readable yet (a transaction with a smaller id is still committing) is read by a follow-up."""
+        readable yet (a smaller id is still committing) is read by a follow-up."""
         self.drains_started += 1
         ticket = self.drains_started
         handled = await self._read_all(conn)
