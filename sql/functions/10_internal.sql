@@ -1,6 +1,7 @@
 -- Internal helpers of the booking engine (schema booking). Not granted to any caller role.
 --
--- Helpers that are a single SQL expression (actor_claims, slot_id, local_day, the lock keys) carry
+-- Helpers that are a single SQL expression (actor_claims, slot_id, local_day, the lock keys, the
+-- result builders reservation_result and taken_result) carry
 -- no SET clause on purpose: a SET clause stops PostgreSQL from inlining a SQL function, and these
 -- run on every hold. They are not SECURITY DEFINER and use fully qualified names only; inlined into
 -- the api functions they run under those functions' empty search_path.
@@ -670,10 +671,12 @@ comment on function booking.effective_status(booking.reservations) is
   'The status callers read: held with a passed expires_at reads as expired even before cleanup marks it.';
 
 -- reservation_result
--- the success object of convert, direct booking, cancel and reschedule.
+-- the success object of convert, direct booking, cancel and reschedule. One expression with no SET
+-- clause, so PostgreSQL inlines it (like the helpers named at the top of this file); stable, not
+-- immutable, because a timestamptz in JSON depends on the TimeZone setting (an immutable function
+-- whose body is not immutable is not inlined).
 create or replace function booking.reservation_result(p_r booking.reservations) returns jsonb
-language sql immutable
-set search_path = ''
+language sql stable
 as $$
   select jsonb_build_object('success', true, 'booking_id', p_r.id, 'status', p_r.status,
                             'version', p_r.version, 'resource_id', p_r.resource_id,
@@ -684,8 +687,7 @@ $$;
 -- the success object of a new hold ({success, hold_id, ..., expires_at, version}) or booking
 -- (reservation_result), whether the direct path or a conflict strategy made it.
 create or replace function booking.taken_result(p_r booking.reservations) returns jsonb
-language sql immutable
-set search_path = ''
+language sql stable
 as $$
   select case when p_r.status = 'held'
     then jsonb_build_object('success', true, 'hold_id', p_r.id, 'resource_id', p_r.resource_id,

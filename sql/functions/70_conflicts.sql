@@ -22,39 +22,31 @@ create or replace function booking.customer_holds_lock_key(p_customer_id uuid) r
 language sql immutable
 as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
 
--- live_holds
--- how many live holds a customer has at a location. The count reads the customer's live holds
--- (reservations_customer_held by customer_id) and keeps those at the location: said as a WHERE
--- condition, location_id would let the planner read the location's live holds instead (through the
--- primary key or the exclusion constraint's index), which it takes for as cheap whenever statistics
--- call held rows rare. The statement is planned afresh on every call (plan_cache_mode), so its plan
--- is always made for the table as it is now, never one kept from when it was nearly empty.
-create or replace function booking.live_holds(p_location_id uuid, p_customer_id uuid) returns integer
-language sql stable
+-- live_hold_cap_reached
+-- whether the customer already has the location's maximum of live holds. Takes the per-customer lock
+-- first and keeps it to commit, so whoever checks next counts this transaction's new hold too.
+-- The count reads the customer's live holds (reservations_customer_held, by customer_id) and keeps
+-- those at the location: said as a WHERE condition, location_id would let the planner read the
+-- location's live holds instead (the primary key or the exclusion constraint's index), which it
+-- takes for as cheap whenever statistics call held rows rare. So its statements are planned on
+-- every call (force_custom_plan): a plan kept from a nearly empty table never counts (~0.1 ms).
+drop function if exists booking.live_holds(uuid, uuid);
+create or replace function booking.live_hold_cap_reached(p_location_id uuid, p_customer_id uuid) returns boolean
+language plpgsql
 set search_path = ''
 set enable_seqscan = off
 set plan_cache_mode = force_custom_plan
 as $$
-  select (count(*) filter (where r.location_id = p_location_id))::integer
-  from booking.reservations r
-  where r.customer_id = p_customer_id and r.status = 'held' and r.expires_at > now();
-$$;
-comment on function booking.live_holds(uuid, uuid) is
-  'The number of live holds (held, not yet expired) a customer has at a location.';
-
--- live_hold_cap_reached
--- whether the customer already has the location's maximum of live holds. Takes the per-customer lock
--- first and keeps it to commit, so whoever checks next counts this transaction's new hold too.
-create or replace function booking.live_hold_cap_reached(p_location_id uuid, p_customer_id uuid) returns boolean
-language plpgsql
-set search_path = ''
-as $$
 declare
   v_cap smallint;
+  v_live bigint;
 begin
   perform pg_advisory_xact_lock(booking.customer_holds_lock_key(p_customer_id));
   select l.max_live_holds_per_customer into v_cap from booking.locations l where l.id = p_location_id;
-  return booking.live_holds(p_location_id, p_customer_id) >= v_cap;
+  select count(*) filter (where r.location_id = p_location_id) into v_live
+    from booking.reservations r
+   where r.customer_id = p_customer_id and r.status = 'held' and r.expires_at > now();
+  return v_live >= v_cap;
 end;
 $$;
 comment on function booking.live_hold_cap_reached(uuid, uuid) is
