@@ -1,7 +1,7 @@
 -- The outbox without a global commit lock: event ids are still drawn at commit from
 -- booking.events_id_seq, but no lock orders the commits; readers hand out ids only up to
 -- booking.event_read_bound() (sql/functions/20_events.sql), which reads the sequence's last value.
--- depends: 0007_live_holds_index
+-- depends: 0008_hot_path_indexes
 
 -- the read bound relies on ids being handed out in the order they were allocated: no cached ranges
 alter sequence booking.events_id_seq cache 1;
