@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -65,6 +66,8 @@ class Listener:
         # before it began), and when the last one finished: what `caught_up` judges
         self.drains_started = 0
         self.drains_done = 0
+        # reads begun but not yet complete: (ticket, newest committed id when the read began)
+        self.unfinished: deque[tuple[int, int]] = deque()
         self.drained_at = 0.0
         self.stale_after = 2 * poll_seconds + 1.0
 
@@ -137,21 +140,22 @@ class Listener:
             follow_up = woken or handled > 0
 
     async def _drain(self, conn: psycopg.AsyncConnection[Any]) -> int:
-        """Read and hand on every readable event after last_id; return how many. The read counts
-        as done (for `caught_up`) only when no committed event was left unread: one that is not
-        readable yet (a smaller id is still committing) is read by a follow-up."""
+        """Read and hand on every readable event after last_id; return how many. A read counts
+        as done (for `caught_up`) once the listener has read up to the newest event committed
+        when it began: one not readable yet (a smaller id is still committing) comes with a
+        follow-up read, which then completes the earlier read too."""
         self.drains_started += 1
         ticket = self.drains_started
-        handled = await self._read_all(conn)
-        cur = await conn.execute(NEWEST)
+        cur = await conn.execute(NEWEST)  # before reading: what this read must reach
         row = await cur.fetchone()
-        newest = int(row[0]) if row else 0
+        self.unfinished.append((ticket, int(row[0]) if row else 0))
+        handled = await self._read_all(conn)
         assert self.last_id is not None
-        if newest > self.last_id:
-            self.notified_id = max(self.notified_id, newest)  # read again soon
-        else:
-            self.drains_done = ticket
+        while self.unfinished and self.unfinished[0][1] <= self.last_id:
+            self.drains_done = self.unfinished.popleft()[0]
             self.drained_at = time.monotonic()
+        if self.unfinished:
+            self.notified_id = max(self.notified_id, self.unfinished[-1][1])  # read again soon
         return handled
 
     async def _read_all(self, conn: psycopg.AsyncConnection[Any]) -> int:
