@@ -100,7 +100,7 @@ begin
 end;
 $$;
 comment on function api.read_events(bigint, integer, text[]) is
-  'Up to p_limit events with id > p_after in id order (ids are drawn at commit), each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Only ids up to the read bound are returned: no event can later appear below the last id returned, so a reader resuming from it misses nothing. A transaction reads its own events too. Needs READ COMMITTED. Errors: BK014.';
+  'Up to p_limit events with id > p_after in id order (ids are drawn at commit), each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Only ids up to the read bound are returned: no event can later appear below the last id returned, so a reader resuming from it misses nothing. It reads at its own moment, after the bound: use its rows, do not join them with booking tables in the same statement (those are read at the statement''s start). A transaction reads its own events too. Needs READ COMMITTED. Errors: BK014.';
 
 -- event_retention
 -- how long events are kept: the setting booking.event_retention (an interval), else 7 days.
