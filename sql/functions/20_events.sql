@@ -31,6 +31,12 @@ declare
   v_drawn bigint;
   v_in_flight bigint;
 begin
+  -- the bound holds for statements that take their own snapshot after it: READ COMMITTED only
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception 'reading the event log needs READ COMMITTED, not %', current_setting('transaction_isolation')
+      using errcode = 'BK014',
+            hint = 'Read events in a READ COMMITTED transaction (the default): an older snapshot could miss events.';
+  end if;
   -- first how far the sequence has gone: an id drawn after this is above it
   v_drawn := coalesce(pg_catalog.pg_sequence_last_value('booking.events_id_seq'), 0);
   -- then the lowest id registered by a transaction still committing (another session's)
@@ -43,22 +49,7 @@ begin
 end;
 $$;
 comment on function booking.event_read_bound() is
-  'The highest event id a reader may hand out: no higher than the sequence had reached and below every id registered by a transaction still committing. Every id up to it is committed and visible to a later statement, or never will be. A transaction''s own registration does not count (it reads its own events).';
-
--- assert_read_committed
--- BK014 unless the transaction reads each statement''s own snapshot: the bound is read before it.
-create or replace function booking.assert_read_committed() returns void
-language plpgsql stable
-set search_path = ''
-as $$
-begin
-  if current_setting('transaction_isolation') <> 'read committed' then
-    raise exception 'reading the event log needs READ COMMITTED, not %', current_setting('transaction_isolation')
-      using errcode = 'BK014',
-            hint = 'Read events in a READ COMMITTED transaction (the default): an older snapshot could miss events.';
-  end if;
-end;
-$$;
+  'The highest event id a reader may hand out: no higher than the sequence had reached and below every id registered by a transaction still committing. Every id up to it is committed and visible to a later statement, or never will be. A transaction''s own registration does not count (it reads its own events). BK014 outside READ COMMITTED.';
 
 -- notify_lock_key
 -- the advisory lock that lets one committing transaction at a time send NOTIFY (class 'booking-events').

@@ -40,7 +40,6 @@ declare
   v_bound bigint;
   v_newest bigint;
 begin
-  perform booking.assert_read_committed();
   v_bound := booking.event_read_bound();
   -- a later statement: it sees every event up to the bound
   select greatest(

@@ -48,7 +48,6 @@ as $$
 declare
   v_bound bigint;
 begin
-  perform booking.assert_read_committed();
   v_bound := booking.event_read_bound();
   return coalesce((select max(e.id) from booking.events e where e.id <= v_bound), 0);
 end;
@@ -85,7 +84,6 @@ begin
   if p_limit is null or p_limit < 1 or p_limit > 10000 then
     raise exception 'p_limit must be between 1 and 10000' using errcode = 'BK014';
   end if;
-  perform booking.assert_read_committed();
   v_bound := booking.event_read_bound();
   -- a later statement: it sees every transaction that finished before the bound was read
   return query
@@ -138,6 +136,7 @@ declare
   v_keep interval := coalesce(p_older_than, api.event_retention());
   v_cutoff timestamptz;
   v_first_kept bigint;
+  v_bound bigint;
   v_last bigint;
   v_count integer;
 begin
@@ -145,10 +144,11 @@ begin
     raise exception 'p_older_than must not be negative' using errcode = 'BK014';
   end if;
   v_cutoff := now() - v_keep;
+  v_bound := booking.event_read_bound();
   -- the first event too young to go, or above the read bound (readers may not have seen it): it and
   -- everything after it stay, so what goes is a prefix of ids
   select min(e.id) into v_first_kept from booking.events e
-   where e.created_at >= v_cutoff or e.id > booking.event_read_bound();
+   where e.created_at >= v_cutoff or e.id > v_bound;
   with gone as (
     delete from booking.events e
      where e.created_at < v_cutoff and (v_first_kept is null or e.id < v_first_kept)
