@@ -113,8 +113,8 @@ def run(database_url: str, load: Load) -> Section:
     crowd = _crowd(database_url)
     defines = _hold_defines(crowd)
 
-    def bench(name: str, what: str, script: str, at: Load, **extra: str) -> Figures:
-        figures = run_script(database_url, name, what, script, at, {**defines, **extra} or None)
+    def bench(name: str, what: str, script: str, at: Load) -> Figures:
+        figures = run_script(database_url, name, what, script, at, defines)
         print(f"  {name:<26} {figures.tps:>9.0f} tps  avg {figures.latency_avg_ms:.2f} ms")
         return figures
 

@@ -15,10 +15,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from gateway.migrate import migrate
 from tests.support.database import SessionDatabase, with_dbname
 from tests.support.pgtap import PgTapFile
-from tests.support.throwaway_postgres import ThrowawayPostgres, free_port
+from tests.support.throwaway_postgres import ThrowawayPostgres, free_port, migrated_server
 from tests.support.throwaway_redis import start_redis
 
 _session_db: SessionDatabase | None = None
@@ -74,17 +73,9 @@ def big_server() -> Iterator[ThrowawayPostgres]:
     """A server of our own with room for hundreds of connections, migrated, removed at the end."""
     # fsync off: a throwaway server need not survive an OS crash (a killed postgres loses nothing),
     # and the shared disk's flush latency would otherwise dominate the concurrency tests' runtime.
-    server = ThrowawayPostgres(
-        settings={"max_connections": "320", "shared_buffers": "128MB", "fsync": "off"}
-    )
-    try:
-        server.init().start()
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            conn.execute("create database booking")
-        migrate(server.url("booking"))
+    settings = {"max_connections": "320", "shared_buffers": "128MB", "fsync": "off"}
+    with migrated_server(settings) as server:
         yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,7 @@ from tests.support.throwaway_postgres import (
     ThrowawayPostgres,
     crash,
     free_port,
+    migrated_server,
     restart_after_crash,
 )
 from tests.support.throwaway_redis import start_redis
@@ -60,17 +61,8 @@ ANSWERED = frozenset({200, 201, 304, 409})
 @pytest.fixture(scope="module")
 def durable() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL of this module's own with durable settings (fsync, synchronous_commit on)."""
-    server = ThrowawayPostgres(settings={"max_connections": "120", "fsync": "on"})
-    try:
-        server.init().start()
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            conn.execute("create database booking")
-        from gateway.migrate import migrate
-
-        migrate(server.url("booking"))
+    with migrated_server({"max_connections": "120", "fsync": "on"}) as server:
         yield server
-    finally:
-        server.destroy()
 
 
 def seed(url: str, name: str, resources: int = 6) -> Catalogue:

@@ -22,11 +22,14 @@ import psycopg
 import pytest
 
 from gateway.config import Settings
-from gateway.migrate import migrate
 from gateway.tokens import mint_token
 from tests.fixtures import start_gateway
 from tests.support.catalogue import Catalogue, seed_catalogue
-from tests.support.throwaway_postgres import ThrowawayPostgres, restart_after_crash
+from tests.support.throwaway_postgres import (
+    ThrowawayPostgres,
+    migrated_server,
+    restart_after_crash,
+)
 
 pytestmark = pytest.mark.fault
 
@@ -39,15 +42,8 @@ DAY = date(2032, 3, 1)
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL of this module's own, migrated, removed at the end."""
-    pg = ThrowawayPostgres(settings={"fsync": "off"})
-    try:
-        pg.init().start()
-        with psycopg.connect(pg.url(), autocommit=True) as conn:
-            conn.execute("create database booking")
-        migrate(pg.url("booking"))
+    with migrated_server({"fsync": "off"}) as pg:
         yield pg
-    finally:
-        pg.destroy()
 
 
 def headers(user: str) -> dict[str, str]:

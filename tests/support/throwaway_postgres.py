@@ -16,6 +16,7 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,6 +141,23 @@ class ThrowawayPostgres:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def migrated_server(settings: dict[str, str]) -> Iterator[ThrowawayPostgres]:
+    """A started server with these settings and a migrated database `booking`, removed on exit
+    (also when start or migrate fails)."""
+    from gateway.migrate import migrate
+
+    server = ThrowawayPostgres(settings=settings)
+    try:
+        server.init().start()
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("create database booking")
+        migrate(server.url("booking"))
+        yield server
+    finally:
+        server.destroy()
 
 
 def _children(pid: int) -> list[int]:
