@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import AsyncClientCursor
-from psycopg.rows import RowFactory, tuple_row
+from psycopg.rows import AsyncRowFactory, tuple_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.auth import Principal
@@ -109,7 +109,7 @@ class Database:
         principal: Principal | None,
         query: str,
         params: Mapping[str, Any],
-        row_factory: RowFactory[T],
+        row_factory: AsyncRowFactory[T],
     ) -> list[T]:
         """Run one statement as `principal` (or the login role) and return its rows."""
         attempt = 0
@@ -134,7 +134,7 @@ class Database:
         principal: Principal | None,
         query: str,
         params: Mapping[str, Any],
-        row_factory: RowFactory[T],
+        row_factory: AsyncRowFactory[T],
     ) -> T:
         """The single row of one statement."""
         rows = await self.fetch_all(principal, query, params, row_factory)
@@ -159,7 +159,7 @@ class Database:
         principal: Principal | None,
         query: str,
         params: Mapping[str, Any],
-        row_factory: RowFactory[T],
+        row_factory: AsyncRowFactory[T],
     ) -> list[T]:
         wait = None if self.reachability.reachable else self.down_timeout  # None: pool_timeout
         async with self.pool.connection(timeout=wait) as conn:
