@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -62,15 +63,18 @@ end
 return n
 """
 
-# ARGV prefix, tag a, tag b: delete the entries carrying both tags (one service's one day).
-PURGE_DAY_SCRIPT = """
-local a, b = ARGV[1] .. 'tag:' .. ARGV[2], ARGV[1] .. 'tag:' .. ARGV[3]
-local keys = redis.call('SINTER', a, b)
+# ARGV prefix, then pairs of tags (a, b): for each pair, delete the entries carrying both tags
+# (one service's one day).
+PURGE_DAYS_SCRIPT = """
 local n = 0
-for _, k in ipairs(keys) do
-  n = n + redis.call('DEL', k)
-  redis.call('SREM', a, k)
-  redis.call('SREM', b, k)
+for i = 2, #ARGV, 2 do
+  local a, b = ARGV[1] .. 'tag:' .. ARGV[i], ARGV[1] .. 'tag:' .. ARGV[i + 1]
+  local keys = redis.call('SINTER', a, b)
+  for _, k in ipairs(keys) do
+    n = n + redis.call('DEL', k)
+    redis.call('SREM', a, k)
+    redis.call('SREM', b, k)
+  end
 end
 return n
 """
@@ -222,18 +226,22 @@ class AvailabilityCache:
     def local_size(self) -> int:
         return len(self._local)
 
-    async def invalidate_day(self, service_id: UUID, day: date) -> int:
-        """Drop every entry of one (service, day), in both layers (the realtime listener's call:
-        one event outdates one day of a service, not the service's other days)."""
-        service, on_day = f"service:{service_id}", f"day:{day.isoformat()}"
-        doomed = self._tag_keys.get(service, set()) & self._tag_keys.get(on_day, set())
-        for k in list(doomed):
-            self._drop_local(k)
-        count = len(doomed)
-        run = self._script(PURGE_DAY_SCRIPT)
-        if run is not None:
+    async def invalidate_days(self, days: Iterable[tuple[UUID, date]]) -> int:
+        """Drop every entry of each (service, day), in both layers, with one Redis call (the
+        realtime listener's call for a batch of events: an event outdates one day of a service,
+        not the service's other days)."""
+        pairs = [(f"service:{service_id}", f"day:{day.isoformat()}") for service_id, day in days]
+        count = 0
+        for service, on_day in pairs:
+            doomed = self._tag_keys.get(service, set()) & self._tag_keys.get(on_day, set())
+            for k in list(doomed):
+                self._drop_local(k)
+            count += len(doomed)
+        run = self._script(PURGE_DAYS_SCRIPT)
+        if run is not None and pairs:
             try:
-                count = max(count, int(await run(keys=[], args=[PREFIX, service, on_day])))
+                args = [PREFIX, *(tag for pair in pairs for tag in pair)]
+                count = max(count, int(await run(keys=[], args=args)))
             except (RedisError, OSError) as exc:
                 self.redis.failed(exc)
         return count

@@ -36,9 +36,7 @@ class Relay:
             days.update(availability_days(event))
             services.update(catalogue_services(event))
         try:
-            for service_id, day in sorted(days):
-                if service_id not in services:
-                    await self.cache.invalidate_day(service_id, day)
+            await self.cache.invalidate_days(sorted(d for d in days if d[0] not in services))
             if services:
                 await self.cache.invalidate([f"service:{s}" for s in sorted(services)], "immediate")
             self.invalidations += len(days) + len(services)
