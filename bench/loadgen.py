@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.tokens import mint_token
+from gateway.http.tokens import mint_token
 
 
 @dataclass

@@ -30,7 +30,7 @@ from bench.http import wait_ready
 from bench.pgbench import Load
 from bench.report import Section, table
 from gateway.config import Settings
-from gateway.tokens import mint_token
+from gateway.http.tokens import mint_token
 from tests.support.catalogue import Catalogue, seed_catalogue
 from tests.support.throwaway_postgres import free_port
 

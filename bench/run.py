@@ -21,7 +21,7 @@ import psycopg
 from bench import conflicts, http, realtime, sql_engine, write_scaling
 from bench.pgbench import Load
 from bench.report import Section, machine
-from gateway.migrate import migrate
+from gateway.cli.migrate import migrate
 from tests.support.throwaway_postgres import ThrowawayPostgres
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"

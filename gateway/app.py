@@ -15,26 +15,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway import (
-    routes_availability,
-    routes_bookings,
-    routes_cache,
-    routes_conflicts,
-    routes_holds,
-    routes_locks,
-    routes_ops,
-)
-from gateway.cache import AvailabilityCache
 from gateway.config import Settings
-from gateway.db import Database, Reachability, make_pool
-from gateway.engine import Engine
-from gateway.metrics import Metrics
-from gateway.middleware import GatewayMiddleware
-from gateway.problems import INTERNAL, Problem, method_not_allowed, not_found
-from gateway.ratelimit import RateLimiter
+from gateway.http.metrics import Metrics
+from gateway.http.middleware import GatewayMiddleware
+from gateway.http.problems import INTERNAL, Problem, method_not_allowed, not_found
+from gateway.http.ratelimit import RateLimiter
 from gateway.realtime.endpoint import websocket_route
 from gateway.realtime.service import Realtime
-from gateway.redisconn import OptionalRedis
+from gateway.routes import availability as routes_availability
+from gateway.routes import bookings as routes_bookings
+from gateway.routes import cache as routes_cache
+from gateway.routes import conflicts as routes_conflicts
+from gateway.routes import holds as routes_holds
+from gateway.routes import locks as routes_locks
+from gateway.routes import ops as routes_ops
+from gateway.services.cache import AvailabilityCache
+from gateway.services.db import Database, Reachability, make_pool
+from gateway.services.engine import Engine
+from gateway.services.redisconn import OptionalRedis
 from gateway.state import Gateway
 
 log = logging.getLogger(__name__)

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from gateway.cache import AvailabilityCache
 from gateway.config import Settings
-from gateway.db import Database
-from gateway.engine import Engine
-from gateway.metrics import Metrics
-from gateway.ratelimit import RateLimiter
+from gateway.http.metrics import Metrics
+from gateway.http.ratelimit import RateLimiter
 from gateway.realtime.versions import VersionMap
-from gateway.redisconn import OptionalRedis
+from gateway.services.cache import AvailabilityCache
+from gateway.services.db import Database
+from gateway.services.engine import Engine
+from gateway.services.redisconn import OptionalRedis
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,7 @@ from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from itertools import count  # noqa: E402
 
 from gateway.config import Settings  # noqa: E402
-from gateway.tokens import Role, mint_token  # noqa: E402
+from gateway.http.tokens import Role, mint_token  # noqa: E402
 
 
 @dataclass(frozen=True)

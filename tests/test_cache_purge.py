@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from gateway.cache import AvailabilityCache, SlotKey
-from gateway.redisconn import OptionalRedis
+from gateway.services.cache import AvailabilityCache, SlotKey
+from gateway.services.redisconn import OptionalRedis
 
 DAY_1, DAY_2 = date(2031, 4, 7), date(2031, 4, 8)
 SLOTS = '[{"slot_id": "x", "resource_ids": []}]'

@@ -12,9 +12,9 @@ import pytest
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
-from gateway.auth import Principal
-from gateway.db import Database, Reachability
-from gateway.problems import Problem
+from gateway.http.auth import Principal
+from gateway.http.problems import Problem
+from gateway.services.db import Database, Reachability
 
 WHO_AM_I = (
     "select current_user::text, coalesce(current_setting('request.jwt.claims', true), ''),"

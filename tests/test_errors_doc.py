@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 
-from gateway.db import RETRYABLE
-from gateway.problems import CONFLICT_PROBLEMS, SQLSTATE_PROBLEMS
+from gateway.http.problems import CONFLICT_PROBLEMS, SQLSTATE_PROBLEMS
+from gateway.services.db import RETRYABLE
 
 ERRORS_DOC = Path(__file__).resolve().parent.parent / "docs" / "ERRORS.md"
 EXACT_CODE = re.compile(r"^[0-9A-Z]{5}$")

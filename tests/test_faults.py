@@ -36,7 +36,7 @@ import psycopg
 import pytest
 
 from gateway.config import Settings
-from gateway.tokens import mint_token
+from gateway.http.tokens import mint_token
 from tests.fixtures import start_gateway
 from tests.support.catalogue import Catalogue, overlapping_live_pairs, seed_catalogue
 from tests.support.throwaway_postgres import (

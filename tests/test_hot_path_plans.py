@@ -27,7 +27,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from gateway.migrate import migrate
+from gateway.cli.migrate import migrate
 from tests.support.catalogue import Catalogue, seed_catalogue
 from tests.support.database import server_url, with_dbname
 from tests.support.plans import Scan, captured_scans, load_auto_explain

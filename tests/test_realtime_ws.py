@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import websockets
 
-from gateway.migrate import migrate
+from gateway.cli.migrate import migrate
 from tests.fixtures import HttpCatalogue, next_test_day
 from tests.support.database import with_dbname
 from tests.support.pgtap import psql_binary

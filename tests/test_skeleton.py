@@ -12,8 +12,8 @@ import jwt
 import psycopg
 import pytest
 
+from gateway.cli.migrate import migrate
 from gateway.config import DEV_JWT_SECRET
-from gateway.migrate import migrate
 
 
 def test_migrate_twice_changes_nothing(database_url: str) -> None:

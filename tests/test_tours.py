@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.demo_data import load_demo_data
+from gateway.cli.demo_data import load_demo_data
 from tests.fixtures import start_gateway
 from tests.support.database import SessionDatabase
 

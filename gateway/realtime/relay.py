@@ -7,10 +7,10 @@ import logging
 from datetime import date
 from uuid import UUID
 
-from gateway.cache import AvailabilityCache
 from gateway.realtime.events import Event, availability_days, catalogue_services
 from gateway.realtime.hub import Hub
 from gateway.realtime.versions import VersionMap
+from gateway.services.cache import AvailabilityCache
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ import contextlib
 import logging
 from typing import Any
 
-from gateway.cache import AvailabilityCache
-from gateway.db import Database
+from gateway.jobs.maintenance import Maintenance
 from gateway.realtime.config import RealtimeSettings
 from gateway.realtime.hub import Hub
 from gateway.realtime.listener import Listener, ListenerStatus
-from gateway.realtime.maintenance import Maintenance
 from gateway.realtime.relay import Relay
 from gateway.realtime.versions import VersionMap
+from gateway.services.cache import AvailabilityCache
+from gateway.services.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from typing import Any
 from psycopg.rows import class_row
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.db import Database
-from gateway.problems import Problem
+from gateway.http.problems import Problem
 from gateway.realtime.config import RealtimeSettings
 from gateway.realtime.events import Event, encode, may_subscribe, valid_topic
 from gateway.realtime.hub import Hub, Subscriber
 from gateway.realtime.wsauth import AuthError, WsPrincipal, principal_from_token
+from gateway.services.db import Database
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003

@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from gateway.engine import DayVersion
 from gateway.realtime.events import Event, availability_days
+from gateway.services.engine import DayVersion
 
 MAX_ENTRIES = 100_000
 CATALOGUE_PREFIXES = ("location:", "service:")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from gateway.tokens import Role, verify_token
+from gateway.http.tokens import Role, verify_token
 
 SUBPROTOCOL = "bearer"
 

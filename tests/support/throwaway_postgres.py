@@ -147,7 +147,7 @@ class ThrowawayPostgres:
 def migrated_server(settings: dict[str, str]) -> Iterator[ThrowawayPostgres]:
     """A started server with these settings and a migrated database `booking`, removed on exit
     (also when start or migrate fails)."""
-    from gateway.migrate import migrate
+    from gateway.cli.migrate import migrate
 
     server = ThrowawayPostgres(settings=settings)
     try:

@@ -1,5 +1,5 @@
 """Request checks against the OpenAPI document: a request's body, query and headers must be what
-its operation in gateway/openapi.py describes, and nothing else decides. The same schemas are
+its operation in gateway/http/openapi.py describes, and nothing else decides. The same schemas are
 served at /openapi.json, so the document and the server cannot disagree on what is well-formed.
 
 Only the shape of a request is checked here (types, formats, lengths, ranges). Whether a time can
@@ -21,8 +21,8 @@ import jsonschema_rs
 from starlette.requests import Request
 from starlette.routing import Route
 
-from gateway.openapi import LOCAL_DATE_TIME, NO_NUL, YEARS, openapi_document
-from gateway.problems import bad_request, too_large, unsupported_media_type, validation
+from gateway.http.openapi import LOCAL_DATE_TIME, NO_NUL, YEARS, openapi_document
+from gateway.http.problems import bad_request, too_large, unsupported_media_type, validation
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 DRAFT = "https://json-schema.org/draft/2020-12/schema"  # the dialect of OpenAPI 3.1

@@ -12,10 +12,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from gateway.config import Settings
-from gateway.tokens import ROLES, mint_token
+from gateway.http.tokens import ROLES, mint_token
 
 if TYPE_CHECKING:
-    from gateway.embedded import EmbeddedServer
+    from gateway.cli.embedded import EmbeddedServer
 
 log = logging.getLogger("gateway.cli")
 
@@ -31,7 +31,7 @@ def resolve_database_url(explicit: str | None) -> tuple[str, EmbeddedServer | No
     url = explicit or os.environ.get("DATABASE_URL")
     if url:
         return url, None
-    from gateway.embedded import start_embedded_server
+    from gateway.cli.embedded import start_embedded_server
 
     server = start_embedded_server()
     return server.url, server
@@ -39,7 +39,7 @@ def resolve_database_url(explicit: str | None) -> tuple[str, EmbeddedServer | No
 
 def migrate_and_report(database_url: str) -> None:
     """Migrate, printing one line per migration applied and the schema version at the end."""
-    from gateway.migrate import function_files, migrate, schema_version
+    from gateway.cli.migrate import function_files, migrate, schema_version
 
     def applied_one(migration_id: str, seconds: float) -> None:
         print(f"applied {migration_id} ({seconds:.2f} s)", flush=True)
@@ -55,7 +55,7 @@ def migrate_and_report(database_url: str) -> None:
 
 def prepare(database_url: str) -> None:
     """Migrate, then seed the demo catalogue if the database has none."""
-    from gateway.demo_data import load_demo_data
+    from gateway.cli.demo_data import load_demo_data
 
     migrate_and_report(database_url)
     if load_demo_data(database_url):
@@ -69,7 +69,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from gateway.demo_data import load_demo_data
+    from gateway.cli.demo_data import load_demo_data
 
     url, _ = resolve_database_url(args.database_url)
     print("demo data loaded" if load_demo_data(url) else "demo data already present")

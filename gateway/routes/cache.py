@@ -9,11 +9,11 @@ from uuid import UUID
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http import caller, json_response
-from gateway.problems import Problem
-from gateway.routes_availability import day_slots
+from gateway.http.problems import Problem
+from gateway.http.responses import caller, json_response
+from gateway.http.validate import read_json
+from gateway.services.availability import day_slots
 from gateway.state import Gateway, gateway
-from gateway.validate import read_json
 
 
 async def invalidate(request: Request) -> Response:

@@ -9,8 +9,8 @@ from typing import Any
 import jwt
 from starlette.requests import Request
 
-from gateway.problems import forbidden, unauthorized
-from gateway.tokens import Role, verify_token
+from gateway.http.problems import forbidden, unauthorized
+from gateway.http.tokens import Role, verify_token
 
 DB_ROLES: dict[str, str] = {
     "customer": "booking_customer",

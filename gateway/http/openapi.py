@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the HTTP API, built once from plain data.
 
-It is also the gateway's request validation: gateway/validate.py checks every body, query and
+It is also the gateway's request validation: gateway/http/validate.py checks every body, query and
 header parameter against the schemas below, so what this document allows is what the server
 accepts.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from gateway.problems import CONFLICT_PROBLEMS, PROBLEM_BASE, PROBLEM_JSON, SQLSTATE_PROBLEMS
+from gateway.http.problems import CONFLICT_PROBLEMS, PROBLEM_BASE, PROBLEM_JSON, SQLSTATE_PROBLEMS
 
 J = dict[str, Any]
 UUID_S: J = {"type": "string", "format": "uuid"}

@@ -5,10 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http import caller, etag_matches, expected_version, json_response
-from gateway.routes_holds import conflict_response
+from gateway.http.responses import (
+    caller,
+    conflict_response,
+    etag_matches,
+    expected_version,
+    json_response,
+)
+from gateway.http.validate import header, query_fields, read_json
 from gateway.state import gateway
-from gateway.validate import header, query_fields, read_json
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway import validate
-from gateway.auth import Principal
-from gateway.problems import Problem, forbidden, unauthorized
-from gateway.tokens import Role
+from gateway.http import validate
+from gateway.http.auth import Principal
+from gateway.http.problems import Problem, forbidden, from_conflict, unauthorized
+from gateway.http.tokens import Role
 
 JSON = "application/json"
 
@@ -66,3 +67,16 @@ def expected_version(request: Request) -> int | None:
     if value is None or value == "*":
         return None
     return int(value.removeprefix("W/").strip('"'))
+
+
+def conflict_response(result: dict[str, Any]) -> Response:
+    """The 409 (or 412) problem for a conflict result, with Retry-After when it may free up."""
+    problem = from_conflict(result)
+    retry_after = result.get("retry_after")
+    if isinstance(retry_after, str):
+        try:
+            seconds = (datetime.fromisoformat(retry_after) - datetime.now(UTC)).total_seconds()
+            problem.headers["Retry-After"] = str(max(1, int(seconds + 0.999)))
+        except ValueError:
+            pass
+    return problem.response()

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.auth import authenticate
-from gateway.problems import Problem, rate_limited
+from gateway.http.auth import authenticate
+from gateway.http.problems import Problem, rate_limited
 from gateway.state import Gateway
 
 RATE_LIMITED_PREFIX = "/v1/"

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http import caller, json_response
-from gateway.problems import from_conflict
+from gateway.http.responses import caller, conflict_response, json_response
+from gateway.http.validate import header, read_json
 from gateway.state import gateway
-from gateway.validate import header, read_json
 
 SESSION_HEADER = "X-Session-Id"
-
-
-def conflict_response(result: dict[str, Any]) -> Response:
-    """The 409 (or 412) problem for a conflict result, with Retry-After when it may free up."""
-    problem = from_conflict(result)
-    retry_after = result.get("retry_after")
-    if isinstance(retry_after, str):
-        try:
-            seconds = (datetime.fromisoformat(retry_after) - datetime.now(UTC)).total_seconds()
-            problem.headers["Retry-After"] = str(max(1, int(seconds + 0.999)))
-        except ValueError:
-            pass
-    return problem.response()
 
 
 async def create_hold(request: Request) -> Response:

@@ -1,5 +1,5 @@
 """Generates docs/SQL_API.md from the database catalog: signature, result and COMMENT of every
-api.* function, plus a psql example from EXAMPLES. `python -m gateway.sqldoc DATABASE_URL`."""
+api.* function, plus a psql example from EXAMPLES. `python -m gateway.cli.sqldoc DATABASE_URL`."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ order by p.proname, pg_get_function_arguments(p.oid)
 
 HEADER = """# SQL API reference
 
-Generated from the database catalog by `python -m gateway.sqldoc` (a test fails when this file
+Generated from the database catalog by `python -m gateway.cli.sqldoc` (a test fails when this file
 is stale). Every function is in schema `api`, `SECURITY DEFINER` with `search_path` pinned;
 callers need `EXECUTE` (see docs/SECURITY.md for who has it). Outcomes of normal life (a
 conflict, an expired hold) come back as `jsonb` with `"success": false`; invalid requests raise

@@ -12,7 +12,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from gateway.redisconn import OptionalRedis
+from gateway.services.redisconn import OptionalRedis
 
 # KEYS: the keys of one request. ARGV: T (ms), burst. Returns '0' or the wait in ms as text.
 GCRA_SCRIPT = """

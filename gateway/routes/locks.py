@@ -7,10 +7,10 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http import caller, json_response
-from gateway.problems import Problem
+from gateway.http.problems import Problem
+from gateway.http.responses import caller, json_response
+from gateway.http.validate import Fields, path_fields, read_json
 from gateway.state import gateway
-from gateway.validate import Fields, path_fields, read_json
 
 
 def _lock_lost(key: str) -> Problem:

@@ -8,8 +8,8 @@ import json
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from gateway.metrics import CONTENT_TYPE
-from gateway.openapi import openapi_document
+from gateway.http.metrics import CONTENT_TYPE
+from gateway.http.openapi import openapi_document
 from gateway.state import gateway
 
 DOCS_CSS = (

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from gateway.db import Database
-from gateway.problems import Problem
+from gateway.http.problems import Problem
+from gateway.services.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from psycopg import AsyncClientCursor
 from psycopg.rows import AsyncRowFactory, tuple_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from gateway.auth import Principal
 from gateway.config import Settings
-from gateway.problems import Problem, from_sqlstate, unavailable
+from gateway.http.auth import Principal
+from gateway.http.problems import Problem, from_sqlstate, unavailable
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from redis.exceptions import RedisError
 
-from gateway.redisconn import OptionalRedis
+from gateway.services.redisconn import OptionalRedis
 
 Mode = Literal["immediate", "lazy"]
 PREFIX = "booking:"

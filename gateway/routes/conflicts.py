@@ -9,10 +9,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http import caller, json_response
-from gateway.routes_holds import conflict_response
+from gateway.http.responses import caller, conflict_response, json_response
+from gateway.http.validate import query_fields, read_json
 from gateway.state import gateway
-from gateway.validate import query_fields, read_json
 
 ACTIVE = (
     "select coalesce(jsonb_agg(to_jsonb(c) order by c.detected_at), '[]'::jsonb)"

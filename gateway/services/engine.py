@@ -9,8 +9,8 @@ from uuid import UUID
 
 from psycopg.rows import class_row
 
-from gateway.auth import Principal
-from gateway.db import Database
+from gateway.http.auth import Principal
+from gateway.services.db import Database
 
 Json = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""The `booking` command: serve, migrate, demo data, embedded PostgreSQL, SQL reference."""

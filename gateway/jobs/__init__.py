@@ -1,0 +1,1 @@
+"""Background jobs under leases (cleanup, retention)."""
