@@ -10,14 +10,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from gateway.config import Settings
 from gateway.http.metrics import Metrics
-from gateway.http.middleware import GatewayMiddleware
+from gateway.http.middleware import middleware_stack
 from gateway.http.problems import INTERNAL, Problem, method_not_allowed, not_found
 from gateway.http.ratelimit import RateLimiter
 from gateway.realtime.endpoint import websocket_route
@@ -138,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         realtime = Realtime(
             cfg.database_url or "",
-            db,
+            app.state.gateway.engine,
             app.state.gateway.cache,
             cfg.jwt_secret,
             app.state,
@@ -155,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[*ROUTES, websocket_route()],
-        middleware=[Middleware(GatewayMiddleware, templates=lambda: ROUTE_TEMPLATES)],
+        middleware=middleware_stack(lambda: ROUTE_TEMPLATES),
         exception_handlers={
             Problem: on_problem,
             HTTPException: on_http_exception,

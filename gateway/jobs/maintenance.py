@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gateway.http.problems import Problem
-from gateway.services.db import Database
+from gateway.services.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ class MaintenanceReport:
 
 
 class Maintenance:
-    def __init__(self, db: Database, interval: float, retention_seconds: int | None) -> None:
-        self.db = db
+    def __init__(self, engine: Engine, interval: float, retention_seconds: int | None) -> None:
+        self.engine = engine
         self.interval = max(0.05, interval)
         self.retention = retention_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -58,21 +58,12 @@ class Maintenance:
 
     async def _lease(self) -> bool:
         if self.token is not None:
-            renewed = await self.db.fetch_value(
-                None,
-                "select api.renew_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
-                " p_token => %(t)s::bigint, p_ttl => %(ttl)s::interval)",
-                {"k": LEASE_KEY, "o": self.owner, "t": self.token, "ttl": self.ttl},
+            renewed = await self.engine.renew_lock(
+                None, LEASE_KEY, self.owner, self.token, self.ttl
             )
             if renewed:
                 return True
-        token = await self.db.fetch_value(
-            None,
-            "select api.acquire_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
-            " p_ttl => %(ttl)s::interval)",
-            {"k": LEASE_KEY, "o": self.owner, "ttl": self.ttl},
-        )
-        self.token = int(token) if token is not None else None
+        self.token = await self.engine.acquire_lock(None, LEASE_KEY, self.owner, self.ttl)
         return self.token is not None
 
     async def run_once(self) -> bool:
@@ -81,28 +72,16 @@ class Maintenance:
         if not await self._lease():
             return False
         self.report.led_runs += 1
-        self.report.expired_holds += int(
-            await self.db.fetch_value(None, "select api.cleanup_expired_holds()", {})
-        )
-        await self.db.fetch_value(None, "select api.cleanup_expired_locks()", {})
-        await self.db.fetch_value(None, "select api.cleanup_expired_idempotency_keys()", {})
+        self.report.expired_holds += await self.engine.cleanup_expired_holds()
+        await self.engine.cleanup_expired_locks()
+        await self.engine.cleanup_expired_idempotency_keys()
         if self.report.led_runs % PRUNE_EVERY_RUNS == 1:
-            self.report.pruned_events += int(
-                await self.db.fetch_value(
-                    None,
-                    "select api.prune_events(p_older_than => %(keep)s::interval)",
-                    {"keep": timedelta(seconds=self.retention) if self.retention else None},
-                )
-            )
+            keep = timedelta(seconds=self.retention) if self.retention else None
+            self.report.pruned_events += await self.engine.prune_events(keep)
         return True
 
     async def release(self) -> None:
         if self.token is not None:
             with contextlib.suppress(Problem):
-                await self.db.fetch_value(
-                    None,
-                    "select api.release_lock(p_key => %(k)s::text, p_owner => %(o)s::text,"
-                    " p_token => %(t)s::bigint)",
-                    {"k": LEASE_KEY, "o": self.owner, "t": self.token},
-                )
+                await self.engine.release_lock(None, LEASE_KEY, self.owner, self.token)
             self.token = None

@@ -21,19 +21,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import psycopg
-from psycopg.rows import class_row
 
 from gateway.realtime.events import Event
+from gateway.services import event_log
 
 log = logging.getLogger(__name__)
 
 ListenerStatus = Literal["starting", "ok", "degraded", "stopped"]
-CHANNEL = "booking_events"
-READ = (
-    "select id, type, topics, payload, created_at"
-    " from api.read_events(p_after => %(after)s::bigint, p_limit => %(limit)s::int)"
-)
-NEWEST = "select api.newest_event_id()"
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 5.0
 
@@ -115,11 +109,9 @@ class Listener:
         )
 
     async def _serve(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute(f"LISTEN {CHANNEL}")
+        await event_log.listen(conn)
         if self.last_id is None:
-            cur = await conn.execute("select api.last_event_id()")
-            row = await cur.fetchone()
-            self.last_id = int(row[0]) if row else 0
+            self.last_id = await event_log.last_event_id(conn)
         await self._drain(conn)  # what was missed while disconnected
         self.connected.set()
         self._set("ok")
@@ -146,9 +138,8 @@ class Listener:
         follow-up read, which then completes the earlier read too."""
         self.drains_started += 1
         ticket = self.drains_started
-        cur = await conn.execute(NEWEST)  # before reading: what this read must reach
-        row = await cur.fetchone()
-        self.unfinished.append((ticket, int(row[0]) if row else 0))
+        # before reading: what this read must reach
+        self.unfinished.append((ticket, await event_log.newest_event_id(conn)))
         handled = await self._read_all(conn)
         assert self.last_id is not None
         while self.unfinished and self.unfinished[0][1] <= self.last_id:
@@ -162,9 +153,7 @@ class Listener:
         handled = 0
         while True:
             assert self.last_id is not None
-            cur = conn.cursor(row_factory=class_row(Event))
-            await cur.execute(READ, {"after": self.last_id, "limit": self.batch})
-            events = await cur.fetchall()
+            events = await event_log.read_events(conn, self.last_id, self.batch)
             if not events:
                 return handled
             self.last_id = events[-1].id

@@ -15,7 +15,7 @@ from gateway.realtime.listener import Listener, ListenerStatus
 from gateway.realtime.relay import Relay
 from gateway.realtime.versions import VersionMap
 from gateway.services.cache import AvailabilityCache
-from gateway.services.db import Database
+from gateway.services.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Realtime:
     def __init__(
         self,
         database_url: str,
-        db: Database,
+        engine: Engine,
         cache: AvailabilityCache,
         jwt_secret: str,
         state: Any,
@@ -34,7 +34,7 @@ class Realtime:
         versions: VersionMap | None = None,
     ) -> None:
         self.settings = settings or RealtimeSettings.from_env()
-        self.db = db
+        self.engine = engine
         self.jwt_secret = jwt_secret
         self.hub = Hub()
         self.versions = versions if versions is not None else VersionMap()
@@ -51,7 +51,7 @@ class Realtime:
         )
         self.versions.feed = self.listener
         self.maintenance = Maintenance(
-            db, self.settings.maintenance_seconds, self.settings.event_retention_seconds
+            engine, self.settings.maintenance_seconds, self.settings.event_retention_seconds
         )
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -9,26 +9,19 @@ import json
 import time
 from typing import Any
 
-from psycopg.rows import class_row
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.http.problems import Problem
 from gateway.realtime.config import RealtimeSettings
-from gateway.realtime.events import Event, encode, may_subscribe, valid_topic
+from gateway.realtime.events import encode, may_subscribe, valid_topic
 from gateway.realtime.hub import Hub, Subscriber
 from gateway.realtime.wsauth import AuthError, WsPrincipal, principal_from_token
-from gateway.services.db import Database
+from gateway.services.engine import Engine
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_SERVER_ERROR = 1011
 REPLAY_PAGE = 1000
-READ_TOPICS = (
-    "select id, type, topics, payload, created_at from api.read_events("
-    "p_after => %(after)s::bigint, p_limit => %(limit)s::int,"
-    " p_topics => %(topics)s::text[])"
-)
-HORIZON = "select api.event_retention_horizon()"
 
 
 def dumps(message: dict[str, Any]) -> str:
@@ -48,14 +41,14 @@ class Session:
         ws: WebSocket,
         who: WsPrincipal,
         hub: Hub,
-        db: Database,
+        engine: Engine,
         settings: RealtimeSettings,
         secret: str,
     ) -> None:
         self.ws = ws
         self.who = who
         self.hub = hub
-        self.db = db
+        self.engine = engine
         self.settings = settings
         self.secret = secret
         self.sub = Subscriber(settings.send_queue)
@@ -215,19 +208,14 @@ class Session:
 
     async def _replay(self, topics: list[str], since: int) -> None:
         """Events after `since` on these topics from the log, in order; resync when too old."""
-        horizon = int(await self.db.fetch_value(None, HORIZON, {}))
+        horizon = await self.engine.event_retention_horizon()
         if since < horizon:
             self.sub.send(dumps({"type": "resync", "topics": topics, "horizon": horizon}))
             return
         wanted = set(topics)
         after, sent = since, 0
         while True:
-            events = await self.db.fetch_all(
-                None,
-                READ_TOPICS,
-                {"after": after, "limit": REPLAY_PAGE, "topics": topics},
-                class_row(Event),
-            )
+            events = await self.engine.read_events(after, REPLAY_PAGE, topics)
             for event in events:
                 for topic in event.topics:
                     if topic in wanted and event.id > self.sub.last.get(topic, 0):

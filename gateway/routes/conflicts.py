@@ -13,20 +13,6 @@ from gateway.http.responses import caller, conflict_response, json_response
 from gateway.http.validate import query_fields, read_json
 from gateway.state import gateway
 
-ACTIVE = (
-    "select coalesce(jsonb_agg(to_jsonb(c) order by c.detected_at), '[]'::jsonb)"
-    " from api.active_conflicts() c"
-)
-RECOMMENDATIONS = (
-    "select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from api.conflict_recommendations() r"
-)
-METRICS = "select api.conflict_metrics(p_window => %(window)s::interval)"
-RESOLVE = (
-    "select api.resolve_conflict(p_conflict_id => %(id)s::uuid,"
-    " p_decision => %(decision)s::text, p_note => %(note)s::text)"
-)
-CONFIRM = "select api.confirm_conflict(p_conflict_id => %(id)s::uuid, p_accept => %(accept)s::bool)"
-
 
 def _answer(result: dict[str, Any]) -> Response:
     if result.get("success") is False and result.get("conflict_type"):
@@ -36,36 +22,28 @@ def _answer(result: dict[str, Any]) -> Response:
 
 async def list_conflicts(request: Request) -> Response:
     g = gateway(request)
-    items = await g.db.fetch_value(caller(request), ACTIVE, {})
-    return json_response({"items": items})
+    return json_response({"items": await g.engine.active_conflicts(caller(request))})
 
 
 async def conflict_metrics(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     seconds = query_fields(request).req_integer("window_seconds")
-    result = await g.db.fetch_value(who, METRICS, {"window": timedelta(seconds=seconds)})
+    result = await g.engine.conflict_metrics(who, timedelta(seconds=seconds))
     return json_response(result)
 
 
 async def conflict_recommendations(request: Request) -> Response:
     g = gateway(request)
-    items = await g.db.fetch_value(caller(request), RECOMMENDATIONS, {})
-    return json_response({"items": items})
+    return json_response({"items": await g.engine.conflict_recommendations(caller(request))})
 
 
 async def resolve_conflict(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     f = await read_json(request, g.settings.max_body_bytes)
-    result = await g.db.fetch_value(
-        who,
-        RESOLVE,
-        {
-            "id": request.path_params["id"],
-            "decision": f.req_text("decision"),
-            "note": f.text("note"),
-        },
+    result = await g.engine.resolve_conflict(
+        who, request.path_params["id"], f.req_text("decision"), f.text("note")
     )
     return _answer(result)
 
@@ -74,7 +52,7 @@ async def confirm_conflict(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     f = await read_json(request, g.settings.max_body_bytes)
-    result = await g.db.fetch_value(
-        who, CONFIRM, {"id": request.path_params["id"], "accept": f.raw("accept") is True}
+    result = await g.engine.confirm_conflict(
+        who, request.path_params["id"], f.raw("accept") is True
     )
     return _answer(result)

@@ -10,6 +10,8 @@ from uuid import UUID
 from psycopg.rows import class_row
 
 from gateway.http.auth import Principal
+from gateway.realtime.events import Event
+from gateway.services import event_log
 from gateway.services.db import Database
 
 Json = dict[str, Any]
@@ -234,7 +236,7 @@ class Engine:
         return result
 
     async def acquire_lock(
-        self, who: Principal, key: str, owner: str, ttl: timedelta
+        self, who: Principal | None, key: str, owner: str, ttl: timedelta
     ) -> int | None:
         token: int | None = await self.db.fetch_value(
             who,
@@ -245,7 +247,7 @@ class Engine:
         return token
 
     async def renew_lock(
-        self, who: Principal, key: str, owner: str, token: int, ttl: timedelta
+        self, who: Principal | None, key: str, owner: str, token: int, ttl: timedelta
     ) -> bool:
         ok: bool = await self.db.fetch_value(
             who,
@@ -255,7 +257,7 @@ class Engine:
         )
         return ok
 
-    async def release_lock(self, who: Principal, key: str, owner: str, token: int) -> bool:
+    async def release_lock(self, who: Principal | None, key: str, owner: str, token: int) -> bool:
         ok: bool = await self.db.fetch_value(
             who,
             "select api.release_lock(p_key => %(key)s::text, p_owner => %(owner)s::text,"
@@ -263,6 +265,88 @@ class Engine:
             {"key": key, "owner": owner, "token": token},
         )
         return ok
+
+    # conflict desk: the database checks the caller's role in each function
+
+    async def active_conflicts(self, who: Principal) -> list[Json]:
+        items: list[Json] = await self.db.fetch_value(
+            who,
+            "select coalesce(jsonb_agg(to_jsonb(c) order by c.detected_at), '[]'::jsonb)"
+            " from api.active_conflicts() c",
+            {},
+        )
+        return items
+
+    async def conflict_recommendations(self, who: Principal) -> list[Json]:
+        items: list[Json] = await self.db.fetch_value(
+            who,
+            "select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb)"
+            " from api.conflict_recommendations() r",
+            {},
+        )
+        return items
+
+    async def conflict_metrics(self, who: Principal, window: timedelta) -> Json:
+        result: Json = await self.db.fetch_value(
+            who, "select api.conflict_metrics(p_window => %(window)s::interval)", {"window": window}
+        )
+        return result
+
+    async def resolve_conflict(
+        self, who: Principal, conflict_id: UUID, decision: str, note: str | None
+    ) -> Json:
+        result: Json = await self.db.fetch_value(
+            who,
+            "select api.resolve_conflict(p_conflict_id => %(id)s::uuid,"
+            " p_decision => %(decision)s::text, p_note => %(note)s::text)",
+            {"id": conflict_id, "decision": decision, "note": note},
+        )
+        return result
+
+    async def confirm_conflict(self, who: Principal, conflict_id: UUID, accept: bool) -> Json:
+        result: Json = await self.db.fetch_value(
+            who,
+            "select api.confirm_conflict(p_conflict_id => %(id)s::uuid,"
+            " p_accept => %(accept)s::bool)",
+            {"id": conflict_id, "accept": accept},
+        )
+        return result
+
+    # maintenance (the login role: trusted)
+
+    async def cleanup_expired_holds(self) -> int:
+        return int(await self.db.fetch_value(None, "select api.cleanup_expired_holds()", {}))
+
+    async def cleanup_expired_locks(self) -> int:
+        return int(await self.db.fetch_value(None, "select api.cleanup_expired_locks()", {}))
+
+    async def cleanup_expired_idempotency_keys(self) -> int:
+        return int(
+            await self.db.fetch_value(None, "select api.cleanup_expired_idempotency_keys()", {})
+        )
+
+    async def prune_events(self, older_than: timedelta | None) -> int:
+        return int(
+            await self.db.fetch_value(
+                None,
+                "select api.prune_events(p_older_than => %(keep)s::interval)",
+                {"keep": older_than},
+            )
+        )
+
+    # the event log, for websocket replay (the listener reads it on its own connection:
+    # services/event_log.py)
+
+    async def event_retention_horizon(self) -> int:
+        return int(await self.db.fetch_value(None, "select api.event_retention_horizon()", {}))
+
+    async def read_events(self, after: int, limit: int, topics: list[str] | None) -> list[Event]:
+        return await self.db.fetch_all(
+            None,
+            event_log.READ,
+            {"after": after, "limit": limit, "topics": topics},
+            class_row(Event),
+        )
 
     async def health(self) -> Json:
         result: Json = await self.db.fetch_value(None, "select api.health()", {})
