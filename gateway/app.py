@@ -19,6 +19,7 @@ from gateway.http.metrics import Metrics
 from gateway.http.middleware import middleware_stack
 from gateway.http.problems import INTERNAL, Problem, method_not_allowed, not_found
 from gateway.http.ratelimit import RateLimiter
+from gateway.jobs.maintenance import Maintenance
 from gateway.realtime.endpoint import websocket_route
 from gateway.realtime.service import Realtime
 from gateway.routes import availability as routes_availability
@@ -144,10 +145,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             versions=app.state.gateway.versions,
         )
         app.state.realtime = realtime
+        maintenance = Maintenance(
+            app.state.gateway.engine,
+            realtime.settings.maintenance_seconds,
+            realtime.settings.event_retention_seconds,
+        )
+        app.state.maintenance = maintenance
         await realtime.start()
+        if realtime.settings.maintenance_seconds > 0:
+            maintenance.start()
         try:
             yield
         finally:
+            await maintenance.stop()
             await realtime.stop()
             await redis.close()
             await pool.close()

@@ -1,1 +1,6 @@
-"""The `booking` command: serve, migrate, demo data, embedded PostgreSQL, SQL reference."""
+"""The `booking` command: serve, migrate, demo data, embedded PostgreSQL, the SQL reference.
+`main` is the console script's entry point (commands.py)."""
+
+from gateway.cli.commands import main
+
+__all__ = ["main"]

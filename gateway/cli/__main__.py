@@ -1,5 +1,5 @@
 """`python -m gateway.cli`: the booking command."""
 
-from gateway.cli.main import main
+from gateway.cli import main
 
 raise SystemExit(main())

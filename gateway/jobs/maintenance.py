@@ -41,6 +41,19 @@ class Maintenance:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.token: int | None = None
         self.report = MaintenanceReport()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run in the background until stop()."""
+        self._task = asyncio.create_task(self.run(), name="booking-maintenance")
+
+    async def stop(self) -> None:
+        """Stop running and give the lease up, so another process can lead at once."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.release()
 
     @property
     def ttl(self) -> timedelta:

@@ -1,4 +1,4 @@
-"""The realtime service of one gateway process: hub, relay, listener, heartbeat and maintenance
+"""The realtime service of one gateway process: hub, relay, listener and heartbeat
 tasks, started and stopped by the app's lifespan."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import contextlib
 import logging
 from typing import Any
 
-from gateway.jobs.maintenance import Maintenance
 from gateway.realtime.config import RealtimeSettings
 from gateway.realtime.hub import Hub
 from gateway.realtime.listener import Listener, ListenerStatus
@@ -50,9 +49,6 @@ class Realtime:
             batch=self.settings.batch,
         )
         self.versions.feed = self.listener
-        self.maintenance = Maintenance(
-            engine, self.settings.maintenance_seconds, self.settings.event_retention_seconds
-        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def _status(self, status: ListenerStatus) -> None:
@@ -64,10 +60,6 @@ class Realtime:
             asyncio.create_task(self.listener.run(), name="booking-listener"),
             asyncio.create_task(self._heartbeat(), name="booking-heartbeat"),
         ]
-        if self.settings.maintenance_seconds > 0:
-            self._tasks.append(
-                asyncio.create_task(self.maintenance.run(), name="booking-maintenance")
-            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listener.connected.wait(), wait)
 
@@ -78,7 +70,6 @@ class Realtime:
         self._tasks = []
         for sub in list(self.hub.subscribers):
             sub.close(1001)
-        await self.maintenance.release()
         self._status("stopped")
 
     async def _heartbeat(self) -> None:
