@@ -42,6 +42,7 @@ PgTapFile.database_url = staticmethod(lambda: session_database().url)
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> PgTapFile | None:
+    # Only files directly in sql/tests/: sql/tests/helpers/ holds fixtures, not tests.
     if (
         file_path.suffix == ".sql"
         and file_path.parent.name == "tests"

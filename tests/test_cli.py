@@ -124,6 +124,11 @@ def test_migrate_prints_one_line_per_migration_then_the_schema_version(
         "",
     )
 
+    # The pgTAP fixture helpers (sql/tests/helpers/tests_schema.sql) belong to test databases only.
+    with psycopg.connect(fresh_database_url) as conn:
+        no_tests_schema = conn.execute("select to_regnamespace('tests') is null").fetchone()
+    assert no_tests_schema == (True,), "booking migrate installed the `tests` fixture schema"
+
 
 # --- booking serve: a port already in use ----------------------------------------------------
 

@@ -10,40 +10,26 @@ select plan(28);
 
 set local timezone = 'UTC';
 
-insert into booking.locations (id, name, time_zone) values
-  ('a0000000-0000-0000-0000-000000000001', 'Warsaw studio', 'Europe/Warsaw'),
-  ('a0000000-0000-0000-0000-000000000002', 'Tokyo studio', 'Asia/Tokyo'),
-  ('a0000000-0000-0000-0000-000000000003', 'UTC studio', 'UTC');
+\set warsaw 'a0000000-0000-0000-0000-000000000001'
+\set tokyo  'a0000000-0000-0000-0000-000000000002'
+\set utc    'a0000000-0000-0000-0000-000000000003'
 
-insert into booking.resources (id, location_id, name) values
-  ('b0000000-0000-0000-0000-000000000001', 'a0000000-0000-0000-0000-000000000001', 'Warsaw Ann'),
-  ('b0000000-0000-0000-0000-000000000002', 'a0000000-0000-0000-0000-000000000002', 'Tokyo Bob'),
-  ('b0000000-0000-0000-0000-000000000003', 'a0000000-0000-0000-0000-000000000003', 'UTC Cid');
+select tests.create_location(:'warsaw', 'Warsaw studio', 'Europe/Warsaw');
+select tests.create_location(:'tokyo', 'Tokyo studio', 'Asia/Tokyo');
+select tests.create_location(:'utc', 'UTC studio', 'UTC');
 
-insert into booking.services (id, location_id, name, duration, slot_step, max_advance) values
-  ('c0000000-0000-0000-0000-000000000001', 'a0000000-0000-0000-0000-000000000001', 'Warsaw 30',
-   '30 minutes', '30 minutes', '3650 days'),
-  ('c0000000-0000-0000-0000-000000000002', 'a0000000-0000-0000-0000-000000000001', 'Warsaw 60',
-   '60 minutes', '30 minutes', '3650 days'),
-  ('c0000000-0000-0000-0000-000000000003', 'a0000000-0000-0000-0000-000000000002', 'Tokyo 30',
-   '30 minutes', '30 minutes', '3650 days'),
-  ('c0000000-0000-0000-0000-000000000004', 'a0000000-0000-0000-0000-000000000003', 'UTC 30',
-   '30 minutes', '30 minutes', '3650 days');
+select tests.create_staff(:'warsaw', 'Warsaw Ann', 'b0000000-0000-0000-0000-000000000001', '{"[00:00,06:00)"}', '{7}');
+select tests.create_staff(:'tokyo', 'Tokyo Bob', 'b0000000-0000-0000-0000-000000000002', '{"[00:00,06:00)"}', '{7}');
+select tests.create_staff(:'utc', 'UTC Cid', 'b0000000-0000-0000-0000-000000000003', '{"[00:00,06:00)"}', '{7}');
 
-insert into booking.service_resources (location_id, service_id, resource_id) values
-  ('a0000000-0000-0000-0000-000000000001', 'c0000000-0000-0000-0000-000000000001',
-   'b0000000-0000-0000-0000-000000000001'),
-  ('a0000000-0000-0000-0000-000000000001', 'c0000000-0000-0000-0000-000000000002',
-   'b0000000-0000-0000-0000-000000000001'),
-  ('a0000000-0000-0000-0000-000000000002', 'c0000000-0000-0000-0000-000000000003',
-   'b0000000-0000-0000-0000-000000000002'),
-  ('a0000000-0000-0000-0000-000000000003', 'c0000000-0000-0000-0000-000000000004',
-   'b0000000-0000-0000-0000-000000000003');
-
-insert into booking.working_hours (location_id, resource_id, weekday, hours) values
-  ('a0000000-0000-0000-0000-000000000001', 'b0000000-0000-0000-0000-000000000001', 7, '[00:00,06:00)'),
-  ('a0000000-0000-0000-0000-000000000002', 'b0000000-0000-0000-0000-000000000002', 7, '[00:00,06:00)'),
-  ('a0000000-0000-0000-0000-000000000003', 'b0000000-0000-0000-0000-000000000003', 7, '[00:00,06:00)');
+select tests.create_service(:'warsaw', 'Warsaw 30', '30 minutes', '{b0000000-0000-0000-0000-000000000001}',
+                            'c0000000-0000-0000-0000-000000000001', p_slot_step => '30 minutes');
+select tests.create_service(:'warsaw', 'Warsaw 60', '60 minutes', '{b0000000-0000-0000-0000-000000000001}',
+                            'c0000000-0000-0000-0000-000000000002', p_slot_step => '30 minutes');
+select tests.create_service(:'tokyo', 'Tokyo 30', '30 minutes', '{b0000000-0000-0000-0000-000000000002}',
+                            'c0000000-0000-0000-0000-000000000003', p_slot_step => '30 minutes');
+select tests.create_service(:'utc', 'UTC 30', '30 minutes', '{b0000000-0000-0000-0000-000000000003}',
+                            'c0000000-0000-0000-0000-000000000004', p_slot_step => '30 minutes');
 
 -- Warsaw, an ordinary Sunday
 

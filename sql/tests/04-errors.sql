@@ -7,31 +7,24 @@ select plan(56);
 
 set local timezone = 'UTC';
 
-insert into booking.locations (id, name, time_zone)
-values ('a0000000-0000-0000-0000-000000000001', 'Error studio', 'UTC');
+\set loc 'a0000000-0000-0000-0000-000000000001'
+\set ann 'b0000000-0000-0000-0000-000000000001'
 
-insert into booking.resources (id, location_id, name) values
-  ('b0000000-0000-0000-0000-000000000001', 'a0000000-0000-0000-0000-000000000001', 'Ann'),
-  ('b0000000-0000-0000-0000-000000000002', 'a0000000-0000-0000-0000-000000000001', 'Bob');
-
-insert into booking.services (id, location_id, name, duration, slot_step, min_notice, max_advance, active) values
-  ('c0000000-0000-0000-0000-000000000001', 'a0000000-0000-0000-0000-000000000001', 'Manicure',
-   '60 minutes', '30 minutes', '0', '60 days', true),
-  ('c0000000-0000-0000-0000-000000000002', 'a0000000-0000-0000-0000-000000000001', 'Retired',
-   '60 minutes', '30 minutes', '0', '60 days', false),
-  ('c0000000-0000-0000-0000-000000000003', 'a0000000-0000-0000-0000-000000000001', 'Needs notice',
-   '60 minutes', '30 minutes', '3 days', '60 days', true);
+select tests.create_location(:'loc', 'Error studio');
 
 -- Ann performs every service; Bob works but performs none.
-insert into booking.service_resources (location_id, service_id, resource_id)
-select 'a0000000-0000-0000-0000-000000000001', s, 'b0000000-0000-0000-0000-000000000001'
-from unnest(array['c0000000-0000-0000-0000-000000000001', 'c0000000-0000-0000-0000-000000000002',
-                  'c0000000-0000-0000-0000-000000000003']::uuid[]) s;
+select tests.create_staff(:'loc', 'Ann', :'ann');
+select tests.create_staff(:'loc', 'Bob', 'b0000000-0000-0000-0000-000000000002');
 
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select 'a0000000-0000-0000-0000-000000000001', r, d, '[09:00,17:00)'
-from generate_series(1, 7) d,
-     unnest(array['b0000000-0000-0000-0000-000000000001', 'b0000000-0000-0000-0000-000000000002']::uuid[]) r;
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'ann']::uuid[],
+                            'c0000000-0000-0000-0000-000000000001', p_slot_step => '30 minutes',
+                            p_max_advance => '60 days');
+select tests.create_service(:'loc', 'Retired', '60 minutes', array[:'ann']::uuid[],
+                            'c0000000-0000-0000-0000-000000000002', p_slot_step => '30 minutes',
+                            p_max_advance => '60 days', p_active => false);
+select tests.create_service(:'loc', 'Needs notice', '60 minutes', array[:'ann']::uuid[],
+                            'c0000000-0000-0000-0000-000000000003', p_slot_step => '30 minutes',
+                            p_min_notice => '3 days', p_max_advance => '60 days');
 
 -- Fixtures: a live hold, a hold converted to a booking, a released hold, a cancelled booking, and an
 -- idempotent booking, all ten days ahead.
@@ -289,8 +282,7 @@ select throws_ok(
 
 -- BK015 a customer acting as someone else (and BK008 for someone else's reservation)
 
-select set_config('request.jwt.claims', '{"sub":"alice","role":"customer"}', true) is not null as claims_set
-\gset
+select tests.set_claims('customer', 'alice');
 
 select throws_ok(
   $$select api.create_hold_atomic(null, 'bob', 'c0000000-0000-0000-0000-000000000001',
@@ -311,8 +303,7 @@ select throws_ok(
   $$select api.resolve_conflict('e0000000-0000-0000-0000-0000000000ff', 'keep_existing')$$,
   'BK017', null, 'A customer resolving a conflict is BK017');
 
-select set_config('request.jwt.claims', '{"sub":"sam","role":"staff"}', true) is not null as claims_set
-\gset
+select tests.set_claims('staff', 'sam');
 
 select throws_ok(
   $$select api.resolve_conflict('e0000000-0000-0000-0000-0000000000ff', 'keep_existing')$$,
@@ -323,15 +314,13 @@ select lives_ok(
       (current_date + 10) + time '16:00', (current_date + 10) + time '17:00', null, 'bob-s1')$$,
   'Staff may hold for a customer');
 
-select set_config('request.jwt.claims', '{"sub":"ada","role":"admin"}', true) is not null as claims_set
-\gset
+select tests.set_claims('admin', 'ada');
 
 select throws_ok(
   $$select api.resolve_conflict('e0000000-0000-0000-0000-0000000000ff', 'keep_existing')$$,
   'BK008', null, 'An admin passes the role check and hears that the conflict does not exist (BK008)');
 
-select set_config('request.jwt.claims', '', true) is not null as claims_set
-\gset
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

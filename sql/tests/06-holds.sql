@@ -15,23 +15,16 @@ select plan(48);
 \set massage  '30000000-0000-0000-0000-000000000002'
 \set latecut  '30000000-0000-0000-0000-000000000003'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Test studio', 'UTC');
-insert into booking.resources (id, location_id, name) values
-  (:'anna', :'loc', 'Anna'), (:'bartek', :'loc', 'Bartek'),
-  (:'cezary', :'loc', 'Cezary'), (:'dorota', :'loc', 'Dorota');
-insert into booking.services (id, location_id, name, duration, buffer_after, max_advance, hold_ttl) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '0', '3650 days', '10 minutes'),
-  (:'massage',  :'loc', 'Massage',  '60 minutes', '15 minutes', '3650 days', '10 minutes'),
-  (:'latecut',  :'loc', 'Late cut', '60 minutes', '0', '3650 days', '10 minutes');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1), (:'loc', :'manicure', :'bartek', 2),
-  (:'loc', :'massage', :'cezary', 1), (:'loc', :'latecut', :'dorota', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', r, wd, '[09:00,17:00)'
-from unnest(array[:'anna', :'bartek', :'cezary']::uuid[]) r, generate_series(1, 7) wd;
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', :'dorota'::uuid, wd, h::booking.timerange
-from generate_series(1, 7) wd, unnest(array['[00:00,02:00)', '[22:00,24:00)']) h;
+select tests.create_location(:'loc');
+select tests.create_staff(:'loc', 'Anna', :'anna');
+select tests.create_staff(:'loc', 'Bartek', :'bartek');
+select tests.create_staff(:'loc', 'Cezary', :'cezary');
+select tests.create_staff(:'loc', 'Dorota', :'dorota', '{"[00:00,02:00)", "[22:00,24:00)"}');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna', :'bartek']::uuid[], :'manicure',
+                            p_hold_ttl => '10 minutes');
+select tests.create_service(:'loc', 'Massage', '60 minutes', array[:'cezary']::uuid[], :'massage',
+                            p_buffer_after => '15 minutes');
+select tests.create_service(:'loc', 'Late cut', '60 minutes', array[:'dorota']::uuid[], :'latecut');
 
 -- A first hold, any staff
 select api.create_hold_atomic(null, 'alice', :'manicure', '2031-03-10 10:00+00', '2031-03-10 11:00+00',

@@ -9,14 +9,10 @@ select plan(36);
 \set bartek   '20000000-0000-0000-0000-000000000002'
 \set manicure '30000000-0000-0000-0000-000000000001'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Test studio', 'UTC');
-insert into booking.resources (id, location_id, name) values (:'anna', :'loc', 'Anna'), (:'bartek', :'loc', 'Bartek');
-insert into booking.services (id, location_id, name, duration, max_advance) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1), (:'loc', :'manicure', :'bartek', 2);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', r, wd, '[09:00,17:00)' from unnest(array[:'anna', :'bartek']::uuid[]) r, generate_series(1, 7) wd;
+select tests.create_location(:'loc');
+select tests.create_staff(:'loc', 'Anna', :'anna');
+select tests.create_staff(:'loc', 'Bartek', :'bartek');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna', :'bartek']::uuid[], :'manicure');
 
 -- A direct booking
 select api.create_booking_atomic(:'manicure', '2031-03-10 10:00+00', 'alice', '{"name": "Alice Nowak"}') as b1 \gset

@@ -11,15 +11,10 @@ select plan(28);
 \set bartek   '20000000-0000-0000-0000-000000000002'
 \set manicure '30000000-0000-0000-0000-000000000001'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Test studio', 'Europe/Warsaw');
-insert into booking.resources (id, location_id, name) values (:'anna', :'loc', 'Anna'), (:'bartek', :'loc', 'Bartek');
-insert into booking.services (id, location_id, name, duration, max_advance) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1), (:'loc', :'manicure', :'bartek', 2);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', r, wd, h::booking.timerange
-from unnest(array[:'anna', :'bartek']::uuid[]) r, generate_series(1, 7) wd, unnest(array['[00:00,02:00)', '[09:00,17:00)']) h;
+select tests.create_location(:'loc', p_time_zone => 'Europe/Warsaw');
+select tests.create_staff(:'loc', 'Anna', :'anna', '{"[00:00,02:00)", "[09:00,17:00)"}');
+select tests.create_staff(:'loc', 'Bartek', :'bartek', '{"[00:00,02:00)", "[09:00,17:00)"}');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna', :'bartek']::uuid[], :'manicure');
 
 -- Deferred event triggers fire at the end of each statement from here on, as they would at commit.
 set constraints all immediate;

@@ -43,13 +43,15 @@ select throws_ok(format('select api.acquire_lock(%L, %L, %L)', repeat('k', 201),
                  'A lease key longer than 200 characters is BK014, not a constraint error');
 
 -- popular_services: what a cache warm-up should prepare first
-insert into booking.locations (id, name) values ('e0000000-0000-4000-8000-000000000001', 'Warm-up salon');
-insert into booking.resources (id, location_id, name) values
-  ('e1000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'Kasia');
-insert into booking.services (id, location_id, name, duration) values
-  ('e2000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'Popular', '30 minutes'),
-  ('e2000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000001', 'Quiet', '30 minutes');
-insert into booking.customers (id, subject) values ('e3000000-0000-4000-8000-000000000001', 'warm-up-customer');
+select tests.create_location('e0000000-0000-4000-8000-000000000001', 'Warm-up salon');
+select tests.create_staff('e0000000-0000-4000-8000-000000000001', 'Kasia', 'e1000000-0000-4000-8000-000000000001',
+                          p_hours => '{}');
+select tests.create_service('e0000000-0000-4000-8000-000000000001', 'Popular', '30 minutes',
+                            p_id => 'e2000000-0000-4000-8000-000000000001');
+select tests.create_service('e0000000-0000-4000-8000-000000000001', 'Quiet', '30 minutes',
+                            p_id => 'e2000000-0000-4000-8000-000000000002');
+select tests.create_customer('warm-up-customer', 'e3000000-0000-4000-8000-000000000001');
+-- Reservations written directly (kept on purpose): the count per service is the fixture, not how it was booked.
 insert into booking.reservations (location_id, resource_id, service_id, customer_id, starts_at, ends_at, occupied, status)
 select 'e0000000-0000-4000-8000-000000000001', 'e1000000-0000-4000-8000-000000000001', s, 'e3000000-0000-4000-8000-000000000001',
        t, t + interval '30 minutes', tstzrange(t, t + interval '30 minutes'), 'confirmed'

@@ -8,14 +8,9 @@ select plan(30);
 \set anna     '20000000-0000-0000-0000-000000000131'
 \set manicure '30000000-0000-0000-0000-000000000131'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Audit studio', 'Europe/Warsaw');
-insert into booking.resources (id, location_id, name) values (:'anna', :'loc', 'Anna');
-insert into booking.services (id, location_id, name, duration, max_advance) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', :'anna', wd, '[09:00,17:00)' from generate_series(1, 7) wd;
+select tests.create_location(:'loc', 'Audit studio', 'Europe/Warsaw');
+select tests.create_staff(:'loc', 'Anna', :'anna');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna']::uuid[], :'manicure');
 
 -- The audit log's shape
 
@@ -32,7 +27,7 @@ select is(
 
 -- A customer holds and converts
 
-select set_config('request.jwt.claims', '{"sub": "alice", "role": "customer"}', true);
+select tests.set_claims('customer', 'alice');
 select api.create_hold_atomic(null, 'alice', :'manicure', '2031-03-10 10:00 Europe/Warsaw',
                               '2031-03-10 11:00 Europe/Warsaw', null, 'sess-alice')->>'hold_id' as hold \gset
 
@@ -58,7 +53,7 @@ select results_eq(
 
 -- Staff cancel
 
-select set_config('request.jwt.claims', '{"sub": "stefan", "role": "staff"}', true);
+select tests.set_claims('staff', 'stefan');
 select api.cancel_booking(:'hold', 'customer called') as canc \gset
 select is((:'canc'::jsonb)->>'status', 'cancelled', 'Staff cancel the booking');
 select results_eq(
@@ -73,7 +68,7 @@ select is((select count(*)::int from booking.audit_log where reservation_id = :'
 
 -- A trusted SQL session (no claims) is the system
 
-select set_config('request.jwt.claims', '', true);
+select tests.clear_authentication();
 select api.create_booking_atomic(:'manicure', '2031-03-10 12:00 Europe/Warsaw', 'bob', '{}')->>'booking_id' as b2 \gset
 select results_eq(
   format($q$select action, actor_subject, actor_role from booking.audit_log where reservation_id = %L$q$, :'b2'),
@@ -91,7 +86,7 @@ select is((select count(*)::int from booking.audit_log where reservation_id = :'
 
 -- Reading it: admins
 
-select set_config('request.jwt.claims', '{"sub": "ada", "role": "admin"}', true);
+select tests.set_claims('admin', 'ada');
 select api.audit_log(:'hold') as trail \gset
 select is(jsonb_array_length(:'trail'::jsonb), 3, 'An admin reads the three rows of a reservation');
 select is(array(select e->>'action' from jsonb_array_elements(:'trail'::jsonb) e),
@@ -109,28 +104,27 @@ select throws_ok($q$select api.audit_log(null, null, 1001)$q$, 'BK014', null, 'A
 
 -- Customers and staff cannot read it
 
-select set_config('request.jwt.claims', '{"sub": "alice", "role": "customer"}', true);
+select tests.set_claims('customer', 'alice');
 select throws_ok(format($q$select api.audit_log(%L)$q$, :'hold'), 'BK017', null,
                  'A customer JWT role is refused the audit log, even for its own booking');
-select set_config('request.jwt.claims', '{"sub": "stefan", "role": "staff"}', true);
+select tests.set_claims('staff', 'stefan');
 select throws_ok($q$select api.audit_log()$q$, 'BK017', null, 'A staff JWT role is refused the audit log');
 
-set local role booking_customer;
-select set_config('request.jwt.claims', '{"sub": "alice", "role": "admin"}', true);
+select tests.authenticate_as('customer', 'alice');
+select tests.set_claims('admin', 'alice');
 select throws_ok($q$select api.audit_log()$q$, '42501', null,
                  'The customer database role cannot call api.audit_log, whatever its claims say');
 select throws_ok($q$select count(*) from booking.audit_log$q$, '42501', null,
                  'The customer database role cannot read booking.audit_log directly');
-reset role;
+select tests.clear_authentication();
 
-set local role booking_staff;
+select tests.authenticate_as('staff', 'stefan');
 select throws_ok($q$select api.audit_log()$q$, '42501', null, 'The staff database role cannot call api.audit_log');
-reset role;
+select tests.clear_authentication();
 
-set local role booking_admin;
-select set_config('request.jwt.claims', '{"sub": "ada", "role": "admin"}', true);
+select tests.authenticate_as('admin', 'ada');
 select is(jsonb_array_length(api.audit_log(:'hold')), 3, 'The admin database role reads the audit log');
-reset role;
+select tests.clear_authentication();
 
 select ok(has_function_privilege('booking_admin', 'api.audit_log(uuid, timestamptz, integer)', 'execute')
           and not has_function_privilege('booking_customer', 'api.audit_log(uuid, timestamptz, integer)', 'execute')

@@ -8,24 +8,19 @@ select plan(43);
 \set bartek   '20000000-0000-0000-0000-000000000142'
 \set manicure '30000000-0000-0000-0000-000000000141'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Privacy studio', 'Europe/Warsaw');
-insert into booking.resources (id, location_id, name) values (:'anna', :'loc', 'Anna'), (:'bartek', :'loc', 'Bartek');
-insert into booking.services (id, location_id, name, duration, max_advance) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1), (:'loc', :'manicure', :'bartek', 2);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', r, wd, '[09:00,17:00)'
-from unnest(array[:'anna', :'bartek']::uuid[]) r, generate_series(1, 7) wd;
+select tests.create_location(:'loc', 'Privacy studio', 'Europe/Warsaw');
+select tests.create_staff(:'loc', 'Anna', :'anna');
+select tests.create_staff(:'loc', 'Bartek', :'bartek');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna', :'bartek']::uuid[], :'manicure');
 
-insert into booking.customers (subject, display_name, email, phone) values
-  ('gdpr-alice', 'Alice Kowalska', 'alice@example.com', '+48 600 100 200'),
-  ('gdpr-bob', 'Bob Nowak', 'bob@example.com', '+48 600 300 400');
-select id as alice_id from booking.customers where subject = 'gdpr-alice' \gset
+select tests.create_customer('gdpr-alice', p_display_name => 'Alice Kowalska', p_email => 'alice@example.com',
+                             p_phone => '+48 600 100 200') as alice_id \gset
+select tests.create_customer('gdpr-bob', p_display_name => 'Bob Nowak', p_email => 'bob@example.com',
+                             p_phone => '+48 600 300 400');
 
 -- Alice's history: a booking with details, a cancelled booking with a reason, an idempotent booking,
 -- a live hold, and a conflict she met. Bob books too.
-select set_config('request.jwt.claims', '{"sub": "gdpr-alice", "role": "customer"}', true);
+select tests.set_claims('customer', 'gdpr-alice');
 select api.create_hold_atomic(null, 'gdpr-alice', :'manicure', '2031-03-10 10:00 Europe/Warsaw',
                               '2031-03-10 11:00 Europe/Warsaw', null, 'sess-a1', :'anna')->>'hold_id' as a1 \gset
 select api.convert_hold_to_booking(:'a1', 'sess-a1', '{"note": "allergic to acetone"}') as a1conv \gset
@@ -35,10 +30,10 @@ select api.cancel_booking(:'a2', 'Alice is ill') as a2canc \gset
 select api.create_hold_atomic(null, 'gdpr-alice', :'manicure', '2031-03-12 10:00 Europe/Warsaw',
                               '2031-03-12 11:00 Europe/Warsaw', null, 'sess-a3', :'anna')->>'hold_id' as a3 \gset
 
-select set_config('request.jwt.claims', '{"sub": "gdpr-bob", "role": "customer"}', true);
+select tests.set_claims('customer', 'gdpr-bob');
 select api.create_booking_atomic(:'manicure', '2031-03-13 10:00 Europe/Warsaw', 'gdpr-bob',
                                  '{"note": "bob secret"}', :'anna')->>'booking_id' as b1 \gset
-select set_config('request.jwt.claims', '{"sub": "gdpr-alice", "role": "customer"}', true);
+select tests.set_claims('customer', 'gdpr-alice');
 select api.create_booking_atomic(:'manicure', '2031-03-13 10:00 Europe/Warsaw', 'gdpr-alice',
                                  '{}', :'anna') as aconf \gset
 select is((:'aconf'::jsonb)->>'success', 'false', 'Alice meets a conflict on Bob''s time');
@@ -72,33 +67,33 @@ select ok(position('bob secret' in :'ex') = 0 and position('gdpr-bob' in :'ex') 
 
 select throws_ok($q$select api.export_customer('gdpr-bob')$q$, 'BK015', null,
                  'A customer cannot export another customer');
-select set_config('request.jwt.claims', '{"sub": "nobody", "role": "customer"}', true);
+select tests.set_claims('customer', 'nobody');
 select throws_ok($q$select api.export_customer('nobody')$q$, 'BK008', null,
                  'Exporting a subject nothing is held about is not found');
 
 -- Export: staff
 
-select set_config('request.jwt.claims', '{"sub": "stefan", "role": "staff"}', true);
+select tests.set_claims('staff', 'stefan');
 select is(jsonb_array_length(api.export_customer('gdpr-alice')->'reservations'), 3, 'Staff may export a customer');
 
 -- Erase: who may
 
-select set_config('request.jwt.claims', '{"sub": "gdpr-alice", "role": "customer"}', true);
+select tests.set_claims('customer', 'gdpr-alice');
 select throws_ok($q$select api.erase_customer('gdpr-alice')$q$, 'BK017', null,
                  'A customer JWT role cannot erase, not even itself');
-select set_config('request.jwt.claims', '{"sub": "stefan", "role": "staff"}', true);
+select tests.set_claims('staff', 'stefan');
 select throws_ok($q$select api.erase_customer('gdpr-alice')$q$, 'BK017', null, 'A staff JWT role cannot erase');
-set local role booking_staff;
+select tests.authenticate_as('staff', 'stefan');
 select throws_ok($q$select api.erase_customer('gdpr-alice')$q$, '42501', null,
                  'The staff database role cannot call api.erase_customer');
-reset role;
+select tests.clear_authentication();
 select is((select email from booking.customers where id = :'alice_id'), 'alice@example.com',
           'Refused erasures change nothing');
 
 -- Erase: an admin
 
 select count(*) as n_before from booking.reservations where customer_id = :'alice_id' \gset
-select set_config('request.jwt.claims', '{"sub": "ada", "role": "admin"}', true);
+select tests.set_claims('admin', 'ada');
 select api.erase_customer('gdpr-alice') as er \gset
 select is((:'er'::jsonb)->>'success', 'true', 'An admin erases a customer');
 select is((:'er'::jsonb)->>'customer_id', :'alice_id', 'The erasure names the customer id');

@@ -8,15 +8,11 @@ select plan(63);
 \set anna     '20000000-0000-0000-0000-000000000151'
 \set manicure '30000000-0000-0000-0000-000000000151'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Security studio', 'Europe/Warsaw');
-insert into booking.resources (id, location_id, name) values (:'anna', :'loc', 'Anna');
-insert into booking.services (id, location_id, name, duration, max_advance) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', :'anna', wd, '[09:00,17:00)' from generate_series(1, 7) wd;
-insert into booking.customers (subject, email) values ('sec-a', 'a@example.com'), ('sec-b', 'b@example.com');
+select tests.create_location(:'loc', 'Security studio', 'Europe/Warsaw');
+select tests.create_staff(:'loc', 'Anna', :'anna');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna']::uuid[], :'manicure');
+select tests.create_customer('sec-a', p_email => 'a@example.com');
+select tests.create_customer('sec-b', p_email => 'b@example.com');
 
 select api.create_booking_atomic(:'manicure', '2031-04-07 10:00 Europe/Warsaw', 'sec-a', '{"note": "a"}')
        ->>'booking_id' as a_booking \gset
@@ -122,8 +118,7 @@ from unnest(array['booking_customer', 'booking_staff', 'booking_gateway']) r;
 
 -- (d) Customer A, with its own database role, sees and changes nothing of B's
 
-set local role booking_customer;
-select set_config('request.jwt.claims', '{"sub": "sec-a", "role": "customer"}', true);
+select tests.authenticate_as('customer', 'sec-a');
 select is(api.get_reservation(:'a_booking')->>'id', :'a_booking', 'A reads its own booking');
 select throws_ok(format($q$select api.get_reservation(%L)$q$, :'b_booking'), 'BK008', null,
                  'A reading B''s booking is told it does not exist');
@@ -142,15 +137,15 @@ select throws_ok($q$select api.create_booking_atomic('30000000-0000-0000-0000-00
                     '2031-04-08 10:00 Europe/Warsaw', 'sec-b', '{}')$q$, 'BK015', null,
                  'A booking in B''s name is refused');
 select throws_ok($q$select * from booking.reservations$q$, '42501', null, 'A cannot read booking.reservations directly');
-select set_config('request.jwt.claims', '{"sub": "sec-a", "role": "admin"}', true);
+select tests.set_claims('admin', 'sec-a');
 select throws_ok($q$select api.create_booking_atomic('30000000-0000-0000-0000-000000000151',
                     '2031-04-08 10:00 Europe/Warsaw', 'sec-b', '{}')$q$, 'BK015', null,
                  'Under the customer role, claiming admin in the JWT does not let A act for B');
-select set_config('request.jwt.claims', '', true);
+select tests.authenticate_as('customer', null);
 select throws_ok($q$select api.create_booking_atomic('30000000-0000-0000-0000-000000000151',
                     '2031-04-08 10:00 Europe/Warsaw', 'sec-b', '{}')$q$, 'BK015', null,
                  'The customer role without claims acts for nobody (it is not a trusted session)');
-reset role;
+select tests.clear_authentication();
 select results_eq(
   format($q$select status, version, cancel_reason, starts_at from booking.reservations where id in (%L, %L) order by starts_at$q$,
          :'b_booking', :'b_hold'),
@@ -164,8 +159,7 @@ grant usage on schema booking to booking_customer, booking_staff;
 grant select, update, delete on booking.reservations, booking.customers, booking.conflicts,
   booking.idempotency_keys, booking.audit_log to booking_customer, booking_staff;
 
-set local role booking_customer;
-select set_config('request.jwt.claims', '{"sub": "sec-a", "role": "customer"}', true);
+select tests.authenticate_as('customer', 'sec-a');
 select is(array(select id::text from booking.reservations where location_id = :'loc'), array[:'a_booking'],
           'With a direct grant, RLS shows A only its own reservations');
 select is(array(select subject from booking.customers), array['sec-a'],
@@ -176,19 +170,18 @@ with moved as (update booking.reservations set cancel_reason = 'hacked' where id
 select is((select count(*)::int from moved), 0, 'With a direct grant, A updates none of B''s reservations');
 with gone as (delete from booking.reservations where id = :'b_hold' returning 1)
 select is((select count(*)::int from gone), 0, 'With a direct grant, A deletes none of B''s reservations');
-select set_config('request.jwt.claims', '{"sub": "sec-b", "role": "admin"}', true);
+select tests.set_claims('admin', 'sec-b');
 select is(array(select subject from booking.customers), array['sec-b'],
           'Claiming admin in the JWT does not widen what the customer role sees');
-select set_config('request.jwt.claims', '', true);
+select tests.authenticate_as('customer', null);
 select is((select count(*)::int from booking.reservations), 0, 'The customer role without claims sees nothing');
-reset role;
+select tests.clear_authentication();
 
-set local role booking_staff;
-select set_config('request.jwt.claims', '{"sub": "stefan", "role": "staff"}', true);
+select tests.authenticate_as('staff', 'stefan');
 select is((select count(*)::int from booking.reservations where location_id = :'loc'), 3,
           'With a direct grant, staff see every reservation');
 select is((select count(*)::int from booking.audit_log), 0, 'With a direct grant, staff see no audit row');
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
   format($q$select status, cancel_reason from booking.reservations where id in (%L, %L) order by starts_at$q$,

@@ -5,21 +5,17 @@ set local timezone = 'UTC';
 set constraints all immediate;   -- outbox triggers fire per statement, so events are visible here
 select plan(41);
 
-insert into booking.locations (id, name, time_zone, max_live_holds_per_customer)
-  values ('a0000000-0000-4000-8000-000000000001', 'Strategy salon', 'Europe/Warsaw', 100);
-insert into booking.resources (id, location_id, name) values
-  ('a1000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', 'Ola'),
-  ('a1000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001', 'Piotr');
-insert into booking.services (id, location_id, name, duration, max_advance, conflict_strategy) values
-  ('a2000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', 'Cut', '1 hour', '3650 days', 'first_come_first_serve');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  ('a0000000-0000-4000-8000-000000000001', 'a2000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001', 1),
-  ('a0000000-0000-4000-8000-000000000001', 'a2000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000002', 2);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select 'a0000000-0000-4000-8000-000000000001', r, d, '[09:00,17:00)'
-from unnest(array['a1000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000002']::uuid[]) r,
-     generate_series(1, 7) d;
-insert into booking.customers (subject, priority) values ('vip', 10), ('regular', 0), ('third', 0);
+\set loc  'a0000000-0000-4000-8000-000000000001'
+\set ola  'a1000000-0000-4000-8000-000000000001'
+\set piotr 'a1000000-0000-4000-8000-000000000002'
+select tests.create_location(:'loc', 'Strategy salon', 'Europe/Warsaw', p_max_live_holds_per_customer => 100);
+select tests.create_staff(:'loc', 'Ola', :'ola');
+select tests.create_staff(:'loc', 'Piotr', :'piotr');
+select tests.create_service(:'loc', 'Cut', '1 hour', array[:'ola', :'piotr']::uuid[],
+                            'a2000000-0000-4000-8000-000000000001', p_conflict_strategy => 'first_come_first_serve');
+select tests.create_customer('vip', p_priority => 10);
+select tests.create_customer('regular', p_priority => 0);
+select tests.create_customer('third', p_priority => 0);
 
 -- hold(subject, session, local time on 2031-06-02, resource) for the one-hour Cut
 create function pg_temp.hold(p_user text, p_local text, p_resource uuid) returns jsonb language sql as $$
@@ -122,14 +118,14 @@ insert into r values ('ad1', pg_temp.hold('regular', '09:00', 'a1000000-0000-400
 insert into r values ('ad2', pg_temp.hold('vip', '09:00', 'a1000000-0000-4000-8000-000000000001'));
 select is((select v->>'status' from r where name = 'ad2'), 'open', 'admin_intervention: the conflict stays open');
 select is((select v->>'suggested_action' from r where name = 'ad2'), 'wait_for_staff', 'admin_intervention: the requester is told to wait');
-select set_config('request.jwt.claims', '{"sub":"regular","role":"customer"}', true);
+select tests.set_claims('customer', 'regular');
 select throws_ok(format('select api.resolve_conflict(%L, %L)', (select v->>'conflict_id' from r where name = 'ad2'), 'grant_requester'),
                  'BK017', null, 'admin_intervention: a customer cannot resolve a conflict');
-select set_config('request.jwt.claims', '{"sub":"boss","role":"admin"}', true);
+select tests.set_claims('admin', 'boss');
 select throws_ok(format('select api.resolve_conflict(%L, %L)', (select v->>'conflict_id' from r where name = 'ad2'), 'flip_a_coin'),
                  'BK014', null, 'admin_intervention: an unknown decision is BK014');
 insert into r values ('ad3', api.resolve_conflict((select (v->>'conflict_id')::uuid from r where name = 'ad2'), 'grant_requester', 'VIP'));
-select set_config('request.jwt.claims', '', true);
+select tests.clear_authentication();
 select is((select v->>'outcome' from r where name = 'ad3'), 'granted_requester', 'admin_intervention: an admin grants the requester the time');
 select is(pg_temp.status_of((select v->>'hold_id' from r where name = 'ad1')), 'preempted', 'admin_intervention: the hold in the way is preempted');
 select is((select status from booking.conflicts where id = (select (v->>'conflict_id')::uuid from r where name = 'ad2')),

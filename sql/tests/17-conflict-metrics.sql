@@ -3,11 +3,15 @@ begin;
 set local timezone = 'UTC';
 select plan(12);
 
-insert into booking.locations (id, name, time_zone) values ('b0000000-0000-4000-8000-000000000001', 'Busy salon', 'Europe/Warsaw');
-insert into booking.services (id, location_id, name, duration, hold_ttl, conflict_strategy) values
-  ('b2000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', 'Nails', '1 hour', '15 minutes', 'first_come_first_serve'),
-  ('b2000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-000000000001', 'Brows', '30 minutes', '3 minutes', 'arbitration');
+\set loc 'b0000000-0000-4000-8000-000000000001'
+select tests.create_location(:'loc', 'Busy salon', 'Europe/Warsaw');
+select tests.create_service(:'loc', 'Nails', '1 hour', p_id => 'b2000000-0000-4000-8000-000000000001',
+                            p_hold_ttl => '15 minutes', p_conflict_strategy => 'first_come_first_serve');
+select tests.create_service(:'loc', 'Brows', '30 minutes', p_id => 'b2000000-0000-4000-8000-000000000002',
+                            p_hold_ttl => '3 minutes', p_conflict_strategy => 'arbitration');
 
+-- The conflicts are written directly (kept on purpose): the metrics read recorded rows with chosen
+-- times, outcomes and durations that no sequence of API calls in one transaction could produce.
 -- Nails at 18:00 local: 12 hold conflicts (hot, long TTL, default strategy), resolved in 2 ms each.
 insert into booking.conflicts (location_id, service_id, conflict_type, strategy, outcome, status, operation,
                                requested_start, detected_at, resolved_at)

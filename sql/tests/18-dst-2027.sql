@@ -5,24 +5,21 @@ begin;
 set local timezone = 'UTC';
 select plan(11);
 
-insert into booking.locations (id, name, time_zone) values
-  ('d0000000-0000-4000-8000-000000000001', 'Warsaw night salon', 'Europe/Warsaw'),
-  ('d0000000-0000-4000-8000-000000000002', 'Tokyo night salon', 'Asia/Tokyo');
-insert into booking.resources (id, location_id, name) values
-  ('d1000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001', 'Night owl'),
-  ('d1000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000002', 'Yoru');
-insert into booking.services (id, location_id, name, duration, slot_step, max_advance) values
-  ('d2000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001', 'Half hour', '30 minutes', '30 minutes', '3650 days'),
-  ('d2000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000002', 'Half hour', '30 minutes', '30 minutes', '3650 days'),
-  ('d2000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000001', 'Hour', '60 minutes', '30 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id) values
-  ('d0000000-0000-4000-8000-000000000001', 'd2000000-0000-4000-8000-000000000001', 'd1000000-0000-4000-8000-000000000001'),
-  ('d0000000-0000-4000-8000-000000000002', 'd2000000-0000-4000-8000-000000000002', 'd1000000-0000-4000-8000-000000000002'),
-  ('d0000000-0000-4000-8000-000000000001', 'd2000000-0000-4000-8000-000000000003', 'd1000000-0000-4000-8000-000000000001');
+\set warsaw 'd0000000-0000-4000-8000-000000000001'
+\set tokyo  'd0000000-0000-4000-8000-000000000002'
+\set owl    'd1000000-0000-4000-8000-000000000001'
+\set yoru   'd1000000-0000-4000-8000-000000000002'
+select tests.create_location(:'warsaw', 'Warsaw night salon', 'Europe/Warsaw');
+select tests.create_location(:'tokyo', 'Tokyo night salon', 'Asia/Tokyo');
 -- Sundays (ISO 7), 01:00-04:00 local: straddles both DST switches in Warsaw.
-insert into booking.working_hours (location_id, resource_id, weekday, hours) values
-  ('d0000000-0000-4000-8000-000000000001', 'd1000000-0000-4000-8000-000000000001', 7, '[01:00,04:00)'),
-  ('d0000000-0000-4000-8000-000000000002', 'd1000000-0000-4000-8000-000000000002', 7, '[01:00,04:00)');
+select tests.create_staff(:'warsaw', 'Night owl', :'owl', '{"[01:00,04:00)"}', '{7}');
+select tests.create_staff(:'tokyo', 'Yoru', :'yoru', '{"[01:00,04:00)"}', '{7}');
+select tests.create_service(:'warsaw', 'Half hour', '30 minutes', array[:'owl']::uuid[],
+                            'd2000000-0000-4000-8000-000000000001', p_slot_step => '30 minutes');
+select tests.create_service(:'tokyo', 'Half hour', '30 minutes', array[:'yoru']::uuid[],
+                            'd2000000-0000-4000-8000-000000000002', p_slot_step => '30 minutes');
+select tests.create_service(:'warsaw', 'Hour', '60 minutes', array[:'owl']::uuid[],
+                            'd2000000-0000-4000-8000-000000000003', p_slot_step => '30 minutes');
 
 create function pg_temp.local_starts(p_service uuid, p_day date, p_zone text) returns text[] language sql as $$
   select array_agg(to_char(s.starts_at at time zone p_zone, 'HH24:MI') || ' ' || to_char(s.starts_at, 'HH24:MI"Z"')

@@ -8,15 +8,10 @@ select plan(22);
 \set manicure '39000000-0000-0000-0000-000000000001'
 \set pedicure '39000000-0000-0000-0000-000000000002'
 
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Realtime studio', 'Europe/Warsaw');
-insert into booking.resources (id, location_id, name) values (:'anna', :'loc', 'Anna');
-insert into booking.services (id, location_id, name, duration, max_advance) values
-  (:'manicure', :'loc', 'Manicure', '60 minutes', '3650 days'),
-  (:'pedicure', :'loc', 'Pedicure', '60 minutes', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  (:'loc', :'manicure', :'anna', 1), (:'loc', :'pedicure', :'anna', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', :'anna', wd, '[09:00,17:00)'::booking.timerange from generate_series(1, 7) wd;
+select tests.create_location(:'loc', 'Realtime studio', 'Europe/Warsaw');
+select tests.create_staff(:'loc', 'Anna', :'anna');
+select tests.create_service(:'loc', 'Manicure', '60 minutes', array[:'anna']::uuid[], :'manicure');
+select tests.create_service(:'loc', 'Pedicure', '60 minutes', array[:'anna']::uuid[], :'pedicure');
 
 -- Deferred event triggers fire at the end of each statement from here on, as they would at commit.
 set constraints all immediate;

@@ -6,22 +6,18 @@ begin;
 set local timezone = 'UTC';
 select plan(19);
 
-insert into booking.locations (id, name, time_zone) values
-  ('e0000000-0000-4000-8000-000000000001', 'Warsaw clock salon', 'Europe/Warsaw'),
-  ('e0000000-0000-4000-8000-000000000002', 'Tokyo clock salon', 'Asia/Tokyo');
-insert into booking.resources (id, location_id, name) values
-  ('e1000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'Zegar');
-insert into booking.services (id, location_id, name, duration, slot_step, max_advance, active) values
-  ('e2000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000001', 'Half hour', '30 minutes',
-   '30 minutes', '3650 days', true),
-  ('e2000000-0000-4000-8000-000000000002', 'e0000000-0000-4000-8000-000000000002', 'Half hour', '30 minutes',
-   '30 minutes', '3650 days', true),
-  ('e2000000-0000-4000-8000-000000000003', 'e0000000-0000-4000-8000-000000000001', 'Retired', '30 minutes',
-   '30 minutes', '3650 days', false);
-insert into booking.service_resources (location_id, service_id, resource_id) values
-  ('e0000000-0000-4000-8000-000000000001', 'e2000000-0000-4000-8000-000000000001', 'e1000000-0000-4000-8000-000000000001');
-insert into booking.working_hours (location_id, resource_id, weekday, hours) values
-  ('e0000000-0000-4000-8000-000000000001', 'e1000000-0000-4000-8000-000000000001', 7, '[01:00,04:00)');
+\set warsaw_loc 'e0000000-0000-4000-8000-000000000001'
+\set tokyo_loc  'e0000000-0000-4000-8000-000000000002'
+\set zegar      'e1000000-0000-4000-8000-000000000001'
+select tests.create_location(:'warsaw_loc', 'Warsaw clock salon', 'Europe/Warsaw');
+select tests.create_location(:'tokyo_loc', 'Tokyo clock salon', 'Asia/Tokyo');
+select tests.create_staff(:'warsaw_loc', 'Zegar', :'zegar', '{"[01:00,04:00)"}', '{7}');
+select tests.create_service(:'warsaw_loc', 'Half hour', '30 minutes', array[:'zegar']::uuid[],
+                            'e2000000-0000-4000-8000-000000000001', p_slot_step => '30 minutes');
+select tests.create_service(:'tokyo_loc', 'Half hour', '30 minutes',
+                            p_id => 'e2000000-0000-4000-8000-000000000002', p_slot_step => '30 minutes');
+select tests.create_service(:'warsaw_loc', 'Retired', '30 minutes', p_id => 'e2000000-0000-4000-8000-000000000003',
+                            p_slot_step => '30 minutes', p_active => false);
 
 \set warsaw '''e2000000-0000-4000-8000-000000000001'''
 \set tokyo '''e2000000-0000-4000-8000-000000000002'''

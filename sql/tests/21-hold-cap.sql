@@ -9,15 +9,9 @@ select plan(16);
 \set loc  'c0000000-0000-4000-8000-000000000001'
 \set ola  'c1000000-0000-4000-8000-000000000001'
 \set cut  'c2000000-0000-4000-8000-000000000001'
-insert into booking.locations (id, name, time_zone, max_live_holds_per_customer)
-  values (:'loc', 'Cap salon', 'UTC', 3);
-insert into booking.resources (id, location_id, name) values (:'ola', :'loc', 'Ola');
-insert into booking.services (id, location_id, name, duration, max_advance, conflict_strategy)
-  values (:'cut', :'loc', 'Cut', '1 hour', '3650 days', 'consensus');
-insert into booking.service_resources (location_id, service_id, resource_id, preference)
-  values (:'loc', :'cut', :'ola', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', :'ola', d, '[09:00,17:00)' from generate_series(1, 7) d;
+select tests.create_location(:'loc', 'Cap salon', p_max_live_holds_per_customer => 3);
+select tests.create_staff(:'loc', 'Ola', :'ola');
+select tests.create_service(:'loc', 'Cut', '1 hour', array[:'ola']::uuid[], :'cut', p_conflict_strategy => 'consensus');
 select api.create_booking_atomic(:'cut', ('2031-07-0' || d || ' 10:00+00')::timestamptz, 'blocker', '{}')
 from generate_series(1, 6) d;
 
@@ -64,9 +58,9 @@ select is((select status from booking.conflicts where id = (select id from c whe
           'An escalated attempt waits for an admin while eve fills her cap');
 update booking.reservations set status = 'cancelled', version = version + 1
  where id = (select holder_reservation_id from booking.conflicts where id = (select id from c where day = 6));
-set local request.jwt.claims = '{"sub": "root-admin", "role": "admin"}';
+select tests.set_claims('admin', 'root-admin');
 select api.resolve_conflict((select id from c where day = 6), 'grant_requester', 'regular customer') as g \gset
-reset request.jwt.claims;
+select tests.clear_authentication();
 select is((:'g'::jsonb)->>'success', 'true', 'The admin grants the time to a customer at the cap');
 select is((:'g'::jsonb)->>'cap_overridden', 'true', 'The result says the cap was overridden');
 select is((select detail->>'cap_overridden' from booking.conflicts where id = (select id from c where day = 6)), 'true',

@@ -8,14 +8,9 @@ select plan(6);
 \set loc  'd0000000-0000-4000-8000-000000000001'
 \set ola  'd1000000-0000-4000-8000-000000000001'
 \set cut  'd2000000-0000-4000-8000-000000000001'
-insert into booking.locations (id, name, time_zone) values (:'loc', 'Cache salon', 'UTC');
-insert into booking.resources (id, location_id, name) values (:'ola', :'loc', 'Ola');
-insert into booking.services (id, location_id, name, duration, max_advance)
-  values (:'cut', :'loc', 'Cut', '1 hour', '3650 days');
-insert into booking.service_resources (location_id, service_id, resource_id, preference)
-  values (:'loc', :'cut', :'ola', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select :'loc', :'ola', d, '[09:00,17:00)' from generate_series(1, 7) d;
+select tests.create_location(:'loc', 'Cache salon');
+select tests.create_staff(:'loc', 'Ola', :'ola');
+select tests.create_service(:'loc', 'Cut', '1 hour', array[:'ola']::uuid[], :'cut');
 
 create function pg_temp.hold(p_user text, p_seen bigint) returns jsonb language sql as $$
   select api.create_hold_atomic(null, p_user, 'd2000000-0000-4000-8000-000000000001',

@@ -1,10 +1,13 @@
-"""A fresh database per test session: random name, migrated once, dropped at the end."""
+"""A fresh database per test session: random name, migrated once, given pgTAP and the `tests`
+fixture schema (sql/tests/helpers/tests_schema.sql, never installed by `booking migrate`), dropped
+at the end."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -13,6 +16,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from gateway.cli.migrate import migrate
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+# The pgTAP files' fixture helpers (tests.create_location, tests.authenticate_as, ...).
+TESTS_SCHEMA_SQL = Path(__file__).resolve().parents[2] / "sql/tests/helpers/tests_schema.sql"
 
 
 def server_url() -> str:
@@ -45,6 +51,7 @@ class SessionDatabase:
             migrate(db.url)
             with psycopg.connect(db.url, autocommit=True) as conn:
                 conn.execute("create extension if not exists pgtap")
+                conn.execute(TESTS_SCHEMA_SQL.read_text(encoding="utf-8").encode())
         except BaseException:
             db.drop()
             raise
