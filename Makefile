@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint bench sql-docs clean
+.PHONY: run test lint bench sql-docs error-docs clean
 
 $(RUN_STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
@@ -53,10 +53,15 @@ bench: $(BENCH_STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-## make sql-docs: regenerate docs/SQL_API.md from a freshly migrated throwaway database
-sql-docs: $(DEV_STAMP)
+## make error-docs: regenerate docs/ERRORS.md from the error registry (gateway/errors/registry.py)
+error-docs: $(RUN_STAMP)
+	$(PY) -m gateway.cli.errordoc
+
+## make sql-docs: regenerate docs/SQL_API.md from a freshly migrated throwaway database, and
+## docs/ERRORS.md (error-docs)
+sql-docs: $(DEV_STAMP) error-docs
 	@set -euo pipefail; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
-	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway import sqldoc; \
+	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway.cli import sqldoc; \
 	db = SessionDatabase.create(); \
 	sqldoc.SQL_API_DOC.write_text(sqldoc.render(db.url), encoding="utf-8"); db.drop(); print("wrote docs/SQL_API.md")'

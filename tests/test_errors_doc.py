@@ -1,17 +1,17 @@
-"""docs/ERRORS.md tells the truth: its tables list exactly the codes the engine raises and the
-gateway maps, each with the HTTP status and problem type the gateway really answers."""
+"""docs/ERRORS.md tells the truth: it is what the error registry generates, and its tables list
+exactly the codes the engine raises and the gateway maps, each with the HTTP status and problem
+type the gateway really answers."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import psycopg
 
+from gateway.cli.errordoc import ERRORS_DOC, render
 from gateway.http.problems import CONFLICT_PROBLEMS, SQLSTATE_PROBLEMS
 from gateway.services.db import RETRYABLE
 
-ERRORS_DOC = Path(__file__).resolve().parent.parent / "docs" / "ERRORS.md"
 EXACT_CODE = re.compile(r"^[0-9A-Z]{5}$")
 RAISED_BK_CODES = r"""
     select distinct m[1]
@@ -20,6 +20,12 @@ RAISED_BK_CODES = r"""
          regexp_matches(p.prosrc, 'errcode\s*=\s*''(BK\d{3})''', 'g') as m
     where n.nspname in ('api', 'booking')
 """
+
+
+def test_the_committed_errors_doc_is_what_the_registry_generates() -> None:
+    assert ERRORS_DOC.read_text(encoding="utf-8") == render(), (
+        "docs/ERRORS.md is stale: run `make error-docs` (python -m gateway.cli.errordoc)"
+    )
 
 
 def documented(section: str) -> dict[str, tuple[str, str]]:

@@ -32,14 +32,14 @@ from psycopg.rows import AsyncRowFactory, tuple_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.config import Settings
+from gateway.errors.problem import Problem, from_sqlstate, unavailable
+from gateway.errors.registry import RETRYABLE
 from gateway.http.auth import Principal
-from gateway.http.problems import Problem, from_sqlstate, unavailable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RETRYABLE = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 SET_CALLER = (
     "select set_config('role', %(caller_role)s::text, true),"
     " set_config('request.jwt.claims', %(caller_claims)s::text, true);\n"
