@@ -154,7 +154,8 @@ from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from itertools import count  # noqa: E402
 
 from gateway.config import Settings  # noqa: E402
-from gateway.http.tokens import Role, mint_token  # noqa: E402
+from gateway.http.tokens import mint_token  # noqa: E402
+from gateway.principal import Role  # noqa: E402
 
 
 @dataclass(frozen=True)

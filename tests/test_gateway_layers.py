@@ -15,9 +15,18 @@ GATEWAY = Path(__file__).resolve().parent.parent / "gateway"
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "http": ("gateway.routes", "gateway.realtime", "gateway.jobs", "gateway.cli", "gateway.app"),
     "routes": ("gateway.routes", "gateway.realtime", "gateway.jobs", "gateway.cli", "gateway.app"),
-    "services": ("gateway.routes", "gateway.jobs", "gateway.cli", "gateway.app"),
+    "services": ("gateway.routes", "gateway.http", "gateway.jobs", "gateway.cli", "gateway.app"),
     "realtime": ("gateway.routes", "gateway.jobs", "gateway.cli", "gateway.app"),
-    "jobs": ("gateway.routes", "gateway.realtime", "gateway.cli", "gateway.app"),
+    "errors": (
+        "gateway.routes",
+        "gateway.http",
+        "gateway.services",
+        "gateway.realtime",
+        "gateway.jobs",
+        "gateway.cli",
+        "gateway.app",
+    ),
+    "jobs": ("gateway.routes", "gateway.http", "gateway.realtime", "gateway.cli", "gateway.app"),
 }
 # what services may take from realtime: the event record only (not the hub, the listener, ...)
 SERVICES_FROM_REALTIME = frozenset({"gateway.realtime.events", "gateway.realtime.versions"})

@@ -12,7 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from gateway.config import Settings
-from gateway.http.tokens import ROLES, mint_token
+from gateway.http.tokens import mint_token
+from gateway.principal import ROLES
 
 if TYPE_CHECKING:
     from gateway.cli.embedded import EmbeddedServer

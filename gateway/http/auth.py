@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from starlette.requests import Request
 
 from gateway.http.problems import forbidden, unauthorized
-from gateway.http.tokens import Role, verify_token
-
-DB_ROLES: dict[str, str] = {
-    "customer": "booking_customer",
-    "staff": "booking_staff",
-    "admin": "booking_admin",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the token's subject and role, and the claims passed to the database."""
-
-    sub: str
-    role: Role
-    claims_json: str
-
-    @property
-    def db_role(self) -> str:
-        return DB_ROLES[self.role]
+from gateway.http.tokens import verify_token
+from gateway.principal import Principal, Role
 
 
 def _bearer(request: Request) -> str | None:

@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.http import validate
-from gateway.http.auth import Principal
 from gateway.http.problems import Problem, forbidden, from_conflict, unauthorized
-from gateway.http.tokens import Role
+from gateway.principal import Principal, Role
 
 JSON = "application/json"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 import jwt
 
-Role = Literal["customer", "staff", "admin"]
-ROLES: tuple[Role, ...] = ("customer", "staff", "admin")
+from gateway.principal import ROLES, Role
+
 ALGORITHM = "HS256"
 
 

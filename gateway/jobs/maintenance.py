@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from gateway.http.problems import Problem
+from gateway.errors.problem import Problem
 from gateway.services.engine import Engine
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from gateway.http.tokens import Role
+from gateway.principal import Role
 
 AVAILABILITY_UPDATED = "availability:updated"
 TOPIC = re.compile(

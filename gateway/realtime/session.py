@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.http.problems import Problem
+from gateway.errors.problem import Problem
 from gateway.realtime.config import RealtimeSettings
 from gateway.realtime.events import encode, may_subscribe, valid_topic
 from gateway.realtime.hub import Hub, Subscriber

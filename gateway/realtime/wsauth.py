@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import jwt
 
-from gateway.http.tokens import Role, verify_token
+from gateway.http.tokens import verify_token
+from gateway.principal import Role
 
 SUBPROTOCOL = "bearer"
 

@@ -34,7 +34,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from gateway.config import Settings
 from gateway.errors.problem import Problem, from_sqlstate, unavailable
 from gateway.errors.registry import RETRYABLE
-from gateway.http.auth import Principal
+from gateway.principal import Principal
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from psycopg.rows import class_row
 
-from gateway.http.auth import Principal
+from gateway.principal import Principal
 from gateway.realtime.events import Event
 from gateway.services import event_log
 from gateway.services.db import Database
