@@ -40,8 +40,8 @@ test: $(DEV_STAMP)
 
 ## make lint: ruff and mypy (strict)
 lint: $(DEV_STAMP)
-	$(VENV)/bin/ruff check gateway tests bench
-	$(VENV)/bin/ruff format --check gateway tests bench
+	$(VENV)/bin/ruff check gateway testkit tests bench
+	$(VENV)/bin/ruff format --check gateway testkit tests bench
 	$(VENV)/bin/mypy
 
 ## make bench: every benchmark; prints figures and writes docs/PERFORMANCE.md

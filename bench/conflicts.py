@@ -21,7 +21,7 @@ import psycopg
 
 from bench.pgbench import Load
 from bench.report import Section, table
-from tests.support.catalogue import Catalogue, seed_catalogue
+from testkit.catalogue import Catalogue, seed_catalogue
 
 SIZES = (8, 100, 1000)
 DAY = date(2031, 6, 4)

@@ -31,8 +31,8 @@ from bench.pgbench import Load
 from bench.report import Section, table
 from gateway.config import Settings
 from gateway.http.tokens import mint_token
-from tests.support.catalogue import Catalogue, seed_catalogue
-from tests.support.throwaway_postgres import free_port
+from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.ports import free_port
 
 SUBSCRIBER_COUNTS = (1, 100, 1000)
 PER_PROCESS = 500  # connections per subscriber process while measuring latency

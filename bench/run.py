@@ -22,7 +22,7 @@ from bench import conflicts, http, realtime, sql_engine, write_scaling
 from bench.pgbench import Load
 from bench.report import Section, machine
 from gateway.cli.migrate import migrate
-from tests.support.throwaway_postgres import ThrowawayPostgres
+from testkit.throwaway_postgres import ThrowawayPostgres
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 FAMILIES: list[Callable[[str, Load], Section]] = [

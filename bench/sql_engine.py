@@ -17,7 +17,7 @@ import psycopg
 
 from bench.pgbench import Figures, Load, run_script
 from bench.report import Section, table
-from tests.support.catalogue import Catalogue, numbered_uuid, seed_catalogue
+from testkit.catalogue import Catalogue, numbered_uuid, seed_catalogue
 
 SPREAD_FAMILY = 1  # resource ids 00000001-0000-4000-8000-<n>, rebuilt by hold_spread.sql
 SPREAD_RESOURCES = 100

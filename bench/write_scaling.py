@@ -20,7 +20,7 @@ import psycopg
 from bench import sql_engine
 from bench.pgbench import Figures, Load, run_script
 from bench.report import Section, table
-from tests.support.catalogue import Catalogue, numbered_uuid, seed_catalogue
+from testkit.catalogue import Catalogue, numbered_uuid, seed_catalogue
 
 CROWD_FAMILY = 3  # resource ids 00000003-0000-4000-8000-<n>, rebuilt by hold_spread.sql
 CROWD_RESOURCES = 100

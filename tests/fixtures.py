@@ -15,10 +15,11 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from testkit.ports import free_port
+from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
+from testkit.throwaway_redis import start_redis
 from tests.support.database import SessionDatabase, with_dbname
 from tests.support.pgtap import PgTapFile
-from tests.support.throwaway_postgres import ThrowawayPostgres, free_port, migrated_server
-from tests.support.throwaway_redis import start_redis
 
 _session_db: SessionDatabase | None = None
 

@@ -24,8 +24,8 @@ from psycopg import sql
 from gateway.app import create_app
 from gateway.cli.migrate import MIGRATIONS_DIR, function_files
 from gateway.config import DEV_JWT_SECRET, Settings
+from testkit.ports import free_port
 from tests.support.database import server_url, with_dbname
-from tests.support.throwaway_postgres import free_port
 
 REAL_SECRET = secrets.token_urlsafe(32)
 

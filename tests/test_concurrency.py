@@ -19,9 +19,10 @@ import psycopg
 import pytest
 from psycopg import AsyncConnection
 
-from tests.support.catalogue import Catalogue, overlapping_live_pairs, seed_catalogue
+from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.throwaway_postgres import ThrowawayPostgres
+from tests.support.overlaps import overlapping_live_pairs
 from tests.support.racing import close_all, open_connections, race
-from tests.support.throwaway_postgres import ThrowawayPostgres
 
 Result = dict[str, Any]
 

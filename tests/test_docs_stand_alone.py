@@ -20,6 +20,7 @@ CHECKED = (
     ".ci",
     "docs",
     "gateway",
+    "testkit",
     "bench",
     "scripts",
     "sql",

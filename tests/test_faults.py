@@ -37,16 +37,17 @@ import pytest
 
 from gateway.config import Settings
 from gateway.http.tokens import mint_token
-from tests.fixtures import start_gateway
-from tests.support.catalogue import Catalogue, overlapping_live_pairs, seed_catalogue
-from tests.support.throwaway_postgres import (
+from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.ports import free_port
+from testkit.throwaway_postgres import (
     ThrowawayPostgres,
     crash,
-    free_port,
     migrated_server,
     restart_after_crash,
 )
-from tests.support.throwaway_redis import start_redis
+from testkit.throwaway_redis import start_redis
+from tests.fixtures import start_gateway
+from tests.support.overlaps import overlapping_live_pairs
 
 pytestmark = pytest.mark.fault
 

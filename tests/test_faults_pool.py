@@ -23,13 +23,13 @@ import pytest
 
 from gateway.config import Settings
 from gateway.http.tokens import mint_token
-from tests.fixtures import start_gateway
-from tests.support.catalogue import Catalogue, seed_catalogue
-from tests.support.throwaway_postgres import (
+from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.throwaway_postgres import (
     ThrowawayPostgres,
     migrated_server,
     restart_after_crash,
 )
+from tests.fixtures import start_gateway
 
 pytestmark = pytest.mark.fault
 

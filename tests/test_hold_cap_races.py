@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 
-from tests.support.catalogue import seed_catalogue
+from testkit.catalogue import seed_catalogue
 from tests.support.racing import race
 
 CAP = 3

@@ -28,7 +28,7 @@ import pytest
 from psycopg import sql
 
 from gateway.cli.migrate import migrate
-from tests.support.catalogue import Catalogue, seed_catalogue
+from testkit.catalogue import Catalogue, seed_catalogue
 from tests.support.database import server_url, with_dbname
 from tests.support.plans import Scan, captured_scans, load_auto_explain
 

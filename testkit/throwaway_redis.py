@@ -1,4 +1,5 @@
-"""A redis-server the tests start and own: own port, nothing on disk, stopped by the test."""
+"""A redis-server a test or benchmark starts and owns: own port, nothing on disk, stopped by its
+owner."""
 
 from __future__ import annotations
 
