@@ -226,29 +226,11 @@ comment on function booking.settle_conflict(booking.services, text, text, uuid[]
   timestamptz, timestamptz, text, text, text, jsonb, bigint) is
   'Applies the service''s conflict strategy when a hold or booking finds its time taken; records the conflict.';
 
--- assert_role
--- BK017 unless the caller's JWT role is one of p_roles (or it is a trusted SQL session).
-create or replace function booking.assert_role(p_roles text[]) returns void
-language plpgsql stable
-set search_path = ''
-as $$
-declare
-  v_role text := booking.actor_claims()->>'role';
-begin
-  if v_role is not null and not (v_role = any(p_roles)) then
-    raise exception 'this needs one of the roles %', p_roles
-      using errcode = 'BK017', hint = 'Ask someone with that role.';
-  end if;
-end;
-$$;
-comment on function booking.assert_role(text[]) is
-  'Raises BK017 when the caller''s JWT role is not among p_roles; trusted SQL sessions (no claims) pass.';
-
 -- grant_attempt
--- (its three-argument form before p_enforce_cap would make every call ambiguous: dropped first)
-drop function if exists booking.grant_attempt(booking.conflicts, timestamptz, uuid);
 -- places a stored attempt of a conflict (hold or booking) at a given time and resource. A hold counts
 -- against the requester's live-hold cap (BK016) unless p_enforce_cap is false (an admin's grant).
+-- Its three-argument form before p_enforce_cap would make every call ambiguous: dropped first.
+drop function if exists booking.grant_attempt(booking.conflicts, timestamptz, uuid);
 create or replace function booking.grant_attempt(
   p_conflict booking.conflicts, p_start timestamptz, p_resource_id uuid, p_enforce_cap boolean default true)
 returns booking.reservations
