@@ -39,6 +39,8 @@ begin
   return (select l.time_zone from booking.locations l where l.id = p_location_id);
 end;
 $$;
+comment on function booking.location_zone(uuid) is
+  'The IANA time zone of a location; NULL for an unknown location.';
 
 -- slot_id
 -- the canonical id of a slot: service id and start in UTC.
@@ -64,3 +66,5 @@ language sql immutable
 as $$
   select (p_at at time zone p_zone)::date;
 $$;
+comment on function booking.local_day(timestamptz, text) is
+  'The calendar day of an instant in an IANA time zone.';

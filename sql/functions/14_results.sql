@@ -25,6 +25,8 @@ as $$
                             'version', p_r.version, 'resource_id', p_r.resource_id,
                             'start_time', p_r.starts_at, 'end_time', p_r.ends_at);
 $$;
+comment on function booking.reservation_result(booking.reservations) is
+  'The success object of convert, direct booking, cancel and reschedule: {success, booking_id, status, version, resource_id, start_time, end_time}.';
 
 -- taken_result
 -- the success object of a new hold ({success, hold_id, ..., expires_at, version}) or booking
@@ -38,3 +40,5 @@ as $$
                             'expires_at', p_r.expires_at, 'version', p_r.version)
     else booking.reservation_result(p_r) end;
 $$;
+comment on function booking.taken_result(booking.reservations) is
+  'The success object of a new hold ({success, hold_id, resource_id, start_time, end_time, expires_at, version}) or, for a booking, reservation_result.';

@@ -129,6 +129,8 @@ begin
   return v_row;
 end;
 $$;
+comment on function booking.locked_reservation(uuid, text) is
+  'A reservation locked FOR UPDATE; BK014 without an id, BK008 when unknown or (for a customer) someone else''s.';
 
 -- assert_session
 -- holds belong to the session that made them.
@@ -143,6 +145,8 @@ begin
   end if;
 end;
 $$;
+comment on function booking.assert_session(booking.reservations, text) is
+  'Raises BK009 when a hold is used from another session than the one that created it.';
 
 -- convert_hold_to_booking
 -- turns a hold into a booking in place (same id); the slot is never free in between.

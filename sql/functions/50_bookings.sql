@@ -5,6 +5,8 @@
 create or replace function booking.idempotency_lock_key(p_customer_id uuid, p_key text) returns bigint
 language sql immutable
 as $$ select hashtextextended('idempotency:' || p_customer_id::text || ':' || p_key, 0) $$;
+comment on function booking.idempotency_lock_key(uuid, text) is
+  'Advisory lock key per customer and Idempotency-Key: serializes the first use of a key, so one request is answered and stored once.';
 
 -- create_booking_atomic
 -- books a slot directly (staff at the desk, or a customer without a hold), optionally idempotent.
@@ -102,6 +104,8 @@ begin
          || jsonb_build_object('current_version', p_row.version, 'expected_version', p_expected);
 end;
 $$;
+comment on function booking.version_conflict(booking.reservations, text, bigint) is
+  'Records a VERSION_CONFLICT for a stale p_expected_version and returns the conflict object with current_version and expected_version.';
 
 -- cancel_booking
 -- cancels a confirmed booking; the time is free at once. Cancelling twice is harmless.
@@ -217,6 +221,8 @@ as $$
     'customer', (select c.subject from booking.customers c where c.id = p_r.customer_id),
     'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at);
 $$;
+comment on function booking.reservation_view(booking.reservations) is
+  'A reservation as a caller sees it (effective status, times, version, details, the customer''s subject) as JSON.';
 
 -- get_reservation
 -- one hold or booking; a customer sees only its own (others are BK008, not found).

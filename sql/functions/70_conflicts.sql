@@ -15,12 +15,16 @@
 create or replace function booking.arbitration_lock_key(p_service_id uuid, p_day date) returns bigint
 language sql immutable
 as $$ select hashtextextended('arbitration:' || p_service_id::text || ':' || p_day::text, 0) $$;
+comment on function booking.arbitration_lock_key(uuid, date) is
+  'Advisory lock key per service and local day: arbitration takes it so that two arbiters do not place two attempts on the same free slot.';
 
 -- customer_holds_lock_key
 -- serializes one customer's new holds, so the cap on live holds cannot be raced past.
 create or replace function booking.customer_holds_lock_key(p_customer_id uuid) returns bigint
 language sql immutable
 as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
+comment on function booking.customer_holds_lock_key(uuid) is
+  'Advisory lock key per customer: serializes a customer''s new holds so the cap on live holds cannot be raced past.';
 
 -- live_hold_cap_reached
 -- whether the customer already has the location's maximum of live holds. Takes the per-customer lock
