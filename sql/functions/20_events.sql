@@ -18,6 +18,8 @@
 create or replace function booking.in_flight_key(p_id bigint) returns bigint
 language sql immutable
 as $$ select (1::bigint << 62) | p_id $$;
+comment on function booking.in_flight_key(bigint) is
+  'Advisory lock key that registers an event id as in flight (bit 62 set): see booking.event_read_bound.';
 
 -- event_read_bound
 -- the highest event id a reader may hand out now: every id up to it is committed and visible to a
@@ -56,6 +58,8 @@ comment on function booking.event_read_bound() is
 create or replace function booking.notify_lock_key() returns bigint
 language sql immutable
 as $$ select 7310002::bigint $$;
+comment on function booking.notify_lock_key() is
+  'Advisory lock key that lets one committing transaction at a time send NOTIFY booking_events.';
 
 -- append_event
 -- appends one event of the transaction (at commit, from the deferred triggers); the first one
@@ -115,6 +119,8 @@ as $$
     else 'reservation:updated'
   end;
 $$;
+comment on function booking.reservation_event_type(booking.reservations, booking.reservations) is
+  'The event type of a reservation change (hold:created, booking:confirmed, hold:expired, booking:rescheduled, ...); p_old NULL for an insert.';
 
 -- on_reservation_change
 -- deferred row trigger on booking.reservations: one event per change, plus an availability event for

@@ -1,5 +1,9 @@
 -- Holds: take a slot for a few minutes, turn it into a booking, or let it go.
 
+-- take_slot's form before booking.attempt (eleven positional parameters) would linger beside it:
+drop function if exists booking.take_slot(booking.services, uuid[], uuid, text, timestamptz, timestamptz,
+                                          timestamptz, text, text, text, jsonb);
+
 -- take_slot
 -- the write at the heart of holds and direct bookings: tries each candidate resource in order with
 -- INSERT ... ON CONFLICT DO NOTHING (the exclusion constraint decides, waiting for an in-flight rival),
@@ -8,30 +12,31 @@
 -- marked expired and the insert is tried once more. A free slot costs no expiry statement at all,
 -- and the second attempt sees what expiring first would have let it see.
 create or replace function booking.take_slot(
-  p_svc booking.services, p_candidates uuid[], p_customer_id uuid, p_status text,
-  p_start timestamptz, p_end timestamptz, p_expires_at timestamptz, p_session_id text, p_slot_id text,
-  p_idempotency_key text, p_details jsonb)
+  p_svc booking.services, p_candidates uuid[], p_attempt booking.attempt)
 returns booking.reservations
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_occupied tstzrange := tstzrange(p_start - p_svc.buffer_before, p_end + p_svc.buffer_after);
+  v_start timestamptz := lower(p_attempt.slot);
+  v_end timestamptz := upper(p_attempt.slot);
+  v_occupied tstzrange := tstzrange(v_start - p_svc.buffer_before, v_end + p_svc.buffer_after);
   v_resource uuid;
-  v_attempt integer;
+  v_try integer;
   v_row booking.reservations;
 begin
   foreach v_resource in array p_candidates loop
-    for v_attempt in 1..2 loop
-      if v_attempt = 2 then
+    for v_try in 1..2 loop
+      if v_try = 2 then
         perform booking.expire_overlapping_holds(p_svc.location_id, v_resource, v_occupied);
       end if;
       insert into booking.reservations as r (location_id, resource_id, service_id, customer_id, starts_at,
                                              ends_at, occupied, status, expires_at, session_id, slot_id,
                                              idempotency_key, details, confirmed_at)
-      values (p_svc.location_id, v_resource, p_svc.id, p_customer_id, p_start, p_end, v_occupied, p_status,
-              p_expires_at, p_session_id, p_slot_id, p_idempotency_key, coalesce(p_details, '{}'::jsonb),
-              case when p_status = 'confirmed' then now() end)
+      values (p_svc.location_id, v_resource, p_svc.id, p_attempt.customer_id, v_start, v_end, v_occupied,
+              p_attempt.status, p_attempt.expires_at, p_attempt.session_id, p_attempt.slot_id,
+              p_attempt.idempotency_key, coalesce(p_attempt.details, '{}'::jsonb),
+              case when p_attempt.status = 'confirmed' then now() end)
       on conflict do nothing
       returning r.* into v_row;
       if v_row.id is not null then
@@ -42,9 +47,8 @@ begin
   return null;
 end;
 $$;
-comment on function booking.take_slot(booking.services, uuid[], uuid, text, timestamptz, timestamptz,
-  timestamptz, text, text, text, jsonb) is
-  'Inserts a hold or booking on the first free candidate resource; NULL when all are taken. The exclusion constraint decides.';
+comment on function booking.take_slot(booking.services, uuid[], booking.attempt) is
+  'Inserts the attempt (a hold or booking over its slot) on the first free candidate resource; NULL when all are taken. The exclusion constraint decides.';
 
 -- create_hold_atomic
 -- puts a short hold on a slot for a customer's session.
@@ -68,6 +72,7 @@ declare
   v_row booking.reservations;
   v_end timestamptz;
   v_slot_id text;
+  v_attempt booking.attempt;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_session_id is null or length(p_session_id) not between 1 and 200 then
@@ -95,13 +100,19 @@ begin
   v_customer := booking.customer_id_for(p_user_id);
   perform booking.assert_live_hold_cap(v_svc.location_id, v_customer);
 
-  v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'held', p_start_time, v_end, v_expires,
-                             p_session_id, v_slot_id, null, null);
+  v_attempt.operation := 'create_hold';
+  v_attempt.customer_id := v_customer;
+  v_attempt.slot := tstzrange(p_start_time, v_end);
+  v_attempt.status := 'held';
+  v_attempt.expires_at := v_expires;
+  v_attempt.session_id := p_session_id;
+  v_attempt.slot_id := v_slot_id;
+  v_attempt.seen_version := p_seen_version;
+  v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
     return booking.taken_result(v_row);
   end if;
-  return booking.settle_conflict(v_svc, v_zone, 'create_hold', v_candidates, v_customer, 'held', p_start_time,
-                                 v_end, v_expires, p_session_id, v_slot_id, null, null, p_seen_version);
+  return booking.settle_conflict(v_svc, v_zone, v_candidates, v_attempt);
 end;
 $$;
 comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
@@ -129,6 +140,8 @@ begin
   return v_row;
 end;
 $$;
+comment on function booking.locked_reservation(uuid, text) is
+  'A reservation locked FOR UPDATE; BK014 without an id, BK008 when unknown or (for a customer) someone else''s.';
 
 -- assert_session
 -- holds belong to the session that made them.
@@ -143,6 +156,8 @@ begin
   end if;
 end;
 $$;
+comment on function booking.assert_session(booking.reservations, text) is
+  'Raises BK009 when a hold is used from another session than the one that created it.';
 
 -- convert_hold_to_booking
 -- turns a hold into a booking in place (same id); the slot is never free in between.
@@ -158,6 +173,8 @@ declare
   v_svc booking.services;
   v_zone text;
   v_block record;
+  v_attempt booking.attempt;
+  v_report booking.conflict_report;
 begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
@@ -190,12 +207,18 @@ begin
   exception when exclusion_violation then
     -- only an expired hold gets here: its time was taken while it was not held
     v_svc := booking.active_service(v_row.service_id);
-  v_zone := booking.location_zone(v_svc.location_id);
+    v_zone := booking.location_zone(v_svc.location_id);
     select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_row.resource_id],
                                                             v_row.occupied, v_row.id);
-    return booking.record_conflict(v_svc, v_zone, 'convert_hold', coalesce(v_block.conflict_type, 'BOOKING_CONFLICT'),
-                                   v_row.resource_id, v_row.customer_id, v_block.holder, v_row.id,
-                                   v_row.starts_at, v_row.ends_at, v_block.retry_after);
+    v_attempt.operation := 'convert_hold';
+    v_attempt.customer_id := v_row.customer_id;
+    v_attempt.slot := tstzrange(v_row.starts_at, v_row.ends_at);
+    v_report.conflict_type := coalesce(v_block.conflict_type, 'BOOKING_CONFLICT');
+    v_report.resource_id := v_row.resource_id;
+    v_report.holder_reservation_id := v_block.holder;
+    v_report.attempted_reservation_id := v_row.id;
+    v_report.retry_after := v_block.retry_after;
+    return booking.record_conflict(v_svc, v_zone, v_attempt, v_report);
   end;
 end;
 $$;

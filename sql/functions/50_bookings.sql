@@ -5,6 +5,8 @@
 create or replace function booking.idempotency_lock_key(p_customer_id uuid, p_key text) returns bigint
 language sql immutable
 as $$ select hashtextextended('idempotency:' || p_customer_id::text || ':' || p_key, 0) $$;
+comment on function booking.idempotency_lock_key(uuid, text) is
+  'Advisory lock key per customer and Idempotency-Key: serializes the first use of a key, so one request is answered and stored once.';
 
 -- create_booking_atomic
 -- books a slot directly (staff at the desk, or a customer without a hold), optionally idempotent.
@@ -27,6 +29,7 @@ declare
   v_row booking.reservations;
   v_end timestamptz;
   v_result jsonb;
+  v_attempt booking.attempt;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
@@ -61,14 +64,19 @@ begin
   v_end := p_start_time + v_svc.duration;
   perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, now());
   v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
-  v_row := booking.take_slot(v_svc, v_candidates, v_customer, 'confirmed', p_start_time, v_end, null, null,
-                             booking.slot_id(v_svc.id, p_start_time), p_idempotency_key, p_booking_data);
+  v_attempt.operation := 'create_booking';
+  v_attempt.customer_id := v_customer;
+  v_attempt.slot := tstzrange(p_start_time, v_end);
+  v_attempt.status := 'confirmed';
+  v_attempt.slot_id := booking.slot_id(v_svc.id, p_start_time);
+  v_attempt.idempotency_key := p_idempotency_key;
+  v_attempt.details := p_booking_data;
+  v_attempt.seen_version := p_seen_version;
+  v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
     v_result := booking.reservation_result(v_row);
   else
-    v_result := booking.settle_conflict(v_svc, v_zone, 'create_booking', v_candidates, v_customer, 'confirmed',
-                                        p_start_time, v_end, null, null, booking.slot_id(v_svc.id, p_start_time),
-                                        p_idempotency_key, p_booking_data, p_seen_version);
+    v_result := booking.settle_conflict(v_svc, v_zone, v_candidates, v_attempt);
   end if;
 
   if p_idempotency_key is not null then
@@ -94,14 +102,23 @@ as $$
 declare
   v_svc booking.services;
   v_zone text;
+  v_attempt booking.attempt;
+  v_report booking.conflict_report;
 begin
   v_svc := booking.active_service(p_row.service_id);
   v_zone := booking.location_zone(v_svc.location_id);
-  return booking.record_conflict(v_svc, v_zone, p_operation, 'VERSION_CONFLICT', p_row.resource_id,
-                                 p_row.customer_id, p_row.id, p_row.id, null, null)
+  v_attempt.operation := p_operation;
+  v_attempt.customer_id := p_row.customer_id;     -- no time asked for: no slot, no alternatives
+  v_report.conflict_type := 'VERSION_CONFLICT';
+  v_report.resource_id := p_row.resource_id;
+  v_report.holder_reservation_id := p_row.id;
+  v_report.attempted_reservation_id := p_row.id;
+  return booking.record_conflict(v_svc, v_zone, v_attempt, v_report)
          || jsonb_build_object('current_version', p_row.version, 'expected_version', p_expected);
 end;
 $$;
+comment on function booking.version_conflict(booking.reservations, text, bigint) is
+  'Records a VERSION_CONFLICT for a stale p_expected_version and returns the conflict object with current_version and expected_version.';
 
 -- cancel_booking
 -- cancels a confirmed booking; the time is free at once. Cancelling twice is harmless.
@@ -161,6 +178,8 @@ declare
   v_end timestamptz;
   v_occupied tstzrange;
   v_block record;
+  v_attempt booking.attempt;
+  v_report booking.conflict_report;
 begin
   v_row := booking.locked_reservation(p_booking_id, 'booking');
   -- the state first, then the version (as in cancel_booking)
@@ -194,10 +213,15 @@ begin
   exception when exclusion_violation then
     select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
                                                             v_row.id);
-    return booking.record_conflict(v_svc, v_zone, 'reschedule_booking',
-                                   coalesce(v_block.conflict_type, 'BOOKING_CONFLICT'), v_resource,
-                                   v_row.customer_id, v_block.holder, v_row.id, p_new_start, v_end,
-                                   v_block.retry_after);
+    v_attempt.operation := 'reschedule_booking';
+    v_attempt.customer_id := v_row.customer_id;
+    v_attempt.slot := tstzrange(p_new_start, v_end);
+    v_report.conflict_type := coalesce(v_block.conflict_type, 'BOOKING_CONFLICT');
+    v_report.resource_id := v_resource;
+    v_report.holder_reservation_id := v_block.holder;
+    v_report.attempted_reservation_id := v_row.id;
+    v_report.retry_after := v_block.retry_after;
+    return booking.record_conflict(v_svc, v_zone, v_attempt, v_report);
   end;
 end;
 $$;
@@ -217,6 +241,8 @@ as $$
     'customer', (select c.subject from booking.customers c where c.id = p_r.customer_id),
     'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at);
 $$;
+comment on function booking.reservation_view(booking.reservations) is
+  'A reservation as a caller sees it (effective status, times, version, details, the customer''s subject) as JSON.';
 
 -- get_reservation
 -- one hold or booking; a customer sees only its own (others are BK008, not found).

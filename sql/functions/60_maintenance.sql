@@ -138,6 +138,7 @@ exception when undefined_table then
   return null;
 end;
 $$;
+comment on function booking.schema_version() is 'The newest applied yoyo migration; NULL before any.';
 
 -- health
 -- what an operator looks at first.

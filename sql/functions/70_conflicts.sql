@@ -15,12 +15,16 @@
 create or replace function booking.arbitration_lock_key(p_service_id uuid, p_day date) returns bigint
 language sql immutable
 as $$ select hashtextextended('arbitration:' || p_service_id::text || ':' || p_day::text, 0) $$;
+comment on function booking.arbitration_lock_key(uuid, date) is
+  'Advisory lock key per service and local day: arbitration takes it so that two arbiters do not place two attempts on the same free slot.';
 
 -- customer_holds_lock_key
 -- serializes one customer's new holds, so the cap on live holds cannot be raced past.
 create or replace function booking.customer_holds_lock_key(p_customer_id uuid) returns bigint
 language sql immutable
 as $$ select hashtextextended('holds:' || p_customer_id::text, 0) $$;
+comment on function booking.customer_holds_lock_key(uuid) is
+  'Advisory lock key per customer: serializes a customer''s new holds so the cap on live holds cannot be raced past.';
 
 -- live_hold_cap_reached
 -- whether the customer already has the location's maximum of live holds. Takes the per-customer lock
@@ -109,146 +113,142 @@ $$;
 comment on function booking.preempt_holds(uuid, uuid, tstzrange, integer) is
   'Preempts the holds overlapping a range on a resource, unless a confirmed booking (or, with a priority, an equal or higher-priority holder) is in the way.';
 
+-- settle_conflict's form before booking.attempt (fourteen positional parameters) would linger beside it:
+drop function if exists booking.settle_conflict(booking.services, text, text, uuid[], uuid, text, timestamptz,
+                                                timestamptz, timestamptz, text, text, text, jsonb, bigint);
+
 -- settle_conflict
 -- what happens when a hold or direct booking finds its time taken: the service's strategy decides.
--- Returns a success object (with conflict_id and what was done) or the conflict object.
+-- Returns a success object (with conflict_id and what was done) or the conflict object. The report
+-- starts as a refusal of the attempt on its first candidate; each strategy changes what it did.
 create or replace function booking.settle_conflict(
-  p_svc booking.services, p_zone text, p_operation text, p_candidates uuid[], p_customer_id uuid,
-  p_status text, p_start timestamptz, p_end timestamptz, p_expires_at timestamptz, p_session_id text,
-  p_slot_id text, p_idempotency_key text, p_details jsonb, p_seen_version bigint)
+  p_svc booking.services, p_zone text, p_candidates uuid[], p_attempt booking.attempt)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_occupied tstzrange := tstzrange(p_start - p_svc.buffer_before, p_end + p_svc.buffer_after);
+  v_start timestamptz := lower(p_attempt.slot);
+  v_occupied tstzrange := tstzrange(v_start - p_svc.buffer_before, upper(p_attempt.slot) + p_svc.buffer_after);
   v_block record;
-  v_type text;
   v_strategy text := p_svc.conflict_strategy;
   v_resource uuid;
   v_preempted uuid[] := '{}';
   v_priority integer;
   v_row booking.reservations;
   v_alt jsonb;
+  v_elsewhere booking.attempt := p_attempt;    -- the attempt moved to an alternative's time
+  v_report booking.conflict_report;
   v_conflict jsonb;
-  v_detail jsonb := jsonb_build_object('status', p_status, 'session_id', p_session_id,
-                                       'idempotency_key', p_idempotency_key,
-                                       'hold_seconds', extract(epoch from p_expires_at - now()));
 begin
   select * into v_block from booking.blocking_reservation(p_svc.location_id, p_candidates, v_occupied);
-  v_type := coalesce(v_block.conflict_type, 'HOLD_CONFLICT');
+  v_report.conflict_type := coalesce(v_block.conflict_type, 'HOLD_CONFLICT');
   -- 0 is no version (api.availability_version while an event below its newest may still commit): nothing to compare
-  if p_seen_version > 0 and exists (
+  if p_attempt.seen_version > 0 and exists (
       select 1 from booking.events e
-      where e.reservation_id = v_block.holder and e.id > p_seen_version) then
-    v_type := 'CACHE_CONFLICT';
+      where e.reservation_id = v_block.holder and e.id > p_attempt.seen_version) then
+    v_report.conflict_type := 'CACHE_CONFLICT';
   end if;
+  v_report.resource_id := p_candidates[1];
+  v_report.holder_reservation_id := v_block.holder;
+  v_report.retry_after := v_block.retry_after;
+  v_report.strategy := v_strategy;
+  v_report.outcome := 'refused';
+  v_report.status := 'resolved';
+  -- what the attempt asked for, so that it can be settled later
+  v_report.detail := jsonb_build_object('status', p_attempt.status, 'session_id', p_attempt.session_id,
+                                        'idempotency_key', p_attempt.idempotency_key,
+                                        'hold_seconds', extract(epoch from p_attempt.expires_at - now()));
 
   if v_strategy in ('last_wins', 'priority_based') then
     if v_strategy = 'priority_based' then
-      select c.priority into v_priority from booking.customers c where c.id = p_customer_id;
+      select c.priority into v_priority from booking.customers c where c.id = p_attempt.customer_id;
     end if;
     foreach v_resource in array p_candidates loop
       v_preempted := booking.preempt_holds(p_svc.location_id, v_resource, v_occupied,
                                            case when v_strategy = 'priority_based' then v_priority end);
       if cardinality(v_preempted) > 0 then
-        v_row := booking.take_slot(p_svc, array[v_resource], p_customer_id, p_status, p_start, p_end,
-                                   p_expires_at, p_session_id, p_slot_id, p_idempotency_key, p_details);
+        v_row := booking.take_slot(p_svc, array[v_resource], p_attempt);
         if v_row.id is not null then
-          v_conflict := booking.record_conflict(p_svc, p_zone, p_operation, v_type, v_resource, p_customer_id,
-                                                v_preempted[1], v_row.id, p_start, p_end, null, v_strategy,
-                                                'preempted', 'resolved', v_detail);
+          v_report.resource_id := v_resource;
+          v_report.holder_reservation_id := v_preempted[1];
+          v_report.attempted_reservation_id := v_row.id;
+          v_report.retry_after := null;
+          v_report.outcome := 'preempted';
+          v_conflict := booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
           return booking.taken_result(v_row) || jsonb_build_object(
             'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'preempted',
             'preempted_ids', to_jsonb(v_preempted));
         end if;
       end if;
     end loop;
-    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
-                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
-                                   'refused', 'resolved', v_detail);
+    return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   elsif v_strategy = 'rollback_all' then
     foreach v_resource in array p_candidates loop
       v_preempted := v_preempted || booking.preempt_holds(p_svc.location_id, v_resource, v_occupied);
     end loop;
-    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
-                                   v_block.holder, null, p_start, p_end, null, v_strategy,
-                                   case when cardinality(v_preempted) > 0 then 'rolled_back' else 'refused' end,
-                                   'resolved', v_detail || jsonb_build_object('preempted_ids', to_jsonb(v_preempted)));
+    v_report.retry_after := null;
+    v_report.outcome := case when cardinality(v_preempted) > 0 then 'rolled_back' else 'refused' end;
+    v_report.detail := v_report.detail || jsonb_build_object('preempted_ids', to_jsonb(v_preempted));
+    return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   elsif v_strategy = 'arbitration' then
-    perform pg_advisory_xact_lock(booking.arbitration_lock_key(p_svc.id, booking.local_day(p_start, p_zone)));
+    -- another eligible resource at the requested time, else the nearest free time, else refused
+    perform pg_advisory_xact_lock(booking.arbitration_lock_key(p_svc.id, booking.local_day(v_start, p_zone)));
     begin
-      v_row := booking.take_slot(p_svc, booking.candidate_resources(p_svc, p_zone, p_start, p_end, null),
-                                 p_customer_id, p_status, p_start, p_end, p_expires_at, p_session_id, p_slot_id,
-                                 p_idempotency_key, p_details);
+      v_row := booking.take_slot(p_svc, booking.candidate_resources(p_svc, p_zone, v_start, upper(p_attempt.slot),
+                                                                    null),
+                                 p_attempt);
     exception when sqlstate 'BK003' then
       v_row := null;
     end;
     if v_row.id is not null then
-      v_conflict := booking.record_conflict(p_svc, p_zone, p_operation, v_type, v_row.resource_id, p_customer_id,
-                                            v_block.holder, v_row.id, p_start, p_end, null, v_strategy,
-                                            'other_resource', 'resolved', v_detail);
-      return booking.taken_result(v_row) || jsonb_build_object(
-        'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'other_resource',
-        'arbitration', 'Placed with another eligible resource at the requested time.');
-    end if;
-    for v_alt in select a from jsonb_array_elements(booking.alternatives(p_svc.id, p_zone, p_start, p_candidates[1])) a loop
-      v_row := booking.take_slot(p_svc, array[(v_alt->>'resource_id')::uuid], p_customer_id, p_status,
-                                 (v_alt->>'start_time')::timestamptz, (v_alt->>'end_time')::timestamptz,
-                                 p_expires_at, p_session_id, v_alt->>'slot_id', p_idempotency_key, p_details);
-      if v_row.id is not null then
-        v_conflict := booking.record_conflict(p_svc, p_zone, p_operation, v_type, v_row.resource_id,
-                                              p_customer_id, v_block.holder, v_row.id, p_start, p_end, null,
-                                              v_strategy, 'nearest_time', 'resolved', v_detail);
-        return booking.taken_result(v_row) || jsonb_build_object(
-          'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'nearest_time',
-          'arbitration', 'The requested time was taken; placed at the nearest free time.',
-          'requested_start', p_start);
+      v_report.outcome := 'other_resource';
+    else
+      for v_alt in select a from jsonb_array_elements(booking.alternatives(p_svc.id, p_zone, v_start, p_candidates[1])) a loop
+        v_elsewhere.slot := tstzrange((v_alt->>'start_time')::timestamptz, (v_alt->>'end_time')::timestamptz);
+        v_elsewhere.slot_id := v_alt->>'slot_id';
+        v_row := booking.take_slot(p_svc, array[(v_alt->>'resource_id')::uuid], v_elsewhere);
+        exit when v_row.id is not null;
+      end loop;
+      if v_row.id is null then
+        return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
       end if;
-    end loop;
-    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
-                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
-                                   'refused', 'resolved', v_detail);
+      v_report.outcome := 'nearest_time';
+    end if;
+    v_report.resource_id := v_row.resource_id;
+    v_report.attempted_reservation_id := v_row.id;
+    v_report.retry_after := null;
+    v_conflict := booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
+    return booking.taken_result(v_row) || jsonb_build_object(
+      'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', v_report.outcome,
+      'arbitration', case v_report.outcome
+        when 'other_resource' then 'Placed with another eligible resource at the requested time.'
+        else 'The requested time was taken; placed at the nearest free time.' end)
+      || case when v_report.outcome = 'nearest_time' then jsonb_build_object('requested_start', v_start)
+              else '{}'::jsonb end;
   elsif v_strategy = 'consensus' then
-    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
-                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
-                                   'offered_alternative', 'awaiting_confirmation', v_detail);
+    v_report.outcome := 'offered_alternative';
+    v_report.status := 'awaiting_confirmation';
+    return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   elsif v_strategy = 'admin_intervention' then
-    return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
-                                   v_block.holder, null, p_start, p_end, v_block.retry_after, v_strategy,
-                                   'escalated', 'open', v_detail);
+    v_report.outcome := 'escalated';
+    v_report.status := 'open';
+    return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   end if;
-  return booking.record_conflict(p_svc, p_zone, p_operation, v_type, p_candidates[1], p_customer_id,
-                                 v_block.holder, null, p_start, p_end, v_block.retry_after);
+  -- first_come_first_serve: refused, and nothing is kept for settling it later
+  v_report.strategy := 'first_come_first_serve';
+  v_report.detail := '{}'::jsonb;
+  return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
 end;
 $$;
-comment on function booking.settle_conflict(booking.services, text, text, uuid[], uuid, text, timestamptz,
-  timestamptz, timestamptz, text, text, text, jsonb, bigint) is
-  'Applies the service''s conflict strategy when a hold or booking finds its time taken; records the conflict.';
-
--- assert_role
--- BK017 unless the caller's JWT role is one of p_roles (or it is a trusted SQL session).
-create or replace function booking.assert_role(p_roles text[]) returns void
-language plpgsql stable
-set search_path = ''
-as $$
-declare
-  v_role text := booking.actor_claims()->>'role';
-begin
-  if v_role is not null and not (v_role = any(p_roles)) then
-    raise exception 'this needs one of the roles %', p_roles
-      using errcode = 'BK017', hint = 'Ask someone with that role.';
-  end if;
-end;
-$$;
-comment on function booking.assert_role(text[]) is
-  'Raises BK017 when the caller''s JWT role is not among p_roles; trusted SQL sessions (no claims) pass.';
+comment on function booking.settle_conflict(booking.services, text, uuid[], booking.attempt) is
+  'Applies the service''s conflict strategy when an attempt (a hold or booking) finds its time taken on every candidate resource; records the conflict.';
 
 -- grant_attempt
--- (its three-argument form before p_enforce_cap would make every call ambiguous: dropped first)
-drop function if exists booking.grant_attempt(booking.conflicts, timestamptz, uuid);
 -- places a stored attempt of a conflict (hold or booking) at a given time and resource. A hold counts
 -- against the requester's live-hold cap (BK016) unless p_enforce_cap is false (an admin's grant).
+-- Its three-argument form before p_enforce_cap would make every call ambiguous: dropped first.
+drop function if exists booking.grant_attempt(booking.conflicts, timestamptz, uuid);
 create or replace function booking.grant_attempt(
   p_conflict booking.conflicts, p_start timestamptz, p_resource_id uuid, p_enforce_cap boolean default true)
 returns booking.reservations
@@ -257,15 +257,19 @@ set search_path = ''
 as $$
 declare
   v_svc booking.services := booking.active_service(p_conflict.service_id);
-  v_status text := coalesce(p_conflict.detail->>'status', 'held');
+  v_attempt booking.attempt;
 begin
-  if v_status = 'held' and p_enforce_cap then
-    perform booking.assert_live_hold_cap(v_svc.location_id, p_conflict.requester_customer_id);
+  v_attempt.operation := p_conflict.operation;
+  v_attempt.customer_id := p_conflict.requester_customer_id;
+  v_attempt.status := coalesce(p_conflict.detail->>'status', 'held');
+  if v_attempt.status = 'held' and p_enforce_cap then
+    perform booking.assert_live_hold_cap(v_svc.location_id, v_attempt.customer_id);
   end if;
-  return booking.take_slot(
-    v_svc, array[p_resource_id], p_conflict.requester_customer_id, v_status, p_start, p_start + v_svc.duration,
-    case when v_status = 'held' then now() + v_svc.hold_ttl end, p_conflict.detail->>'session_id',
-    booking.slot_id(v_svc.id, p_start), null, null);
+  v_attempt.slot := tstzrange(p_start, p_start + v_svc.duration);
+  v_attempt.expires_at := case when v_attempt.status = 'held' then now() + v_svc.hold_ttl end;
+  v_attempt.session_id := p_conflict.detail->>'session_id';
+  v_attempt.slot_id := booking.slot_id(v_svc.id, p_start);
+  return booking.take_slot(v_svc, array[p_resource_id], v_attempt);
 end;
 $$;
 comment on function booking.grant_attempt(booking.conflicts, timestamptz, uuid, boolean) is

@@ -1,6 +1,6 @@
 -- Schema contract: the tables, columns, constraints and functions callers and operators rely on.
 begin;
-select plan(24);
+select plan(25);
 
 select has_schema('booking', 'Private schema booking exists');
 select has_schema('api', 'API schema api exists');
@@ -39,10 +39,22 @@ select function_returns('api', 'health', array[]::text[], 'jsonb', 'api.health()
 select ok((api.health()->>'schema_version') is not null, 'api.health() reports the schema version');
 select ok((api.health()->>'status') = 'ok', 'api.health() says ok');
 
-select is(
-  (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-   where n.nspname = 'api' and obj_description(p.oid, 'pg_proc') is null),
-  0, 'Every api function has a COMMENT');
+-- Every function of api and booking says what it is for. The constructors PostgreSQL makes for a
+-- range type (booking.timerange, booking.timemultirange) belong to the type, which has the comment.
+create view pg_temp.uncommented_functions as
+  select p.oid::regprocedure::text as function
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname in ('api', 'booking') and obj_description(p.oid, 'pg_proc') is null
+    and not exists (select 1 from pg_depend d
+                    where d.classid = 'pg_proc'::regclass and d.objid = p.oid
+                      and d.refclassid = 'pg_type'::regclass and d.deptype = 'i');
+select is(array(select function from pg_temp.uncommented_functions order by 1), array[]::text[],
+          'Every api and booking function has a COMMENT');
+create function booking.tests_uncommented() returns int language sql as $$ select 1 $$;
+select is(array(select function from pg_temp.uncommented_functions order by 1),
+          array['booking.tests_uncommented()'],
+          'The check names a booking function without a COMMENT');
+drop function booking.tests_uncommented();
 
 select * from finish();
 rollback;
