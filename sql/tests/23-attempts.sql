@@ -7,19 +7,12 @@ begin;
 set local timezone = 'UTC';
 select plan(12);
 
-insert into booking.locations (id, name, time_zone)
-  values ('b0000000-0000-4000-8000-000000000001', 'Attempt salon', 'Europe/Warsaw');
-insert into booking.resources (id, location_id, name)
-  values ('b1000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', 'Ola');
-insert into booking.services (id, location_id, name, duration, max_advance, buffer_before, buffer_after) values
-  ('b2000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', 'Cut', '1 hour', '3650 days',
-   '5 minutes', '10 minutes');
-insert into booking.service_resources (location_id, service_id, resource_id, preference) values
-  ('b0000000-0000-4000-8000-000000000001', 'b2000000-0000-4000-8000-000000000001', 'b1000000-0000-4000-8000-000000000001', 1);
-insert into booking.working_hours (location_id, resource_id, weekday, hours)
-select 'b0000000-0000-4000-8000-000000000001', 'b1000000-0000-4000-8000-000000000001', d, '[09:00,17:00)'
-from generate_series(1, 7) d;
-insert into booking.customers (id, subject) values ('b3000000-0000-4000-8000-000000000001', 'attempt-alice');
+select tests.create_location('b0000000-0000-4000-8000-000000000001', 'Attempt salon', 'Europe/Warsaw');
+select tests.create_staff('b0000000-0000-4000-8000-000000000001', 'Ola', 'b1000000-0000-4000-8000-000000000001');
+select tests.create_service('b0000000-0000-4000-8000-000000000001', 'Cut', '1 hour',
+                            '{b1000000-0000-4000-8000-000000000001}', 'b2000000-0000-4000-8000-000000000001',
+                            p_buffer_before => '5 minutes', p_buffer_after => '10 minutes');
+select tests.create_customer('attempt-alice', 'b3000000-0000-4000-8000-000000000001');
 
 -- an attempt built as the api functions build it: field by field, the time as one range
 create function pg_temp.attempt_at(p_start timestamptz, p_end timestamptz) returns booking.attempt
