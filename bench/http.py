@@ -30,7 +30,7 @@ from bench import sql_engine
 from bench.pgbench import Figures, Load
 from bench.report import Section, table
 from gateway.config import Settings
-from testkit.catalogue import Catalogue, numbered_uuid, seed_catalogue
+from testkit.catalogue import Catalogue, seed_catalogue, seed_slot_grid
 from testkit.ports import free_port
 from testkit.processes import children
 from testkit.throwaway_redis import start_redis
@@ -157,16 +157,14 @@ def _hit_rate(before: dict[str, float], after: dict[str, float]) -> tuple[float,
 
 def _seed(url: str) -> tuple[Catalogue, Catalogue]:
     with psycopg.connect(url) as conn:
-        spread = seed_catalogue(
+        spread = seed_slot_grid(
             conn,
             name="HTTP spread",
             resources=SPREAD_RESOURCES,
-            resource_ids=[numbered_uuid(HTTP_FAMILY, n + 1) for n in range(SPREAD_RESOURCES)],
-            duration=STEP,
-            slot_step=STEP,
+            family=HTTP_FAMILY,
+            step=STEP,
             opens=OPENS,
             closes=CLOSES,
-            max_live_holds_per_customer=100,
         )
         salon = seed_catalogue(
             conn,

@@ -17,7 +17,7 @@ import psycopg
 
 from bench.pgbench import Figures, Load, run_script
 from bench.report import Section, table
-from testkit.catalogue import Catalogue, numbered_uuid, seed_catalogue
+from testkit.catalogue import Catalogue, seed_catalogue, seed_slot_grid
 
 SPREAD_FAMILY = 1  # resource ids 00000001-0000-4000-8000-<n>, rebuilt by hold_spread.sql
 SPREAD_RESOURCES = 100
@@ -50,16 +50,14 @@ def seed(database_url: str) -> Catalogues:
     with psycopg.connect(database_url) as conn:
         conn.execute(SETUP_SQL)
         conn.commit()
-        spread = seed_catalogue(
+        spread = seed_slot_grid(
             conn,
             name="Bench spread",
             resources=SPREAD_RESOURCES,
-            resource_ids=[numbered_uuid(SPREAD_FAMILY, n + 1) for n in range(SPREAD_RESOURCES)],
-            duration=SPREAD_STEP,
-            slot_step=SPREAD_STEP,
+            family=SPREAD_FAMILY,
+            step=SPREAD_STEP,
             opens=SPREAD_OPENS,
             closes=SPREAD_CLOSES,
-            max_live_holds_per_customer=100,
         )
         # the spread holds come from many customers, as in life: a pool made up front, so a hold
         # costs no customer insert, and nobody nears the live-hold cap

@@ -20,7 +20,7 @@ import psycopg
 from bench import sql_engine
 from bench.pgbench import Figures, Load, run_script
 from bench.report import Section, table
-from testkit.catalogue import Catalogue, numbered_uuid, seed_catalogue
+from testkit.catalogue import Catalogue, seed_slot_grid
 
 CROWD_FAMILY = 3  # resource ids 00000003-0000-4000-8000-<n>, rebuilt by hold_spread.sql
 CROWD_RESOURCES = 100
@@ -51,16 +51,14 @@ cross join (select id from booking.customers where subject = 'parked-holds') c
 
 def _crowd(database_url: str) -> Catalogue:
     with psycopg.connect(database_url) as conn:
-        crowd = seed_catalogue(
+        crowd = seed_slot_grid(
             conn,
             name="Bench crowd",
             resources=CROWD_RESOURCES,
-            resource_ids=[numbered_uuid(CROWD_FAMILY, n + 1) for n in range(CROWD_RESOURCES)],
-            duration=CROWD_STEP,
-            slot_step=CROWD_STEP,
+            family=CROWD_FAMILY,
+            step=CROWD_STEP,
             opens=CROWD_OPENS,
             closes=CROWD_CLOSES,
-            max_live_holds_per_customer=100,
         )
         conn.execute(
             "insert into booking.customers (subject) values ('parked-holds') on conflict do nothing"

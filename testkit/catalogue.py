@@ -131,3 +131,29 @@ def seed_catalogue(
         slot_step=slot_step,
         zone=zone,
     )
+
+
+def seed_slot_grid(
+    conn: psycopg.Connection[Any],
+    *,
+    name: str,
+    resources: int,
+    family: int,
+    step: timedelta,
+    opens: time,
+    closes: time,
+) -> Catalogue:
+    """A benchmark's grid: `resources` staff with predictable ids (numbered_uuid(family, 1..)),
+    one service as long as its slot step, so every step of every staff member's day is one slot,
+    and a live-hold cap of 100 that no benchmark customer reaches."""
+    return seed_catalogue(
+        conn,
+        name=name,
+        resources=resources,
+        resource_ids=[numbered_uuid(family, n + 1) for n in range(resources)],
+        duration=step,
+        slot_step=step,
+        opens=opens,
+        closes=closes,
+        max_live_holds_per_customer=100,
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import psycopg
 
-from gateway.migrate import function_files
+from gateway.cli.migrate import function_files
 
 # The forms that took the attempt's fields one by one (booking.attempt replaced them).
 FORMER_FORMS = [

@@ -30,34 +30,24 @@ comment on function api.cleanup_expired_holds() is
 -- cleanup_expired_locks
 -- removes leases that lapsed; fencing tokens come from one sequence, so removal never lets a token repeat.
 create or replace function api.cleanup_expired_locks() returns integer
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-  v_count integer;
-begin
-  delete from booking.distributed_locks l where l.expires_at <= now();
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
+  with lapsed as (delete from booking.distributed_locks l where l.expires_at <= now() returning 1)
+  select count(*)::integer from lapsed;
 $$;
 comment on function api.cleanup_expired_locks() is 'Deletes lapsed leases; returns how many.';
 
 -- cleanup_expired_idempotency_keys
 -- forgets idempotency records older than their 24-hour retention.
 create or replace function api.cleanup_expired_idempotency_keys() returns integer
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-declare
-  v_count integer;
-begin
-  delete from booking.idempotency_keys k where k.expires_at <= now();
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
+  with lapsed as (delete from booking.idempotency_keys k where k.expires_at <= now() returning 1)
+  select count(*)::integer from lapsed;
 $$;
 comment on function api.cleanup_expired_idempotency_keys() is 'Deletes idempotency records past their retention (24 hours); returns how many.';
 
