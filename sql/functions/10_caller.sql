@@ -105,3 +105,49 @@ end;
 $$;
 comment on function booking.assert_role(text[]) is
   'Raises BK017 when the caller''s JWT role is not among p_roles; trusted SQL sessions (no claims) pass.';
+
+-- caller_locations
+-- the locations a staff or admin caller is limited to (the JWT claim "locations"), or NULL when
+-- unlimited: a token without the claim, a customer (customers book anywhere), a trusted SQL session.
+create or replace function booking.caller_locations() returns uuid[]
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_claims jsonb := booking.actor_claims();
+begin
+  if coalesce(v_claims->>'role', '') not in ('staff', 'admin') or not (v_claims ? 'locations') then
+    return null;
+  end if;
+  if jsonb_typeof(v_claims->'locations') <> 'array' then
+    raise exception 'the claim "locations" must be an array of location ids'
+      using errcode = 'BK014', hint = 'Mint the token with "locations": ["<uuid>", ...].';
+  end if;
+  return array(select x::uuid from jsonb_array_elements_text(v_claims->'locations') x);
+exception
+  when invalid_text_representation then
+    raise exception 'the claim "locations" must hold location ids (uuid)'
+      using errcode = 'BK014', hint = 'Mint the token with "locations": ["<uuid>", ...].';
+end;
+$$;
+comment on function booking.caller_locations() is
+  'The locations a staff or admin caller may see and change (JWT claim "locations", an array of ids), or NULL when unlimited: no such claim, a customer, or a trusted SQL session. BK014 when the claim is not an array of uuids.';
+
+-- assert_location_access
+-- BK017 unless a staff or admin caller may act at this location (see caller_locations).
+create or replace function booking.assert_location_access(p_location_id uuid) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_allowed uuid[] := booking.caller_locations();
+begin
+  if v_allowed is not null and not (p_location_id = any(v_allowed)) then
+    raise exception 'this caller may not act at location %', p_location_id
+      using errcode = 'BK017',
+            hint = 'Use a token whose "locations" claim names this location.';
+  end if;
+end;
+$$;
+comment on function booking.assert_location_access(uuid) is
+  'Raises BK017 when a staff or admin caller whose token lists its locations acts at another one; callers without the claim, customers and trusted SQL sessions pass.';
