@@ -53,10 +53,11 @@ bench: $(BENCH_STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-## make sql-docs: regenerate docs/SQL_API.md from a freshly migrated throwaway database
+## make sql-docs: regenerate docs/SQL_API.md and gateway/http/sql_comments.json (the OpenAPI
+## descriptions) from a freshly migrated throwaway database
 sql-docs: $(DEV_STAMP)
 	@set -euo pipefail; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
-	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway import sqldoc; \
+	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway.cli import sqldoc; \
 	db = SessionDatabase.create(); \
-	sqldoc.SQL_API_DOC.write_text(sqldoc.render(db.url), encoding="utf-8"); db.drop(); print("wrote docs/SQL_API.md")'
+	sqldoc.write(db.url); db.drop()'

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 # Dates in requests stay within these years: the engine accepts more, but Python's date type ends
 # with 9999 and a range of days near it would overflow when read back.
@@ -54,6 +54,13 @@ SeenVersion = Annotated[
 BookingData = Annotated[
     dict[str, Any], Meta(extra_json_schema={"$ref": "#/components/schemas/BookingData"})
 ]
+
+# --- header parameters shared by several operations ---------------------------------------
+
+
+class IfNoneMatch(Struct, frozen=True):
+    tag: str | UnsetType = field(default=UNSET, name="If-None-Match")
+
 
 # --- answers (as the database wrote them: times keep the database's formatting) ----------------
 

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, TypedDict
 from uuid import UUID
 
-from msgspec import UNSET, Meta, Struct, UnsetType, field
+from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,6 +16,7 @@ from gateway.http.fields import (
     MAX_DAYS,
     Day,
     DayText,
+    IfNoneMatch,
     TimeText,
     UuidText,
 )
@@ -34,10 +35,6 @@ class AvailabilityQuery(Struct, kw_only=True, frozen=True):
 
 class ServicePath(Struct, frozen=True):
     id: Annotated[UUID, Meta(description="service id")]
-
-
-class IfNoneMatch(Struct, frozen=True):
-    tag: str | UnsetType = field(default=UNSET, name="If-None-Match")
 
 
 class Slot(TypedDict):

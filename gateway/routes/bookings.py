@@ -14,6 +14,7 @@ from gateway.http.fields import (
     EXAMPLE_RESOURCE,
     EXAMPLE_SERVICE,
     BookingData,
+    IfNoneMatch,
     Instant,
     SeenVersion,
     Text,
@@ -81,10 +82,6 @@ class ReservationList(TypedDict):
 
 class BookingPath(Struct, frozen=True):
     id: Annotated[UUID, Meta(description="hold or booking id")]
-
-
-class IfNoneMatch(Struct, frozen=True):
-    tag: str | UnsetType = field(default=UNSET, name="If-None-Match")
 
 
 class IfMatch(Struct, frozen=True):
