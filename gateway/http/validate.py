@@ -77,7 +77,7 @@ def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
     return check
 
 
-# What each string format means here: exactly what the getters below can parse.
+# What each string format means here: exactly what the parse functions above can read.
 FORMATS = {
     "date-time": _parses(parse_instant),
     LOCAL_DATE_TIME: _parses(parse_local),
