@@ -1,7 +1,7 @@
 """The OpenAPI document promises only answers the gateway gives, and describes every route it
-serves: the served routes are the documented operations, and each documented status of each
+serves: the served routes are the documented operations; each documented status of each
 operation is reached here by a request whose answer matches the documented schema (or is listed in
-ELSEWHERE with the test that reaches it).
+ELSEWHERE with the test that reaches it); each conflict type an operation names is answered.
 
 Three gateways: the session's, one whose rate limit is spent after one request (429), and one
 whose database refuses connections once it has started (503)."""
@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,16 +25,18 @@ import pytest
 from psycopg import sql
 from starlette.routing import Route
 
-from gateway.app import OPENAPI_DOCUMENT, create_app
+from gateway.app import OPENAPI_DOCUMENT, SPECS, create_app
 from gateway.cli.migrate import migrate
 from gateway.config import Settings
+from gateway.http.problems import CONFLICT_PROBLEMS
 from tests.fixtures import HttpCatalogue, next_test_day, start_gateway, with_dbname
 
 J = dict[str, Any]
 METHODS = ("get", "post", "put", "patch", "delete")
 Operation = tuple[str, str]  # (METHOD, /document/path/{id})
 
-# Documented statuses reached by another test rather than here: (METHOD, path, status) -> where.
+# Documented statuses reached by another test rather than here: (METHOD, path, status) -> the test.
+# Empty: every documented answer is reached below.
 ELSEWHERE: dict[tuple[str, str, int], str] = {}
 
 
@@ -447,6 +450,105 @@ PROBES: dict[tuple[str, str, int], Callable[[Ctx], httpx.Response]] = {
         "GET", "/v1/conflicts/metrics?window_seconds=0"
     ),
 }
+
+
+def _version(c: Ctx, service: str, day: date) -> int:
+    path = f"/v1/services/{service}/availability"
+    r = c.call("GET", path, params={"date": day.isoformat()})
+    assert r.status_code == 200, r.text
+    return int(r.json()["versions"][day.isoformat()])
+
+
+def _taken_by(c: Ctx, path: str, by: str, *, stale_view: bool = False) -> httpx.Response:
+    """Ask (POST `path`) for a time someone else took (POST `by`) first; with `stale_view`,
+    naming the availability version from before."""
+    day = next_test_day()
+    seen = _version(c, c.cat.solo_service_id, day)
+    body: J = {"service_id": c.cat.solo_service_id, "start_time": _start(c, day, 10)}
+    first = c.call("POST", by, who=_someone(), json=body)
+    assert first.status_code == 201, first.text
+    return c.call(
+        "POST", path, who=_someone(), json=body | ({"seen_version": seen} if stale_view else {})
+    )
+
+
+def _expired_hold_taken(c: Ctx, by: str) -> httpx.Response:
+    """Convert a hold that lapsed while someone else took its time (POST `by`)."""
+    who = _someone()
+    body: J = {"service_id": c.cat.solo_service_id, "start_time": _start(c, next_test_day(), 9)}
+    lapses = datetime.now(UTC) + timedelta(seconds=2)
+    r = c.call("POST", "/v1/holds", who=who, json=body | {"expires_at": lapses.isoformat()})
+    assert r.status_code == 201, r.text
+    hold = r.json()
+    time.sleep(max(0.0, (lapses - datetime.now(UTC)).total_seconds()) + 0.2)
+    assert c.call("POST", by, who=_someone(), json=body).status_code == 201
+    path = f"/v1/holds/{hold['hold_id']}/booking"
+    return c.call("POST", path, who=who, json={"session_id": hold["session_id"]})
+
+
+def _reschedule_onto(c: Ctx, by: str) -> httpx.Response:
+    day = next_test_day()
+    body: J = {"service_id": c.cat.solo_service_id, "start_time": _start(c, day, 10)}
+    assert c.call("POST", by, who=_someone(), json=body).status_code == 201
+    who = _someone()
+    booking = _booking(c, who, day, 12)
+    path = f"/v1/bookings/{booking['booking_id']}/reschedule"
+    return c.call("POST", path, who=who, json={"start_time": body["start_time"]})
+
+
+# Requests answered with one conflict type of one operation.
+CONFLICT_PROBES: dict[tuple[str, str, str], Callable[[Ctx], httpx.Response]] = {
+    ("POST", "/v1/holds", "HOLD_CONFLICT"): lambda c: _taken_by(c, "/v1/holds", "/v1/holds"),
+    ("POST", "/v1/holds", "BOOKING_CONFLICT"): lambda c: _taken_by(c, "/v1/holds", "/v1/bookings"),
+    ("POST", "/v1/holds", "CACHE_CONFLICT"): lambda c: _taken_by(
+        c, "/v1/holds", "/v1/holds", stale_view=True
+    ),
+    ("POST", "/v1/bookings", "HOLD_CONFLICT"): lambda c: _taken_by(c, "/v1/bookings", "/v1/holds"),
+    ("POST", "/v1/bookings", "BOOKING_CONFLICT"): lambda c: _taken_by(
+        c, "/v1/bookings", "/v1/bookings"
+    ),
+    ("POST", "/v1/bookings", "CACHE_CONFLICT"): lambda c: _taken_by(
+        c, "/v1/bookings", "/v1/bookings", stale_view=True
+    ),
+    ("POST", "/v1/holds/{id}/booking", "HOLD_CONFLICT"): lambda c: _expired_hold_taken(
+        c, "/v1/holds"
+    ),
+    ("POST", "/v1/holds/{id}/booking", "BOOKING_CONFLICT"): lambda c: _expired_hold_taken(
+        c, "/v1/bookings"
+    ),
+    ("POST", "/v1/bookings/{id}/cancel", "VERSION_CONFLICT"): lambda c: _change(
+        c, "cancel", headers={"If-Match": '"99"'}
+    ),
+    ("POST", "/v1/bookings/{id}/reschedule", "HOLD_CONFLICT"): lambda c: _reschedule_onto(
+        c, "/v1/holds"
+    ),
+    ("POST", "/v1/bookings/{id}/reschedule", "BOOKING_CONFLICT"): lambda c: _reschedule_onto(
+        c, "/v1/bookings"
+    ),
+    ("POST", "/v1/bookings/{id}/reschedule", "VERSION_CONFLICT"): lambda c: _change(
+        c, "reschedule", json={"start_time": LATER}, headers={"If-Match": '"99"'}
+    ),
+}
+DECLARED_CONFLICTS = [
+    (spec.method, spec.path_template, ctype) for spec in SPECS for ctype in spec.conflicts
+]
+
+
+def test_every_conflict_probe_is_a_documented_conflict_type() -> None:
+    assert set(CONFLICT_PROBES) == set(DECLARED_CONFLICTS)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "conflict_type"),
+    DECLARED_CONFLICTS,
+    ids=[" ".join(d) for d in DECLARED_CONFLICTS],
+)
+def test_every_documented_conflict_type_is_answered(
+    ctx: Ctx, method: str, path: str, conflict_type: str
+) -> None:
+    r = CONFLICT_PROBES[(method, path, conflict_type)](ctx)
+    assert r.status_code == CONFLICT_PROBLEMS[conflict_type].status, r.text
+    assert r.json()["conflict_type"] == conflict_type, r.text
 
 
 def _probe(c: Ctx, method: str, path: str, status: int) -> httpx.Response:

@@ -68,19 +68,13 @@ class RouteSpec:
 
 
 def sqlstates(*codes: str) -> tuple[str, ...]:
-    """SQLSTATEs as the SQL comments list them: `sqlstates("BK001-BK007", "BK014")`."""
+    """SQLSTATEs as the SQL comments list them, ranges of engine codes included:
+    `sqlstates("BK001-BK003", "BK014")` is BK001, BK002, BK003, BK014."""
     found: list[str] = []
     for code in codes:
         first, _, last = code.partition("-")
-        if not last:
-            found.append(first)
-            continue
-        prefix = first.rstrip("0123456789")
-        width = len(first) - len(prefix)
-        found += [
-            f"{prefix}{n:0{width}d}"
-            for n in range(int(first[len(prefix) :]), int(last[len(prefix) :]) + 1)
-        ]
+        numbers = range(int(first[2:]), int(last[2:]) + 1) if last else ()
+        found += [f"BK{n:03d}" for n in numbers] if last else [first]
     return tuple(found)
 
 
