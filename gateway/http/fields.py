@@ -1,6 +1,7 @@
-"""The constrained JSON types that request and answer models are made of. Each carries its JSON
-Schema constraints as msgspec `Meta`, so the OpenAPI document states them and validation applies
-them: what a type says here is what the server accepts."""
+"""The constrained JSON types that request models are made of. Each carries its JSON Schema
+constraints as msgspec `Meta`, so the OpenAPI document states them and validation applies them:
+what a type says here is what the server accepts. (Answer field types, text as the database wrote
+it, are in gateway/services/results.py.)"""
 
 from __future__ import annotations
 
@@ -61,12 +62,6 @@ BookingData = Annotated[
 class IfNoneMatch(Struct, frozen=True):
     tag: str | UnsetType = field(default=UNSET, name="If-None-Match")
 
-
-# --- answers (as the database wrote them: times keep the database's formatting) ----------------
-
-UuidText = Annotated[str, Meta(extra_json_schema=_format("uuid"))]
-TimeText = Annotated[str, Meta(extra_json_schema=_format("date-time"))]
-DayText = Annotated[str, Meta(extra_json_schema=_format("date"))]
 
 # --- example values ----------------------------------------------------------------------------
 

@@ -15,15 +15,13 @@ from gateway.http.fields import (
     EXAMPLE_SERVICE,
     MAX_DAYS,
     Day,
-    DayText,
     IfNoneMatch,
-    TimeText,
-    UuidText,
 )
 from gateway.http.responses import etag_matches, optional_caller, raw_json_response
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import given, parse_day, query_of
 from gateway.services.availability import availability_etag, day_slots, day_versions
+from gateway.services.results import DayText, TimeText, UuidText
 from gateway.state import gateway
 
 

@@ -10,12 +10,13 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http.fields import EXAMPLE_SERVICE, MAX_DAYS, UuidText
+from gateway.http.fields import EXAMPLE_SERVICE, MAX_DAYS
 from gateway.http.problems import Problem
 from gateway.http.responses import caller, json_response
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import body_of, given
 from gateway.services.availability import day_slots
+from gateway.services.results import UuidText
 from gateway.state import Gateway, gateway
 
 Tag = Annotated[str, Meta(max_length=200, pattern="^(service|resource|day):[^\\u0000]+$")]

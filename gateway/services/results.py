@@ -8,9 +8,15 @@ check the bodies against these shapes (tests/test_http_answers.py, schemathesis)
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
-from gateway.http.fields import TimeText, UuidText
+from msgspec import Meta
+
+# Text as the database wrote it (times keep PostgreSQL's formatting), with the JSON Schema format
+# the OpenAPI document gives it.
+UuidText = Annotated[str, Meta(extra_json_schema={"format": "uuid"})]
+TimeText = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
+DayText = Annotated[str, Meta(extra_json_schema={"format": "date"})]
 
 
 class Alternative(TypedDict):
