@@ -57,11 +57,11 @@ clean:
 error-docs: $(RUN_STAMP)
 	$(PY) -m gateway.cli.errordoc
 
-## make sql-docs: regenerate docs/SQL_API.md from a freshly migrated throwaway database, and
-## docs/ERRORS.md (error-docs)
+## make sql-docs: regenerate docs/SQL_API.md and gateway/http/sql_comments.json (the OpenAPI
+## descriptions) from a freshly migrated throwaway database, and docs/ERRORS.md (error-docs)
 sql-docs: $(DEV_STAMP) error-docs
 	@set -euo pipefail; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
 	$(PY) -c 'from tests.support.database import SessionDatabase; from gateway.cli import sqldoc; \
 	db = SessionDatabase.create(); \
-	sqldoc.SQL_API_DOC.write_text(sqldoc.render(db.url), encoding="utf-8"); db.drop(); print("wrote docs/SQL_API.md")'
+	sqldoc.write(db.url); db.drop()'

@@ -1,5 +1,5 @@
-"""The Starlette application: routes, one middleware, problem+json errors, and the lifespan that
-opens the connection pool and Redis."""
+"""The Starlette application: routes (and the OpenAPI document) from the route specs, middleware,
+problem+json errors, and the lifespan that opens the connection pool and Redis."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from starlette.routing import Match, Route
 from gateway.config import Settings
 from gateway.http.metrics import Metrics
 from gateway.http.middleware import middleware_stack
+from gateway.http.openapi import build_document
 from gateway.http.problems import INTERNAL, Problem, method_not_allowed, not_found
 from gateway.http.ratelimit import RateLimiter
+from gateway.http.spec import RouteSpec, SpecRoute
 from gateway.jobs.maintenance import Maintenance
 from gateway.realtime.endpoint import websocket_route
 from gateway.realtime.service import Realtime
@@ -37,38 +39,19 @@ from gateway.state import Gateway
 
 log = logging.getLogger(__name__)
 
-ROUTES: list[Route] = [
-    Route("/health", routes_ops.health, methods=["GET"]),
-    Route("/ready", routes_ops.ready, methods=["GET"]),
-    Route("/metrics", routes_ops.metrics, methods=["GET"]),
-    Route("/openapi.json", routes_ops.openapi, methods=["GET"]),
-    Route("/docs", routes_ops.docs, methods=["GET"]),
-    Route(
-        "/v1/services/{id:uuid}/availability", routes_availability.get_availability, methods=["GET"]
-    ),
-    Route("/v1/holds", routes_holds.create_hold, methods=["POST"]),
-    Route("/v1/holds/{id:uuid}", routes_holds.release_hold, methods=["DELETE"]),
-    Route("/v1/holds/{id:uuid}/booking", routes_holds.convert_hold, methods=["POST"]),
-    Route("/v1/bookings", routes_bookings.create_booking, methods=["POST"]),
-    Route("/v1/bookings", routes_bookings.list_bookings, methods=["GET"]),
-    Route("/v1/bookings/{id:uuid}", routes_bookings.get_booking, methods=["GET"]),
-    Route("/v1/bookings/{id:uuid}/cancel", routes_bookings.cancel_booking, methods=["POST"]),
-    Route(
-        "/v1/bookings/{id:uuid}/reschedule", routes_bookings.reschedule_booking, methods=["POST"]
-    ),
-    Route("/v1/locks/{key}", routes_locks.acquire_lock, methods=["POST"]),
-    Route("/v1/locks/{key}/renew", routes_locks.renew_lock, methods=["POST"]),
-    Route("/v1/locks/{key}", routes_locks.release_lock, methods=["DELETE"]),
-    Route("/v1/conflicts", routes_conflicts.list_conflicts, methods=["GET"]),
-    Route("/v1/conflicts/metrics", routes_conflicts.conflict_metrics, methods=["GET"]),
-    Route(
-        "/v1/conflicts/recommendations", routes_conflicts.conflict_recommendations, methods=["GET"]
-    ),
-    Route("/v1/conflicts/{id:uuid}/resolve", routes_conflicts.resolve_conflict, methods=["POST"]),
-    Route("/v1/conflicts/{id:uuid}/confirm", routes_conflicts.confirm_conflict, methods=["POST"]),
-    Route("/v1/cache/invalidate", routes_cache.invalidate, methods=["POST"]),
-    Route("/v1/cache/warm", routes_cache.warm_cache, methods=["POST"]),
+# Every HTTP operation, in the order the OpenAPI document lists them. The Starlette routes and the
+# document are both made from this list (gateway/http/spec.py).
+SPECS: list[RouteSpec] = [
+    *routes_ops.SPECS,
+    *routes_availability.SPECS,
+    *routes_holds.SPECS,
+    *routes_bookings.SPECS,
+    *routes_locks.SPECS,
+    *routes_conflicts.SPECS,
+    *routes_cache.SPECS,
 ]
+OPENAPI_DOCUMENT = build_document(SPECS)
+ROUTES: list[SpecRoute] = [SpecRoute(spec, OPENAPI_DOCUMENT) for spec in SPECS]
 ROUTE_TEMPLATES: dict[Any, str] = {r.endpoint: r.path for r in ROUTES}
 
 

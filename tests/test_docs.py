@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.cli.sqldoc import SQL_API_DOC, missing_examples, render
+from gateway.app import SPECS
+from gateway.cli.sqldoc import SQL_API_DOC, missing_examples, render, render_comments
+from gateway.http.openapi import SQL_COMMENTS, load_sql_comments
+
+STALE = "is stale: run `.venv/bin/python -m gateway.cli.sqldoc $DATABASE_URL`"
 
 
 def test_every_api_function_has_a_psql_example(database_url: str) -> None:
@@ -11,6 +15,15 @@ def test_every_api_function_has_a_psql_example(database_url: str) -> None:
 
 def test_sql_api_reference_matches_the_catalog(database_url: str) -> None:
     expected = render(database_url)
-    assert SQL_API_DOC.read_text(encoding="utf-8") == expected, (
-        "docs/SQL_API.md is stale: run `.venv/bin/python -m gateway.cli.sqldoc $DATABASE_URL`"
-    )
+    assert SQL_API_DOC.read_text(encoding="utf-8") == expected, f"docs/SQL_API.md {STALE}"
+
+
+def test_openapi_descriptions_are_the_catalogs_function_comments(database_url: str) -> None:
+    expected = render_comments(database_url)
+    assert SQL_COMMENTS.read_text(encoding="utf-8") == expected, f"{SQL_COMMENTS.name} {STALE}"
+
+
+def test_every_route_names_an_api_function_that_has_a_comment() -> None:
+    comments = load_sql_comments()
+    named = [spec.sql for spec in SPECS if spec.sql is not None]
+    assert named and all(comments.get(name) for name in named), named

@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import psycopg.errors
 
+from gateway.app import OPENAPI_DOCUMENT
 from gateway.errors.problem import INTERNAL, Problem, from_sqlstate
 from gateway.errors.registry import (
     REGISTRY,
@@ -26,7 +27,6 @@ from gateway.errors.registry import (
     Source,
     codes_from,
 )
-from gateway.http.openapi import openapi_document
 from gateway.http.problems import CONFLICT_PROBLEMS, SQLSTATE_PROBLEMS, from_conflict
 from gateway.paths import FUNCTIONS_DIR, MIGRATIONS_DIR
 from gateway.services import db
@@ -236,7 +236,7 @@ def test_every_conflict_is_answered_as_registered() -> None:
 def test_the_openapi_document_lists_every_status_the_registry_answers_with() -> None:
     documented = {
         status
-        for operations in openapi_document()["paths"].values()
+        for operations in OPENAPI_DOCUMENT["paths"].values()
         for operation in operations.values()
         for status in operation.get("responses", {})
     }

@@ -1,12 +1,16 @@
-"""Generates docs/SQL_API.md from the database catalog: signature, result and COMMENT of every
-api.* function, plus a psql example from EXAMPLES. `python -m gateway.cli.sqldoc DATABASE_URL`."""
+"""Generates from the database catalog docs/SQL_API.md (signature, result and COMMENT of every
+api.* function, plus a psql example from EXAMPLES) and gateway/http/sql_comments.json (each
+function's COMMENT, which the OpenAPI document uses as the description of the operation calling
+it). `python -m gateway.cli.sqldoc DATABASE_URL` writes both."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import psycopg
 
+from gateway.http.openapi import SQL_COMMENTS
 from gateway.paths import PROJECT_ROOT
 
 SQL_API_DOC = PROJECT_ROOT / "docs" / "SQL_API.md"
@@ -126,6 +130,20 @@ def render(database_url: str) -> str:
     return "".join(parts)
 
 
+def render_comments(database_url: str) -> str:
+    """{"api.<function>": COMMENT} of every api function, as JSON."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(CATALOG_QUERY).fetchall()
+    comments = {f"api.{name}": comment for name, _, _, comment, _ in rows}
+    return json.dumps(comments, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(database_url: str) -> None:
+    SQL_API_DOC.write_text(render(database_url), encoding="utf-8")
+    SQL_COMMENTS.write_text(render_comments(database_url), encoding="utf-8")
+    print(f"wrote {SQL_API_DOC} and {SQL_COMMENTS}")
+
+
 def missing_examples(database_url: str) -> list[str]:
     with psycopg.connect(database_url) as conn:
         names = [r[0] for r in conn.execute(CATALOG_QUERY).fetchall()]
@@ -133,9 +151,7 @@ def missing_examples(database_url: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    url = argv[1] if len(argv) > 1 else ""
-    SQL_API_DOC.write_text(render(url), encoding="utf-8")
-    print(f"wrote {SQL_API_DOC}")
+    write(argv[1] if len(argv) > 1 else "")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -70,7 +70,7 @@ class Metrics:
     def watch_pool(self, stats: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(stats))
 
-    def outcome(self, counter: Counter, result: dict[str, Any]) -> None:
+    def outcome(self, counter: Counter, result: Mapping[str, Any]) -> None:
         if result.get("success"):
             counter.labels("success").inc()
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,9 +69,9 @@ def expected_version(request: Request) -> int | None:
     return int(value.removeprefix("W/").strip('"'))
 
 
-def conflict_response(result: dict[str, Any]) -> Response:
+def conflict_response(result: Mapping[str, Any]) -> Response:
     """The 409 (or 412) problem for a conflict result, with Retry-After when it may free up."""
-    problem = from_conflict(result)
+    problem = from_conflict(dict(result))
     retry_after = result.get("retry_after")
     if isinstance(retry_after, str):
         try:

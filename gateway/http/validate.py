@@ -1,33 +1,36 @@
 """Request checks against the OpenAPI document: a request's body, query and headers must be what
-its operation in gateway/http/openapi.py describes, and nothing else decides. The same schemas are
-served at /openapi.json, so the document and the server cannot disagree on what is well-formed.
+its operation in the document (generated from the route specs by gateway/http/openapi.py)
+describes, and nothing else decides. The same document is served at /openapi.json, so the document
+and the server cannot disagree on what is well-formed.
 
-Only the shape of a request is checked here (types, formats, lengths, ranges). Whether a time can
-be booked is the database's business.
+Only the shape of a request is checked here (types, formats, lengths, ranges), by jsonschema-rs
+against the document; a checked part is then read into the operation's typed model (msgspec),
+which the schema was generated from. Whether a time can be booked is the database's business.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeVar
 
 import jsonschema_rs
+import msgspec
+from msgspec import UNSET, UnsetType
 from starlette.requests import Request
-from starlette.routing import Route
 
-from gateway.http.openapi import LOCAL_DATE_TIME, NO_NUL, YEARS, openapi_document
+from gateway.http.fields import LOCAL_DATE_TIME, NO_NUL, YEARS
 from gateway.http.problems import bad_request, too_large, unsupported_media_type, validation
+from gateway.http.spec import SpecRoute
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 DRAFT = "https://json-schema.org/draft/2020-12/schema"  # the dialect of OpenAPI 3.1
 
 J = dict[str, Any]
+T = TypeVar("T")
 
 # RFC 3339 date-time (offset required) and the same wall-clock time without an offset, whose
 # seconds may be left out as an HTML datetime-local input leaves them out
@@ -36,7 +39,6 @@ _LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FRACTION = re.compile(r"(\.\d{6})\d+")  # Python keeps microseconds; finer digits are dropped
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
-_CONVERTER = re.compile(r":[a-z]+}")  # "{id:uuid}" in a Starlette path is "{id}" in the document
 
 
 def parse_instant(text: str) -> datetime:
@@ -75,7 +77,7 @@ def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
     return check
 
 
-# What each string format means here: exactly what the getters below can parse.
+# What each string format means here: exactly what the parse functions above can read.
 FORMATS = {
     "date-time": _parses(parse_instant),
     LOCAL_DATE_TIME: _parses(parse_local),
@@ -85,24 +87,13 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class Checker:
-    """One part of an operation (body, query or headers) as a compiled JSON Schema."""
+    """One part of an operation (body, path or query) as a compiled JSON Schema."""
 
-    schema: J
     validator: jsonschema_rs.Validator
     where: str
+    integers: frozenset[str] = frozenset()  # query parameters read from digits
 
-    @classmethod
-    def of(cls, schema: J, where: str) -> Checker:
-        return cls(schema, _compiled(schema), where)
-
-    def properties(self) -> J:
-        schema = self.schema
-        if "$ref" in schema:
-            schema = openapi_document()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-        props: J = schema.get("properties", {})
-        return props
-
-    def check(self, doc: Any) -> Fields:
+    def check(self, doc: Any) -> Any:
         try:
             errors = [_explain(e, self.where) for e in self.validator.iter_errors(doc)]
         except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") is not text
@@ -111,13 +102,13 @@ class Checker:
             raise validation(
                 f"{self.where} field '{errors[0]['field']}' {errors[0]['message']}", errors
             )
-        return Fields(doc, self.properties())
+        return doc
 
 
-def _compiled(schema: J) -> jsonschema_rs.Validator:
+def _compiled(schema: J, document: J) -> jsonschema_rs.Validator:
     """A validator for a schema of the document, its references resolved in the document."""
-    document = {"$schema": DRAFT, **schema, "components": openapi_document()["components"]}
-    return jsonschema_rs.validator_for(document, formats=FORMATS, validate_formats=True)
+    whole = {"$schema": DRAFT, **schema, "components": document["components"]}
+    return jsonschema_rs.validator_for(whole, formats=FORMATS, validate_formats=True)
 
 
 def _explain(error: jsonschema_rs.ValidationError, where: str) -> dict[str, str]:
@@ -144,49 +135,79 @@ def _explain(error: jsonschema_rs.ValidationError, where: str) -> dict[str, str]
     return {"field": field or where, "in": where, "message": message}
 
 
-def _operation(request: Request) -> tuple[str, str]:
-    route = request.scope.get("route")
-    assert isinstance(route, Route), "validation runs inside a matched route"
-    method = "get" if request.method == "HEAD" else request.method.lower()
-    return _CONVERTER.sub("}", route.path), method
-
-
 @dataclass(frozen=True)
 class Operation:
     """How to check one operation's request: body (None when it takes none), path and query
     parameters, and each header parameter with its validator, by lower-case name."""
 
     body: Checker | None
+    body_ref: str | None  # the body's component, named after its model
     body_required: bool
     path: Checker
     query: Checker
     headers: dict[str, tuple[J, jsonschema_rs.Validator]]
 
 
-def _parameters(params: list[J], where: str) -> Checker:
+def _parameters(params: list[J], where: str, document: J) -> Checker:
     chosen = [p for p in params if p["in"] == where]
     schema: J = {
         "type": "object",
         "properties": {p["name"]: p["schema"] for p in chosen},
         "required": [p["name"] for p in chosen if p.get("required")],
     }
-    return Checker.of(schema, where)
+    integers = frozenset(p["name"] for p in chosen if p["schema"].get("type") == "integer")
+    return Checker(_compiled(schema, document), where, integers)
 
 
-@functools.cache
-def _checkers(path: str, method: str) -> Operation:
-    op: J = openapi_document()["paths"][path][method]
+def _route(request: Request) -> SpecRoute:
+    route = request.scope.get("route")
+    assert isinstance(route, SpecRoute), "validation runs inside a matched route"
+    return route
+
+
+def _operation(request: Request) -> Operation:
+    """The matched operation's checks, compiled from the document on first use."""
+    route = _route(request)
+    if route.checks is None:
+        route.checks = _compile(route)
+    checks: Operation = route.checks
+    return checks
+
+
+def _compile(route: SpecRoute) -> Operation:
+    document = route.document
+    op: J = document["paths"][route.spec.path_template][route.spec.method.lower()]
     body: J | None = op.get("requestBody")
     params: list[J] = op.get("parameters", [])
+    body_schema: J | None = body["content"]["application/json"]["schema"] if body else None
     return Operation(
-        body=Checker.of(body["content"]["application/json"]["schema"], "body") if body else None,
+        body=Checker(_compiled(body_schema, document), "body") if body_schema else None,
+        body_ref=body_schema["$ref"].rsplit("/", 1)[1] if body_schema else None,
         body_required=bool(body and body.get("required")),
-        path=_parameters(params, "path"),
-        query=_parameters(params, "query"),
+        path=_parameters(params, "path", document),
+        query=_parameters(params, "query", document),
         headers={
-            p["name"].lower(): (p, _compiled(p["schema"])) for p in params if p["in"] == "header"
+            p["name"].lower(): (p, _compiled(p["schema"], document))
+            for p in params
+            if p["in"] == "header"
         },
     )
+
+
+def served_document(request: Request) -> J:
+    """The OpenAPI document the matched route is described in (the one /openapi.json serves)."""
+    return _route(request).document
+
+
+def _typed(doc: Any, model: type[T]) -> T:
+    """A checked part as its model. The schema it passed was generated from the model, so this
+    cannot fail for a well-formed request; lax conversion reads the integer 42.0 as 42."""
+    return msgspec.convert(doc, model, strict=False)
+
+
+def given(value: T | UnsetType) -> T | None:
+    """A member the request gave, or None where it left the member out."""
+    return None if value is UNSET else value
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -204,18 +225,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json(request: Request, limit: int) -> Fields:
-    """The body, checked against the operation's request body schema; an empty body only where
-    the document says the body is optional."""
-    op = _checkers(*_operation(request))
-    checker = op.body
+async def body_of(request: Request, model: type[T], limit: int) -> T:
+    """The body, checked against the operation's request body schema, as `model`; an empty body
+    only where the document says the body is optional (then every member takes its default)."""
+    op = _operation(request)
+    assert op.body is not None and op.body_ref == model.__name__, (op.body_ref, model)
     raw = await read_body(request, limit)
-    if checker is None:
-        return Fields({}, {})
     if not raw.strip():
         if op.body_required:
             raise validation("a JSON object body is required")
-        return Fields({}, checker.properties())
+        return _typed({}, model)
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
         raise unsupported_media_type()
@@ -223,35 +242,33 @@ async def read_json(request: Request, limit: int) -> Fields:
         doc = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_request(f"the body is not valid JSON: {exc}") from exc
-    return checker.check(doc)
+    return _typed(op.body.check(doc), model)
 
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
-def query_fields(request: Request) -> Fields:
-    """The query parameters, checked against the operation's; integers are read from digits."""
-    checker = _checkers(*_operation(request)).query
+def query_of(request: Request, model: type[T]) -> T:
+    """The query parameters, checked against the operation's, as `model`; integers are read from
+    digits."""
+    checker = _operation(request).query
     doc: J = {}
     for name, value in request.query_params.items():
-        spec = checker.properties().get(name, {})
-        doc[name] = (
-            int(value) if spec.get("type") == "integer" and _INTEGER.fullmatch(value) else value
-        )
-    return checker.check(doc)
+        doc[name] = int(value) if name in checker.integers and _INTEGER.fullmatch(value) else value
+    return _typed(checker.check(doc), model)
 
 
-def path_fields(request: Request) -> Fields:
+def path_of(request: Request, model: type[T]) -> T:
     """The path parameters, checked against the operation's (converters have typed some)."""
     params = {k: str(v) for k, v in request.path_params.items()}
-    return _checkers(*_operation(request)).path.check(params)
+    return _typed(_operation(request).path.check(params), model)
 
 
 def header(request: Request, name: str) -> str | None:
     """A header parameter of the operation: None when absent (a 422 naming it when required), a
     400 when it does not match its schema."""
-    spec, validator = _checkers(*_operation(request)).headers[name.lower()]
+    spec, validator = _operation(request).headers[name.lower()]
     value = request.headers.get(name)
     if value is None:
         if spec.get("required"):
@@ -264,66 +281,3 @@ def header(request: Request, name: str) -> str | None:
         expected = spec.get("description") or "see /openapi.json"
         raise bad_request(f"header {name} is malformed; expected {expected}")
     return value
-
-
-class Fields:
-    """Typed values of a checked JSON object; an absent member is its schema's default or None."""
-
-    def __init__(self, doc: Any, properties: J) -> None:
-        self.doc: J = doc if isinstance(doc, dict) else {}
-        self.properties = properties
-
-    def _get(self, name: str) -> Any:
-        value = self.doc.get(name)
-        if value is None:
-            return self.properties.get(name, {}).get("default")
-        return value
-
-    def raw(self, name: str) -> Any:
-        return self._get(name)
-
-    def text(self, name: str) -> str | None:
-        value = self._get(name)
-        return None if value is None else str(value)
-
-    def req_text(self, name: str) -> str:
-        return str(self._required(name))
-
-    def uuid(self, name: str) -> UUID | None:
-        value = self._get(name)
-        return None if value is None else UUID(value)
-
-    def req_uuid(self, name: str) -> UUID:
-        return UUID(self._required(name))
-
-    def timestamp(self, name: str) -> datetime | None:
-        """An instant, or a naive wall-clock time where the schema allows one."""
-        value = self._get(name)
-        return None if value is None else parse_time(value)
-
-    def req_timestamp(self, name: str) -> datetime:
-        return parse_time(self._required(name))
-
-    def day(self, name: str) -> date | None:
-        value = self._get(name)
-        return None if value is None else parse_day(value)
-
-    def integer(self, name: str) -> int | None:
-        value = self._get(name)
-        return None if value is None else int(value)  # the schema allows 42.0 as the integer 42
-
-    def req_integer(self, name: str) -> int:
-        return int(self._required(name))
-
-    def obj(self, name: str) -> dict[str, Any] | None:
-        value = self._get(name)
-        return None if value is None else dict(value)
-
-    def string_list(self, name: str) -> list[str]:
-        value = self._get(name)
-        return [] if value is None else [str(v) for v in value]
-
-    def _required(self, name: str) -> Any:
-        value = self._get(name)
-        assert value is not None, f"the schema does not require {name}"
-        return value

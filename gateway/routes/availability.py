@@ -3,26 +3,65 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated, TypedDict
 from uuid import UUID
 
+from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.http.fields import (
+    EXAMPLE_RESOURCE,
+    EXAMPLE_SERVICE,
+    MAX_DAYS,
+    Day,
+    IfNoneMatch,
+)
 from gateway.http.responses import etag_matches, optional_caller, raw_json_response
-from gateway.http.validate import query_fields
+from gateway.http.spec import Answer, RouteSpec
+from gateway.http.validate import given, parse_day, query_of
 from gateway.services.availability import availability_etag, day_slots, day_versions
+from gateway.services.results import DayText, TimeText, UuidText
 from gateway.state import gateway
+
+
+class AvailabilityQuery(Struct, kw_only=True, frozen=True):
+    date: Annotated[Day, Meta(description="the first local day")]
+    days: Annotated[int, Meta(ge=1, le=MAX_DAYS)] = 1
+    resource_id: UUID | UnsetType = UNSET
+
+
+class ServicePath(Struct, frozen=True):
+    id: Annotated[UUID, Meta(description="service id")]
+
+
+class Slot(TypedDict):
+    slot_id: str
+    start_time: TimeText
+    end_time: TimeText
+    resource_ids: list[UuidText]
+
+
+class Availability(TypedDict):
+    """Free slots from `date` on, for `days` local days; `versions` maps each day to its
+    availability version."""
+
+    service_id: UuidText
+    date: DayText
+    days: int
+    resource_id: UuidText | None
+    versions: dict[str, int]
+    slots: list[Slot]
 
 
 async def get_availability(request: Request) -> Response:
     g = gateway(request)
     optional_caller(request)
     service_id: UUID = request.path_params["id"]
-    q = query_fields(request)
-    day = q.day("date")
-    days = q.req_integer("days")
-    resource_id = q.uuid("resource_id")
-    assert day is not None
+    q = query_of(request, AvailabilityQuery)
+    day = parse_day(q.date)
+    days = q.days
+    resource_id = given(q.resource_id)
     g.cache.popularity[service_id] += 1
     versions = await day_versions(g, service_id, day, days)
     if all(v.version > 0 for v in versions):  # a known version: If-None-Match needs no slots
@@ -53,3 +92,43 @@ async def get_availability(request: Request) -> Response:
         + "]}"
     )
     return raw_json_response(body, headers=headers)
+
+
+SPECS = [
+    RouteSpec(
+        "GET",
+        "/v1/services/{id:uuid}/availability",
+        get_availability,
+        "Free slots of a service per local day (public, cached, ETag)",
+        "availability",
+        {
+            200: Answer(
+                "Free slots",
+                Availability,
+                headers=("ETag",),
+                example={
+                    "service_id": EXAMPLE_SERVICE,
+                    "date": "2026-12-07",
+                    "days": 1,
+                    "resource_id": None,
+                    "versions": {"2026-12-07": 42},
+                    "slots": [
+                        {
+                            "slot_id": f"{EXAMPLE_SERVICE}@2026-12-07T09:00:00Z",
+                            "start_time": "2026-12-07T09:00:00+00:00",
+                            "end_time": "2026-12-07T10:00:00+00:00",
+                            "resource_ids": [EXAMPLE_RESOURCE],
+                        }
+                    ],
+                },
+            ),
+            304: Answer("Not modified (If-None-Match matched)"),
+        },
+        sql="api.get_availability",
+        path_params=ServicePath,
+        query=AvailabilityQuery,
+        headers=IfNoneMatch,
+        errors=("BK001", "BK002"),
+        public=True,
+    )
+]

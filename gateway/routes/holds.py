@@ -3,40 +3,93 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
+from uuid import UUID
 
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.http.fields import (
+    EXAMPLE_HOLD,
+    EXAMPLE_RESOURCE,
+    EXAMPLE_SERVICE,
+    BookingData,
+    Instant,
+    SeenVersion,
+    Text,
+    WallOrInstant,
+)
 from gateway.http.responses import caller, conflict_response, json_response
-from gateway.http.validate import header, read_json
+from gateway.http.spec import Answer, RouteSpec, sqlstates
+from gateway.http.validate import body_of, given, header, parse_time
+from gateway.services.results import BookingResult, HoldRelease, HoldResult
 from gateway.state import gateway
 
 SESSION_HEADER = "X-Session-Id"
 
 
+class HoldRequest(Struct, kw_only=True, frozen=True):
+    service_id: UUID
+    start_time: WallOrInstant
+    end_time: WallOrInstant | UnsetType = UNSET
+    resource_id: UUID | UnsetType = UNSET
+    session_id: (
+        Annotated[Text, Meta(description="generated when not sent; needed to convert or release")]
+        | UnsetType
+    ) = UNSET
+    expires_at: Instant | UnsetType = UNSET
+    slot_id: Text | UnsetType = UNSET
+    user_id: (
+        Annotated[Text, Meta(description="staff/admin only: act for this customer")] | UnsetType
+    ) = UNSET
+    seen_version: SeenVersion | UnsetType = UNSET
+
+
+class Hold(HoldResult):
+    """A new hold and the session it belongs to (needed to convert or release it)."""
+
+    session_id: str
+
+
+class ConvertRequest(Struct, kw_only=True, frozen=True):
+    session_id: Annotated[Text, Meta(description="the session_id the hold was created with")]
+    booking_data: BookingData | UnsetType = UNSET
+
+
+class HoldPath(Struct, frozen=True):
+    id: Annotated[UUID, Meta(description="hold or booking id")]
+
+
+class SessionHeader(Struct, frozen=True):
+    session: Annotated[Text, Meta(description="the session_id the hold was created with")] = field(
+        name=SESSION_HEADER
+    )
+
+
 async def create_hold(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    f = await read_json(request, g.settings.max_body_bytes)
-    session_id = f.text("session_id") or uuid.uuid4().hex
+    b = await body_of(request, HoldRequest, g.settings.max_body_bytes)
+    session_id = b.session_id or uuid.uuid4().hex
+    end, expires_at = given(b.end_time), given(b.expires_at)
     result = await g.engine.create_hold(
         who,
-        slot_id=f.text("slot_id"),
-        user_id=f.text("user_id") or who.sub,
-        service_id=f.req_uuid("service_id"),
-        start=f.req_timestamp("start_time"),
-        end=f.timestamp("end_time"),
-        expires_at=f.timestamp("expires_at"),
+        slot_id=given(b.slot_id),
+        user_id=b.user_id or who.sub,
+        service_id=b.service_id,
+        start=parse_time(b.start_time),
+        end=None if end is None else parse_time(end),
+        expires_at=None if expires_at is None else parse_time(expires_at),
         session_id=session_id,
-        resource_id=f.uuid("resource_id"),
-        seen_version=f.integer("seen_version"),
+        resource_id=given(b.resource_id),
+        seen_version=given(b.seen_version),
     )
     g.metrics.outcome(g.metrics.holds, result)
-    if not result.get("success"):
+    if not result["success"]:
         return conflict_response(result)
-    return json_response(
-        {**result, "session_id": session_id}, 201, {"Location": f"/v1/bookings/{result['hold_id']}"}
-    )
+    hold: Hold = {**result, "session_id": session_id}
+    return json_response(hold, 201, {"Location": f"/v1/bookings/{result['hold_id']}"})
 
 
 async def release_hold(request: Request) -> Response:
@@ -50,15 +103,77 @@ async def release_hold(request: Request) -> Response:
 async def convert_hold(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    f = await read_json(request, g.settings.max_body_bytes)
+    b = await body_of(request, ConvertRequest, g.settings.max_body_bytes)
     result = await g.engine.convert_hold(
-        who, request.path_params["id"], f.req_text("session_id"), f.obj("booking_data")
+        who, request.path_params["id"], b.session_id, given(b.booking_data)
     )
     g.metrics.outcome(g.metrics.bookings, result)
-    if not result.get("success"):
+    if not result["success"]:
         return conflict_response(result)
     return json_response(
         result,
         201,
         {"ETag": f'"{result["version"]}"', "Location": f"/v1/bookings/{result['booking_id']}"},
     )
+
+
+SPECS = [
+    RouteSpec(
+        "POST",
+        "/v1/holds",
+        create_hold,
+        "Hold a slot for a few minutes",
+        "holds",
+        {
+            201: Answer(
+                "Held",
+                Hold,
+                example={
+                    "success": True,
+                    "hold_id": EXAMPLE_HOLD,
+                    "session_id": "3f9d...",
+                    "resource_id": EXAMPLE_RESOURCE,
+                    "start_time": "2026-12-07T09:00:00+00:00",
+                    "end_time": "2026-12-07T10:00:00+00:00",
+                    "expires_at": "2026-12-01T12:10:00+00:00",
+                    "version": 1,
+                },
+            )
+        },
+        sql="api.create_hold_atomic",
+        body=HoldRequest,
+        body_example={
+            "service_id": EXAMPLE_SERVICE,
+            "start_time": "2026-12-07T10:00:00+01:00",
+            "end_time": "2026-12-07T11:00:00+01:00",
+        },
+        errors=sqlstates("BK001-BK007", "BK012-BK016"),
+        conflicts=("HOLD_CONFLICT", "BOOKING_CONFLICT", "CACHE_CONFLICT"),
+    ),
+    RouteSpec(
+        "DELETE",
+        "/v1/holds/{id:uuid}",
+        release_hold,
+        "Release a hold",
+        "holds",
+        {200: Answer("Released (or already ended)", HoldRelease)},
+        sql="api.release_hold",
+        path_params=HoldPath,
+        headers=SessionHeader,
+        errors=("BK008", "BK009", "BK010"),
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/holds/{id:uuid}/booking",
+        convert_hold,
+        "Turn a hold into a booking (same id)",
+        "holds",
+        {201: Answer("Booked", BookingResult, headers=("ETag",))},
+        sql="api.convert_hold_to_booking",
+        body=ConvertRequest,
+        body_example={"session_id": "3f9d...", "booking_data": {"note": "first visit"}},
+        path_params=HoldPath,
+        errors=("BK008", "BK009", "BK010", "BK014"),
+        conflicts=("HOLD_CONFLICT", "BOOKING_CONFLICT"),
+    ),
+]

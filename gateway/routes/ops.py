@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any, Literal, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gateway.http.metrics import CONTENT_TYPE
-from gateway.http.openapi import openapi_document
+from gateway.http.spec import Answer, RouteSpec
+from gateway.http.validate import served_document
+from gateway.services.results import Health
 from gateway.state import gateway
 
 DOCS_CSS = (
@@ -19,10 +22,34 @@ DOCS_CSS = (
 )
 
 
+class Alive(TypedDict):
+    status: Literal["ok"]
+    database: Health
+
+
+class CacheState(TypedDict):
+    local_entries: int
+
+
+class VersionMapState(TypedDict):
+    trusted: bool
+    entries: int
+
+
+class Readiness(TypedDict):
+    status: str  # ready, degraded or unavailable
+    database: str  # ok or down
+    redis: str
+    listener: str
+    cache: CacheState
+    versions: VersionMapState
+
+
 async def health(request: Request) -> Response:
     """Liveness plus the database's own health report (`api.health()`)."""
     g = gateway(request)
-    return JSONResponse({"status": "ok", "database": await g.engine.health()})
+    alive: Alive = {"status": "ok", "database": await g.engine.health()}
+    return JSONResponse(alive)
 
 
 async def ready(request: Request) -> Response:
@@ -36,7 +63,7 @@ async def ready(request: Request) -> Response:
         status = "degraded"
     else:
         status = "ready"
-    body = {
+    body: Readiness = {
         "status": status,
         "database": database,
         "redis": redis,
@@ -53,11 +80,11 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document())
+    return JSONResponse(served_document(request))
 
 
 async def docs(request: Request) -> Response:
-    doc = openapi_document()
+    doc = served_document(request)
     rows = []
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
@@ -78,3 +105,60 @@ async def docs(request: Request) -> Response:
         + "</pre></body></html>"
     )
     return HTMLResponse(page)
+
+
+SPECS = [
+    RouteSpec(
+        "GET",
+        "/health",
+        health,
+        "Liveness and the database health report",
+        "operations",
+        {200: Answer("Alive", Alive)},
+        sql="api.health",
+        public=True,
+    ),
+    RouteSpec(
+        "GET",
+        "/ready",
+        ready,
+        "Readiness: database, listener, Redis (ok/degraded/absent)",
+        "operations",
+        {
+            200: Answer("Ready or degraded", Readiness),
+            503: Answer("The database is down", Readiness),
+        },
+        public=True,
+        database=False,  # its 503 is the readiness report itself, not a problem
+    ),
+    RouteSpec(
+        "GET",
+        "/metrics",
+        metrics,
+        "Prometheus metrics",
+        "operations",
+        {200: Answer("Prometheus text format", str, media_type="text/plain")},
+        public=True,
+        database=False,
+    ),
+    RouteSpec(
+        "GET",
+        "/openapi.json",
+        openapi,
+        "This document (OpenAPI 3.1)",
+        "operations",
+        {200: Answer("The OpenAPI document", dict[str, Any])},
+        public=True,
+        database=False,
+    ),
+    RouteSpec(
+        "GET",
+        "/docs",
+        docs,
+        "This document as a web page",
+        "operations",
+        {200: Answer("An HTML page", str, media_type="text/html")},
+        public=True,
+        database=False,
+    ),
+]

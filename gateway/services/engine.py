@@ -1,4 +1,6 @@
-"""One thin method per `api.*` function: named arguments, explicit casts, rows into dataclasses."""
+"""One thin method per `api.*` function: named arguments, explicit casts, rows into dataclasses,
+jsonb results typed with the shapes of gateway/services/results.py (annotated, not copied: the
+body a route answers is what the database wrote)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,17 @@ from gateway.principal import Principal
 from gateway.realtime.events import Event
 from gateway.services import event_log
 from gateway.services.db import Database
+from gateway.services.results import (
+    ActiveConflict,
+    BookingOutcome,
+    ConflictDecision,
+    ConflictMetrics,
+    Health,
+    HoldOutcome,
+    HoldRelease,
+    Recommendation,
+    Reservation,
+)
 
 Json = dict[str, Any]
 
@@ -110,9 +123,9 @@ class Engine:
         session_id: str,
         resource_id: UUID | None,
         seen_version: int | None = None,
-    ) -> Json:
+    ) -> HoldOutcome:
         """`start` and `end` are instants, or naive wall-clock times at the service's location."""
-        result: Json = await self.db.fetch_value(
+        result: HoldOutcome = await self.db.fetch_value(
             who,
             "select api.create_hold_atomic(p_slot_id => %(slot)s::text,"
             " p_user_id => %(user)s::text,"
@@ -134,8 +147,10 @@ class Engine:
         )
         return result
 
-    async def release_hold(self, who: Principal, hold_id: UUID, session_id: str | None) -> Json:
-        result: Json = await self.db.fetch_value(
+    async def release_hold(
+        self, who: Principal, hold_id: UUID, session_id: str | None
+    ) -> HoldRelease:
+        result: HoldRelease = await self.db.fetch_value(
             who,
             "select api.release_hold(p_hold_id => %(id)s::uuid, p_session_id => %(session)s::text)",
             {"id": hold_id, "session": session_id},
@@ -144,8 +159,8 @@ class Engine:
 
     async def convert_hold(
         self, who: Principal, hold_id: UUID, session_id: str | None, booking_data: Json | None
-    ) -> Json:
-        result: Json = await self.db.fetch_value(
+    ) -> BookingOutcome:
+        result: BookingOutcome = await self.db.fetch_value(
             who,
             "select api.convert_hold_to_booking(p_hold_id => %(id)s::uuid,"
             " p_session_id => %(session)s::text, p_booking_data => %(data)s::jsonb)",
@@ -164,9 +179,9 @@ class Engine:
         resource_id: UUID | None,
         idempotency_key: str | None,
         seen_version: int | None = None,
-    ) -> Json:
+    ) -> BookingOutcome:
         """`start` is an instant, or a naive wall-clock time at the service's location."""
-        result: Json = await self.db.fetch_value(
+        result: BookingOutcome = await self.db.fetch_value(
             who,
             "select api.create_booking_atomic(p_service_id => %(service)s::uuid,"
             f" p_start_time => {_time('start')}, p_user_id => %(user)s::text,"
@@ -184,16 +199,16 @@ class Engine:
         )
         return result
 
-    async def get_reservation(self, who: Principal, reservation_id: UUID) -> Json:
-        result: Json = await self.db.fetch_value(
+    async def get_reservation(self, who: Principal, reservation_id: UUID) -> Reservation:
+        result: Reservation = await self.db.fetch_value(
             who, "select api.get_reservation(p_id => %(id)s::uuid)", {"id": reservation_id}
         )
         return result
 
     async def list_reservations(
         self, who: Principal, user_id: str, start: datetime | None, end: datetime | None, limit: int
-    ) -> list[Json]:
-        result: list[Json] = await self.db.fetch_value(
+    ) -> list[Reservation]:
+        result: list[Reservation] = await self.db.fetch_value(
             who,
             "select api.list_customer_reservations(p_user_id => %(user)s::text,"
             " p_from => %(from)s::timestamptz, p_to => %(to)s::timestamptz,"
@@ -204,8 +219,8 @@ class Engine:
 
     async def cancel_booking(
         self, who: Principal, booking_id: UUID, reason: str | None, expected_version: int | None
-    ) -> Json:
-        result: Json = await self.db.fetch_value(
+    ) -> BookingOutcome:
+        result: BookingOutcome = await self.db.fetch_value(
             who,
             "select api.cancel_booking(p_booking_id => %(id)s::uuid, p_reason => %(reason)s::text,"
             " p_expected_version => %(version)s::bigint)",
@@ -220,8 +235,8 @@ class Engine:
         new_start: datetime,
         expected_version: int | None,
         resource_id: UUID | None,
-    ) -> Json:
-        result: Json = await self.db.fetch_value(
+    ) -> BookingOutcome:
+        result: BookingOutcome = await self.db.fetch_value(
             who,
             "select api.reschedule_booking(p_booking_id => %(id)s::uuid,"
             " p_new_start => %(start)s::timestamptz, p_expected_version => %(version)s::bigint,"
@@ -268,8 +283,8 @@ class Engine:
 
     # conflict desk: the database checks the caller's role in each function
 
-    async def active_conflicts(self, who: Principal) -> list[Json]:
-        items: list[Json] = await self.db.fetch_value(
+    async def active_conflicts(self, who: Principal) -> list[ActiveConflict]:
+        items: list[ActiveConflict] = await self.db.fetch_value(
             who,
             "select coalesce(jsonb_agg(to_jsonb(c) order by c.detected_at), '[]'::jsonb)"
             " from api.active_conflicts() c",
@@ -277,8 +292,8 @@ class Engine:
         )
         return items
 
-    async def conflict_recommendations(self, who: Principal) -> list[Json]:
-        items: list[Json] = await self.db.fetch_value(
+    async def conflict_recommendations(self, who: Principal) -> list[Recommendation]:
+        items: list[Recommendation] = await self.db.fetch_value(
             who,
             "select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb)"
             " from api.conflict_recommendations() r",
@@ -286,16 +301,16 @@ class Engine:
         )
         return items
 
-    async def conflict_metrics(self, who: Principal, window: timedelta) -> Json:
-        result: Json = await self.db.fetch_value(
+    async def conflict_metrics(self, who: Principal, window: timedelta) -> ConflictMetrics:
+        result: ConflictMetrics = await self.db.fetch_value(
             who, "select api.conflict_metrics(p_window => %(window)s::interval)", {"window": window}
         )
         return result
 
     async def resolve_conflict(
         self, who: Principal, conflict_id: UUID, decision: str, note: str | None
-    ) -> Json:
-        result: Json = await self.db.fetch_value(
+    ) -> ConflictDecision:
+        result: ConflictDecision = await self.db.fetch_value(
             who,
             "select api.resolve_conflict(p_conflict_id => %(id)s::uuid,"
             " p_decision => %(decision)s::text, p_note => %(note)s::text)",
@@ -303,8 +318,10 @@ class Engine:
         )
         return result
 
-    async def confirm_conflict(self, who: Principal, conflict_id: UUID, accept: bool) -> Json:
-        result: Json = await self.db.fetch_value(
+    async def confirm_conflict(
+        self, who: Principal, conflict_id: UUID, accept: bool
+    ) -> ConflictDecision:
+        result: ConflictDecision = await self.db.fetch_value(
             who,
             "select api.confirm_conflict(p_conflict_id => %(id)s::uuid,"
             " p_accept => %(accept)s::bool)",
@@ -348,8 +365,8 @@ class Engine:
             class_row(Event),
         )
 
-    async def health(self) -> Json:
-        result: Json = await self.db.fetch_value(None, "select api.health()", {})
+    async def health(self) -> Health:
+        result: Health = await self.db.fetch_value(None, "select api.health()", {})
         return result
 
 

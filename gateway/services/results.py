@@ -1,0 +1,194 @@
+"""What the `api.*` functions return, as typed shapes: the engine hands these to the routes, and the
+OpenAPI document describes answers with the same types.
+
+The functions return jsonb, which psycopg decodes into dicts; the engine types them with these
+TypedDicts without copying (gateway/services/engine.py, `_typed`), so an answer's body is exactly
+what the database wrote: the same keys, times formatted as PostgreSQL formats them. The HTTP tests
+check the bodies against these shapes (tests/test_http_answers.py, schemathesis)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from msgspec import Meta
+
+# Text as the database wrote it (times keep PostgreSQL's formatting), with the JSON Schema format
+# the OpenAPI document gives it.
+UuidText = Annotated[str, Meta(extra_json_schema={"format": "uuid"})]
+TimeText = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
+DayText = Annotated[str, Meta(extra_json_schema={"format": "date"})]
+
+
+class Alternative(TypedDict):
+    """A free slot offered instead of a taken one."""
+
+    slot_id: str
+    start_time: TimeText
+    end_time: TimeText
+    resource_id: UuidText
+
+
+class HoldResult(TypedDict):
+    """A new hold (`api.create_hold_atomic`). When the service's conflict strategy placed it
+    after a conflict, it also says how (conflict_id, strategy, outcome, ...)."""
+
+    success: Literal[True]
+    hold_id: UuidText
+    resource_id: UuidText
+    start_time: TimeText
+    end_time: TimeText
+    expires_at: TimeText
+    version: int
+    conflict_id: NotRequired[UuidText]
+    strategy: NotRequired[str]
+    outcome: NotRequired[str]
+    preempted_ids: NotRequired[list[UuidText]]
+    arbitration: NotRequired[str]
+    requested_start: NotRequired[TimeText]
+
+
+class BookingResult(TypedDict):
+    """A booking as a write left it (create, convert, cancel, reschedule); strategy fields as in
+    HoldResult when a conflict strategy placed it."""
+
+    success: Literal[True]
+    booking_id: UuidText
+    status: str
+    version: int
+    resource_id: UuidText
+    start_time: TimeText
+    end_time: TimeText
+    conflict_id: NotRequired[UuidText]
+    strategy: NotRequired[str]
+    outcome: NotRequired[str]
+    preempted_ids: NotRequired[list[UuidText]]
+    arbitration: NotRequired[str]
+    requested_start: NotRequired[TimeText]
+
+
+class ConflictResult(TypedDict):
+    """The time is taken, or the booking changed since it was read (`success: false`): answered
+    as a 409 or 412 problem carrying these members."""
+
+    success: Literal[False]
+    conflict_id: UuidText
+    conflict_type: str
+    conflict_reason: str
+    suggested_action: str
+    requires_retry: bool
+    retry_after: TimeText | None
+    strategy: str
+    outcome: str
+    status: str
+    offered: Alternative | None
+    alternatives: list[Alternative]
+    current_version: NotRequired[int]  # VERSION_CONFLICT
+    expected_version: NotRequired[int]
+
+
+HoldOutcome = HoldResult | ConflictResult
+BookingOutcome = BookingResult | ConflictResult
+
+
+class HoldRelease(TypedDict):
+    """`api.release_hold`: the hold's status after the call (released, expired, preempted)."""
+
+    success: Literal[True]
+    hold_id: UuidText
+    status: str
+    version: int
+
+
+class Reservation(TypedDict):
+    """A hold or booking as its owner (or staff) sees it (`api.get_reservation`)."""
+
+    id: UuidText
+    status: str
+    service_id: UuidText
+    resource_id: UuidText
+    location_id: UuidText
+    start_time: TimeText
+    end_time: TimeText
+    expires_at: TimeText | None
+    version: int
+    details: dict[str, Any]
+    customer: str | None
+    cancel_reason: str | None
+    created_at: TimeText
+    updated_at: TimeText
+
+
+class ConflictDecision(TypedDict):
+    """`api.resolve_conflict` and `api.confirm_conflict`: the outcome, and the hold or booking
+    placed for the requester when there is one."""
+
+    success: bool
+    conflict_id: UuidText
+    outcome: str
+    offered: NotRequired[Alternative | None]
+    cap_overridden: NotRequired[bool | None]
+    conflict_reason: NotRequired[str]
+    alternatives: NotRequired[list[Alternative]]
+    hold_id: NotRequired[UuidText]
+    booking_id: NotRequired[UuidText]
+    status: NotRequired[str]
+    version: NotRequired[int]
+    resource_id: NotRequired[UuidText]
+    start_time: NotRequired[TimeText]
+    end_time: NotRequired[TimeText]
+    expires_at: NotRequired[TimeText]
+
+
+class ActiveConflict(TypedDict):
+    """A row of `api.active_conflicts()`."""
+
+    conflict_id: UuidText
+    location_id: UuidText
+    service_id: UuidText
+    resource_id: UuidText | None
+    conflict_type: str
+    strategy: str
+    status: str
+    requested_start: TimeText | None
+    requested_end: TimeText | None
+    offered: Alternative | None
+    detected_at: TimeText
+
+
+class Recommendation(TypedDict):
+    """A row of `api.conflict_recommendations()`."""
+
+    service_id: UuidText
+    service_name: str
+    local_hour: int
+    conflicts: int
+    recommendation: str
+    detail: str
+
+
+class ConflictMetrics(TypedDict):
+    """`api.conflict_metrics`: counts over a window (by_* map a type, strategy or outcome to its
+    count)."""
+
+    window_seconds: float
+    total: int
+    in_window: int
+    open: int
+    by_type: dict[str, int]
+    by_strategy: dict[str, int]
+    by_outcome: dict[str, int]
+    resolution_success_rate: float | None
+    mean_time_to_resolve_ms: float | None
+
+
+class Health(TypedDict):
+    """`api.health()`: what an operator looks at first."""
+
+    status: str
+    database_time: TimeText
+    server_version: str
+    schema_version: str | None
+    notify_queue_usage: float
+    expired_uncleaned_holds: int
+    open_conflicts: int
+    last_event_id: int
