@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[*ROUTES, websocket_route()],
-        middleware=middleware_stack(lambda: ROUTE_TEMPLATES),
+        middleware=middleware_stack(lambda: ROUTE_TEMPLATES, cfg.cors_origins),
         exception_handlers={
             Problem: on_problem,
             HTTPException: on_http_exception,

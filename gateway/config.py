@@ -25,6 +25,9 @@ class Settings:
     environment: str = "development"
     pool_timeout: float = 30.0
     pool_down_timeout: float = 1.0
+    # browser origins allowed to call the HTTP API (CORS): exact origins, `scheme://host:*` for
+    # any port, or `*`; none by default (a browser app on another origin is refused)
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +47,11 @@ class Settings:
             environment=env.get("BOOKING_ENV") or "development",
             pool_timeout=float(env.get("BOOKING_POOL_TIMEOUT", "30")),
             pool_down_timeout=float(env.get("BOOKING_POOL_DOWN_TIMEOUT", "1")),
+            cors_origins=tuple(
+                o.strip().rstrip("/")
+                for o in env.get("BOOKING_CORS_ORIGINS", "").split(",")
+                if o.strip()
+            ),
         )
 
     @property
