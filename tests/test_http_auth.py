@@ -54,6 +54,16 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
         {"sub": "a", "role": "customer", "exp": int(time.time()) + 60}, SECRET, algorithm="HS512"
     ),
     "garbage": lambda: "not.a.jwt",
+    "locations not a list": lambda: jwt.encode(
+        {"sub": "a", "role": "staff", "locations": "all", "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    ),
+    "locations not ids": lambda: jwt.encode(
+        {"sub": "a", "role": "staff", "locations": ["salon-1"], "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    ),
 }
 
 

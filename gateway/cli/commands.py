@@ -140,7 +140,7 @@ def cmd_psql(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    print(mint_token(Settings.from_env().jwt_secret, args.sub, args.role, args.ttl))
+    print(mint_token(Settings.from_env().jwt_secret, args.sub, args.role, args.ttl, args.location))
     return 0
 
 
@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True)
     token.add_argument("--role", choices=ROLES, required=True)
     token.add_argument("--ttl", type=int, default=3600, help="seconds")
+    token.add_argument(
+        "--location",
+        action="append",
+        metavar="ID",
+        help="limit a staff or admin token to this location (repeat for several)",
+    )
     token.set_defaults(func=cmd_token)
     warm = sub.add_parser("warm-cache", help="warm a running gateway's availability cache")
     warm.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway's base URL")

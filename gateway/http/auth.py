@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import jwt
@@ -38,8 +39,21 @@ def authenticate(request: Request, secret: str) -> Principal | None:
     if not isinstance(sub, str) or not sub or len(sub) > 200:
         raise unauthorized("invalid token: sub must be a non-empty string")
     role: Role = claims["role"]
-    passed = {"sub": sub, "role": role}
+    passed: dict[str, Any] = {"sub": sub, "role": role}
+    if "locations" in claims:
+        passed["locations"] = _locations(claims["locations"])
     return Principal(sub=sub, role=role, claims_json=json.dumps(passed, separators=(",", ":")))
+
+
+def _locations(value: Any) -> list[str]:
+    """The "locations" claim: the location ids a staff member or admin is limited to."""
+    refused = unauthorized("invalid token: locations must be a list of location ids")
+    if not isinstance(value, list) or len(value) > 1000:
+        raise refused
+    try:
+        return [str(uuid.UUID(v)) for v in value]
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise refused from exc
 
 
 def require(request: Request, secret: str, *roles: Role) -> Principal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -12,10 +13,19 @@ from gateway.principal import ROLES, Role
 ALGORITHM = "HS256"
 
 
-def mint_token(secret: str, subject: str, role: Role, ttl_seconds: int = 3600) -> str:
-    """A token for `subject` acting as `role`, valid for `ttl_seconds`."""
+def mint_token(
+    secret: str,
+    subject: str,
+    role: Role,
+    ttl_seconds: int = 3600,
+    locations: Sequence[str] | None = None,
+) -> str:
+    """A token for `subject` acting as `role`, valid for `ttl_seconds`; staff and admins may be
+    limited to `locations` (ids), the claim the database scopes them by."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}
+    if locations is not None:
+        claims["locations"] = list(locations)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
