@@ -202,7 +202,9 @@ REGISTRY: tuple[ErrorCode, ...] = (
     ErrorCode(
         "BK021",
         ENGINE,
-        ProblemKind(412, "catalogue-version-conflict", "The catalogue entry changed since you read it"),
+        ProblemKind(
+            412, "catalogue-version-conflict", "The catalogue entry changed since you read it"
+        ),
         "`p_expected_version` (`If-Match`) names a version the location, resource or service no "
         "longer has (its eligible resources and working hours count as changes of the service "
         "and the resource); nothing was written.",
