@@ -273,7 +273,7 @@ begin
     end if;
   end loop;
   if not coalesce(p_cancel, false) and v_bookings + v_holds > 0 then
-    raise exception '% has % future bookings and % live holds', p_what, v_bookings, v_holds
+    raise exception '% still has future bookings (%) or live holds (%)', p_what, v_bookings, v_holds
       using errcode = 'BK020',
             hint = 'Cancel or move them first, or pass p_cancel_future => true to cancel the bookings and release the holds with it.';
   end if;

@@ -273,7 +273,7 @@ select api.create_booking_atomic(:'cut', '2031-04-14 08:00Z', 'dora', '{}', :'be
 select api.create_hold_atomic(null, 'emil', :'cut', '2031-04-14 10:00Z', null, null, 'sess-emil', :'ben')->>'hold_id'
   as ben_hold \gset
 select throws_ok(format('select api.update_resource(%L, p_active => false)', :'ben'), 'BK020',
-                 format('resource %s has 1 future bookings and 1 live holds', :'ben'),
+                 format('resource %s still has future bookings (1) or live holds (1)', :'ben'),
                  'Deactivating a resource with a future booking and a live hold is BK020, counting them');
 select is((select active from booking.resources where id = :'ben'), true, 'and Ben stays active');
 select results_eq(
