@@ -16,6 +16,11 @@ from gateway.paths import PROJECT_ROOT
 SQL_API_DOC = PROJECT_ROOT / "docs" / "SQL_API.md"
 
 SVC = "'30000000-0000-4000-8000-000000000001'"
+LOC = "'10000000-0000-4000-8000-000000000001'"
+ANNA = "'20000000-0000-4000-8000-000000000001'"
+CELINA = "'20000000-0000-4000-8000-000000000003'"
+MONDAYS = '[{"weekday": 1, "start": "09:00", "end": "13:00"},\n  {"weekday": 1, "start": "14:00", "end": "18:00"}]'
+SATURDAY = '[{"start": "10:00", "end": "16:00"}]'
 EXAMPLES: dict[str, str] = {
     "get_availability": f"select * from api.get_availability({SVC}, '2026-12-07', p_days => 2);",
     "availability_version": f"select api.availability_version({SVC}, '2026-12-07');",
@@ -64,6 +69,40 @@ EXAMPLES: dict[str, str] = {
     "event_retention": "select api.event_retention();",
     "event_retention_horizon": "select api.event_retention_horizon();",
     "prune_events": "select api.prune_events('7 days');",
+    "create_location": "select api.create_location('Studio Wola', 'Europe/Warsaw', p_max_live_holds_per_customer => 2);",
+    "update_location": (
+        f"select api.update_location({LOC}, p_expected_version => 1, p_name => 'Studio Mokotów II');\n"
+        f"select api.update_location({LOC}, p_active => false, p_cancel_future => true);  -- closes it"
+    ),
+    "create_resource": f"select api.create_resource({LOC}, 'Daria');  -- kind staff; or 'room', 'equipment'",
+    "update_resource": (
+        f"select api.update_resource({ANNA}, p_expected_version => 1, p_name => 'Anna K.');\n"
+        f"select api.update_resource({ANNA}, p_active => false);  -- BK020 while she has future bookings"
+    ),
+    "create_service": (
+        f"select api.create_service({LOC}, 'Pedicure', '50 minutes', p_buffer_after => '10 minutes',\n"
+        "  p_min_notice => '2 hours', p_price => 140, p_currency => 'PLN');"
+    ),
+    "update_service": (
+        f"select api.update_service({SVC}, p_expected_version => 1, p_price => 130,"
+        " p_hold_ttl => '5 minutes');"
+    ),
+    "set_service_resources": (
+        f"select api.set_service_resources({SVC}, array[{CELINA}, {ANNA}]::uuid[]);"
+        "  -- Celina first"
+    ),
+    "set_working_hours": (
+        f"select api.set_working_hours({ANNA}, '{MONDAYS}');  -- the whole week: Mondays only\n"
+        f"select api.set_working_hours({ANNA}, '{SATURDAY}', p_weekday => 6);  -- Saturdays"
+    ),
+    "add_schedule_exception": (
+        f"select api.add_schedule_exception({LOC}, 'time_off', '2026-12-07 12:00 Europe/Warsaw',\n"
+        f"  '2026-12-07 15:00 Europe/Warsaw', {ANNA}, 'dentist');\n"
+        f"select api.add_schedule_exception({LOC}, 'closure', '2026-12-24 00:00 Europe/Warsaw',"
+        " '2026-12-27 00:00 Europe/Warsaw');"
+    ),
+    "remove_schedule_exception": "select api.remove_schedule_exception('<exception_id>');",
+    "catalogue_audit": f"select api.catalogue_audit(p_entity_id => {SVC}, p_limit => 20);",
 }
 
 CATALOG_QUERY = """

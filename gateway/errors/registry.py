@@ -164,11 +164,50 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "BK017",
         ENGINE,
         ProblemKind(403, "role-required", "This needs another role"),
-        "The JWT role claim may not do this: `api.resolve_conflict`, `api.erase_customer` and "
-        "`api.audit_log` need `admin`. Seen only by a session that may execute them outside a "
-        "caller role (the owner, or a trusted login role that sets claims as PostgREST does) "
-        "with a `customer` or `staff` claim; the roles `booking_customer` and `booking_staff` "
-        "have no EXECUTE on them and get `42501`, and so does the gateway for such tokens.",
+        "The caller may not do this. Either the JWT role: `api.resolve_conflict`, "
+        "`api.erase_customer`, `api.audit_log` and the catalogue changes need `admin` (seen "
+        "only by a session that may execute them outside a caller role, such as the owner or a "
+        "trusted login role that sets claims as PostgREST does; the roles `booking_customer` and "
+        "`booking_staff` have no EXECUTE on them and get `42501`), and staff may add and remove "
+        "time off but no other schedule exception. Or the location: a staff or admin token whose "
+        "`locations` claim does not name the location of what it touches (a reservation, "
+        "conflict, catalogue entry), an admin with a `locations` claim opening a new location, "
+        "or erasing a customer who has data at other locations.",
+    ),
+    ErrorCode(
+        "BK018",
+        ENGINE,
+        ProblemKind(422, "invalid-catalogue-value", "Catalogue value not allowed"),
+        "A catalogue change carries a value that is not allowed, named in the message: a name, "
+        "duration, buffer, grid step, notice, advance, hold TTL, strategy, price or currency out "
+        "of range; an unknown time zone (IANA names only, e.g. `Europe/Warsaw`); working hours "
+        "whose end is not after their start or that overlap; an exception of the same kind "
+        "overlapping another; a resource listed twice; a closed location; an id already taken.",
+    ),
+    ErrorCode(
+        "BK019",
+        ENGINE,
+        ProblemKind(404, "catalogue-entry-not-found", "Location, resource or exception not found"),
+        "The location, resource or schedule exception does not exist (a resource also when it "
+        "belongs to another location than the one named). An unknown service is `BK001`.",
+    ),
+    ErrorCode(
+        "BK020",
+        ENGINE,
+        ProblemKind(409, "future-bookings", "It has future bookings"),
+        "Deactivating a location, resource or service that still has future bookings or live "
+        "holds; the message counts them. Cancel or move them first, or pass "
+        "`p_cancel_future => true` to cancel them with the deactivation.",
+    ),
+    ErrorCode(
+        "BK021",
+        ENGINE,
+        ProblemKind(
+            412, "catalogue-version-conflict", "The catalogue entry changed since you read it"
+        ),
+        "`p_expected_version` (`If-Match`) names a version the location, resource or service no "
+        "longer has (its eligible resources and working hours count as changes of the service "
+        "and the resource); nothing was written.",
     ),
     ErrorCode(
         "42501",

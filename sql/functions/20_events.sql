@@ -212,14 +212,16 @@ create constraint trigger conflicts_outbox
 
 -- on_catalogue_change
 -- deferred row trigger on catalogue tables: the location's availability may have changed. One event per
--- location and transaction, so loading a whole catalogue writes one event, not thousands.
+-- location and transaction, so loading a whole catalogue writes one event, not thousands. On
+-- booking.locations the location is the row itself (its time zone, its active flag).
 create or replace function booking.on_catalogue_change() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-  v_location uuid := case tg_op when 'DELETE' then old.location_id else new.location_id end;
+  v_row jsonb := case tg_op when 'DELETE' then to_jsonb(old) else to_jsonb(new) end;
+  v_location uuid := (case tg_table_name when 'locations' then v_row->>'id' else v_row->>'location_id' end)::uuid;
   v_seen text := coalesce(current_setting('booking.catalogue_events', true), '');
 begin
   if position(v_location::text in v_seen) > 0 then
@@ -240,7 +242,7 @@ do $$
 declare
   v_table text;
 begin
-  foreach v_table in array array['services', 'service_resources', 'resources', 'working_hours',
+  foreach v_table in array array['locations', 'services', 'service_resources', 'resources', 'working_hours',
                                  'schedule_exceptions'] loop
     execute format('drop trigger if exists %I on booking.%I', v_table || '_catalogue_outbox', v_table);
     execute format('create constraint trigger %I after insert or update or delete on booking.%I '

@@ -83,6 +83,7 @@ begin
     raise exception 'p_slot_id is longer than 200 characters' using errcode = 'BK014';
   end if;
   v_svc := booking.active_service(p_service_id);
+  perform booking.assert_location_access(v_svc.location_id);
   v_zone := booking.location_zone(v_svc.location_id);
   v_slot_id := booking.slot_id(v_svc.id, p_start_time);
   if p_slot_id is not null and p_slot_id <> v_slot_id then
@@ -116,10 +117,11 @@ begin
 end;
 $$;
 comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
-  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT (0 or NULL: no version, nothing compared). Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016.';
+  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT (0 or NULL: no version, nothing compared). Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
 
 -- locked_reservation
--- a reservation locked for update, or BK008; a customer sees only its own.
+-- a reservation locked for update, or BK008; a customer sees only its own, staff and admins only
+-- those at their locations (BK017).
 create or replace function booking.locked_reservation(p_id uuid, p_what text) returns booking.reservations
 language plpgsql
 set search_path = ''
@@ -137,11 +139,12 @@ begin
       hint = 'Check the id; a customer sees only its own holds and bookings.';
   end if;
   perform booking.assert_owns(v_row.customer_id, p_what);
+  perform booking.assert_location_access(v_row.location_id);
   return v_row;
 end;
 $$;
 comment on function booking.locked_reservation(uuid, text) is
-  'A reservation locked FOR UPDATE; BK014 without an id, BK008 when unknown or (for a customer) someone else''s.';
+  'A reservation locked FOR UPDATE; BK014 without an id, BK008 when unknown or (for a customer) someone else''s, BK017 when a staff or admin caller may not act at its location.';
 
 -- assert_session
 -- holds belong to the session that made them.
@@ -223,7 +226,7 @@ begin
 end;
 $$;
 comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
-  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. Success: {success, booking_id, status, version, resource_id, start_time, end_time}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014.';
+  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. Success: {success, booking_id, status, version, resource_id, start_time, end_time}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK017 (staff or admin of other locations).';
 
 -- release_hold
 -- lets a live hold go at once; releasing twice, or releasing a lapsed hold, is harmless and writes nothing.
@@ -260,4 +263,4 @@ begin
 end;
 $$;
 comment on function api.release_hold(uuid, text) is
-  'Releases a live hold so the slot is free at once. Releasing a hold that is no longer live returns its status and version unchanged and writes nothing: released, preempted, or expired (a hold whose expires_at has passed reads as expired even before a cleanup marks it). Returns {success, hold_id, status, version}. Errors: BK008, BK009, BK010 (already a booking).';
+  'Releases a live hold so the slot is free at once. Releasing a hold that is no longer live returns its status and version unchanged and writes nothing: released, preempted, or expired (a hold whose expires_at has passed reads as expired even before a cleanup marks it). Returns {success, hold_id, status, version}. Errors: BK008, BK009, BK010 (already a booking), BK017 (staff or admin of other locations).';

@@ -39,6 +39,7 @@ begin
     raise exception 'an idempotency key has 1 to 255 characters' using errcode = 'BK014';
   end if;
   v_svc := booking.active_service(p_service_id);
+  perform booking.assert_location_access(v_svc.location_id);
   v_zone := booking.location_zone(v_svc.location_id);
   v_customer := booking.customer_id_for(p_user_id);
 
@@ -90,7 +91,7 @@ begin
 end;
 $$;
 comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint) is
-  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015.';
+  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
 
 -- version_conflict
 -- the result of acting on a stale p_expected_version.
@@ -156,7 +157,7 @@ begin
 end;
 $$;
 comment on function api.cancel_booking(uuid, text, bigint) is
-  'Cancels a confirmed booking. The state is checked before the version: a hold (live, expired, released or preempted) is BK010 whatever p_expected_version says, and a cancelled booking is returned unchanged, also with a stale p_expected_version (a retried cancel succeeded). With p_expected_version, a confirmed booking changed since it was read gives a VERSION_CONFLICT result and stays as it is. Returns {success, booking_id, status, version, ...}. Errors: BK008, BK010 (not a booking).';
+  'Cancels a confirmed booking. The state is checked before the version: a hold (live, expired, released or preempted) is BK010 whatever p_expected_version says, and a cancelled booking is returned unchanged, also with a stale p_expected_version (a retried cancel succeeded). With p_expected_version, a confirmed booking changed since it was read gives a VERSION_CONFLICT result and stays as it is. Returns {success, booking_id, status, version, ...}. Errors: BK008, BK010 (not a booking), BK017 (staff or admin of other locations).';
 
 -- reschedule_booking
 -- moves a booking to another start (and optionally resource) in one transaction; if the new time is
@@ -226,7 +227,7 @@ begin
 end;
 $$;
 comment on function api.reschedule_booking(uuid, timestamptz, bigint, uuid) is
-  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013.';
+  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013, BK017 (staff or admin of other locations).';
 
 -- reservation_view
 -- what a caller may see of a reservation: no other customer's details ever reach a customer.
@@ -260,11 +261,12 @@ begin
     raise exception 'reservation % not found', p_id using errcode = 'BK008';
   end if;
   perform booking.assert_owns(v_row.customer_id, 'reservation');
+  perform booking.assert_location_access(v_row.location_id);
   return booking.reservation_view(v_row);
 end;
 $$;
 comment on function api.get_reservation(uuid) is
-  'One hold or booking with its version (for If-Match). A customer sees only its own; others are BK008. Errors: BK008.';
+  'One hold or booking with its version (for If-Match). A customer sees only its own; others are BK008. Staff and admins whose token lists locations see those locations'' only (BK017). Errors: BK008, BK017.';
 
 -- list_customer_reservations
 -- a customer's holds and bookings starting in a window, newest first.
@@ -275,6 +277,8 @@ language plpgsql stable
 security definer
 set search_path = ''
 as $$
+declare
+  v_allowed uuid[] := booking.caller_locations();
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_limit is null or p_limit not between 1 and 1000 then
@@ -285,9 +289,10 @@ begin
     from (select booking.reservation_view(r) as view, r.starts_at
           from booking.reservations r join booking.customers c on c.id = r.customer_id
           where c.subject = p_user_id
+            and (v_allowed is null or r.location_id = any(v_allowed))
             and (p_from is null or r.starts_at >= p_from) and (p_to is null or r.starts_at < p_to)
           order by r.starts_at desc limit p_limit) v), '[]'::jsonb);
 end;
 $$;
 comment on function api.list_customer_reservations(text, timestamptz, timestamptz, integer) is
-  'A customer''s holds and bookings starting in [p_from, p_to), newest first, at most p_limit. A customer may list only its own. Errors: BK014, BK015.';
+  'A customer''s holds and bookings starting in [p_from, p_to), newest first, at most p_limit. A customer may list only its own; staff and admins whose token lists locations see those at their locations only. Errors: BK014, BK015.';

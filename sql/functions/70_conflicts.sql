@@ -291,6 +291,7 @@ begin
     raise exception 'conflict % not found', p_conflict_id using errcode = 'BK008';
   end if;
   perform booking.assert_owns(v_c.requester_customer_id, 'conflict');
+  perform booking.assert_location_access(v_c.location_id);
   if v_c.status <> 'awaiting_confirmation' or v_c.offered is null then
     raise exception 'conflict % is not waiting for a confirmation', p_conflict_id
       using errcode = 'BK010', hint = 'Only a consensus conflict with an offer can be confirmed.';
@@ -318,7 +319,7 @@ begin
 end;
 $$;
 comment on function api.confirm_conflict(uuid, boolean) is
-  'The requester accepts (p_accept true: the offered alternative is held or booked for them) or declines the alternative offered under the consensus strategy. Accepting an offered hold counts against the live-hold cap like any new hold (BK016, the conflict stays awaiting confirmation). Errors: BK008 unknown or not yours, BK010 not awaiting confirmation, BK016 at the live-hold cap.';
+  'The requester accepts (p_accept true: the offered alternative is held or booked for them) or declines the alternative offered under the consensus strategy. Accepting an offered hold counts against the live-hold cap like any new hold (BK016, the conflict stays awaiting confirmation). Errors: BK008 unknown or not yours, BK010 not awaiting confirmation, BK016 at the live-hold cap, BK017 (staff or admin of other locations).';
 
 -- resolve_conflict
 -- an admin settles an escalated conflict: keep_existing, grant_requester or offer_alternative.
@@ -344,6 +345,7 @@ begin
   if v_c.id is null then
     raise exception 'conflict % not found', p_conflict_id using errcode = 'BK008';
   end if;
+  perform booking.assert_location_access(v_c.location_id);
   if v_c.status = 'resolved' then
     raise exception 'conflict % is already resolved', p_conflict_id using errcode = 'BK010';
   end if;
@@ -389,7 +391,7 @@ begin
 end;
 $$;
 comment on function api.resolve_conflict(uuid, text, text) is
-  'Admin only: settles an open conflict. keep_existing closes it; grant_requester preempts a hold in the way and gives the requester the time (never takes a confirmed booking away); offer_alternative offers the nearest free time for api.confirm_conflict. A granted hold may take the requester over the location''s live-hold cap: the admin''s decision overrides it, and the result and the conflict''s detail say cap_overridden (the audit log names the admin). Errors: BK008, BK010, BK014, BK017.';
+  'Admin only: settles an open conflict. keep_existing closes it; grant_requester preempts a hold in the way and gives the requester the time (never takes a confirmed booking away); offer_alternative offers the nearest free time for api.confirm_conflict. A granted hold may take the requester over the location''s live-hold cap: the admin''s decision overrides it, and the result and the conflict''s detail say cap_overridden (the audit log names the admin). An admin whose token lists locations settles conflicts there only. Errors: BK008, BK010, BK014, BK017.';
 
 -- conflict_metrics
 -- totals by type, strategy and outcome, conflicts in the window, resolution success rate, mean time to resolve.
@@ -398,12 +400,15 @@ language sql stable
 security definer
 set search_path = ''
 as $$
-  with w as (select * from booking.conflicts c where c.detected_at > now() - p_window)
+  with allowed as (select booking.caller_locations() as locations),
+  mine as (select c.* from booking.conflicts c, allowed a
+           where a.locations is null or c.location_id = any(a.locations)),
+  w as (select * from mine c where c.detected_at > now() - p_window)
   select jsonb_build_object(
     'window_seconds', extract(epoch from p_window),
-    'total', (select count(*) from booking.conflicts),
+    'total', (select count(*) from mine),
     'in_window', (select count(*) from w),
-    'open', (select count(*) from booking.conflicts c where c.status <> 'resolved'),
+    'open', (select count(*) from mine c where c.status <> 'resolved'),
     'by_type', coalesce((select jsonb_object_agg(t, n) from (select conflict_type t, count(*) n from w group by 1) x), '{}'),
     'by_strategy', coalesce((select jsonb_object_agg(t, n) from (select strategy t, count(*) n from w group by 1) x), '{}'),
     'by_outcome', coalesce((select jsonb_object_agg(t, n) from (select outcome t, count(*) n from w group by 1) x), '{}'),
@@ -415,7 +420,7 @@ as $$
                                 from w where resolved_at is not null));
 $$;
 comment on function api.conflict_metrics(interval) is
-  'Conflict metrics over a window: totals, counts by type, strategy and outcome, open conflicts, resolution success rate (share of resolved conflicts where the requester still got a slot) and mean time to resolve in ms.';
+  'Conflict metrics over a window: totals, counts by type, strategy and outcome, open conflicts, resolution success rate (share of resolved conflicts where the requester still got a slot) and mean time to resolve in ms. Staff and admins whose token lists locations count those locations only.';
 
 -- active_conflicts
 -- conflicts still open or awaiting the requester's confirmation, oldest first.
@@ -429,11 +434,12 @@ set search_path = ''
 as $$
   select c.id, c.location_id, c.service_id, c.resource_id, c.conflict_type, c.strategy, c.status,
          c.requested_start, c.requested_end, c.offered, c.detected_at
-  from booking.conflicts c
-  where c.status <> 'resolved'
+  from booking.conflicts c, (select booking.caller_locations() as locations) a
+  where c.status <> 'resolved' and (a.locations is null or c.location_id = any(a.locations))
   order by c.detected_at;
 $$;
-comment on function api.active_conflicts() is 'Conflicts that are open (escalated) or awaiting the requester''s confirmation, oldest first.';
+comment on function api.active_conflicts() is
+  'Conflicts that are open (escalated) or awaiting the requester''s confirmation, oldest first; for staff and admins whose token lists locations, those at their locations.';
 
 -- conflict_recommendations
 -- hot services and local hours of the last 7 days, and the change that would help.
@@ -453,7 +459,9 @@ as $$
     from booking.conflicts c
     join booking.services s on s.location_id = c.location_id and s.id = c.service_id
     join booking.locations l on l.id = c.location_id
+    cross join (select booking.caller_locations() as locations) a
     where c.detected_at > now() - interval '7 days' and c.requested_start is not null
+      and (a.locations is null or c.location_id = any(a.locations))
     group by 1, 2, 3, 4, 5
     having count(*) >= 3
   )
@@ -478,4 +486,4 @@ as $$
   order by h.n desc, h.name, h.local_hour, r.recommendation;
 $$;
 comment on function api.conflict_recommendations() is
-  'Hot services and local hours of the last 7 days (3 or more conflicts) with the change that would help: shorten_hold_ttl, add_staff_at_hour or use_arbitration, each with a sentence of evidence.';
+  'Hot services and local hours of the last 7 days (3 or more conflicts) with the change that would help: shorten_hold_ttl, add_staff_at_hour or use_arbitration, each with a sentence of evidence. Staff and admins whose token lists locations see those locations only.';

@@ -77,6 +77,7 @@ set search_path = ''
 as $$
 declare
   v_bound bigint;
+  v_allowed uuid[] := booking.caller_locations();
 begin
   if p_after is null or p_after < 0 then
     raise exception 'p_after must be an event id (0 or more)' using errcode = 'BK014';
@@ -91,6 +92,7 @@ begin
     from (select e.id, e.type, booking.event_topics(e) as topics, e.payload, e.created_at
             from booking.events e
            where e.id > p_after and e.id <= v_bound
+             and (v_allowed is null or e.location_id = any(v_allowed))
            order by e.id) x
     where p_topics is null or x.topics && p_topics
     order by x.id
@@ -98,7 +100,7 @@ begin
 end;
 $$;
 comment on function api.read_events(bigint, integer, text[]) is
-  'Up to p_limit events with id > p_after in id order (ids are drawn at commit), each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Only ids up to the read bound are returned: no event can later appear below the last id returned, so a reader resuming from it misses nothing. It reads at its own moment, after the bound: use its rows, do not join them with booking tables in the same statement (those are read at the statement''s start). A transaction reads its own events too. Needs READ COMMITTED. Errors: BK014.';
+  'Up to p_limit events with id > p_after in id order (ids are drawn at commit), each with its topics (availability:<service>:<day>, user:<subject>, location:<id>, service:<id>); with p_topics only events on at least one of them. Only ids up to the read bound are returned: no event can later appear below the last id returned, so a reader resuming from it misses nothing. It reads at its own moment, after the bound: use its rows, do not join them with booking tables in the same statement (those are read at the statement''s start). A transaction reads its own events too. Staff and admins whose token lists locations read the events of those locations only. Needs READ COMMITTED. Errors: BK014.';
 
 -- event_retention
 -- how long events are kept: the setting booking.event_retention (an interval), else 7 days.

@@ -43,8 +43,11 @@ language plpgsql stable
 security definer
 set search_path = ''
 as $$
+declare
+  v_allowed uuid[];
 begin
   perform booking.assert_role(array['admin']);     -- BK017 for any other JWT role
+  v_allowed := booking.caller_locations();
   if p_limit is null or p_limit not between 1 and 1000 then
     raise exception 'p_limit must be between 1 and 1000' using errcode = 'BK014',
       hint = 'Page with p_since instead of asking for more rows.';
@@ -57,10 +60,11 @@ begin
            order by a.at desc, a.id desc)
     from (select * from booking.audit_log l
           where (p_reservation_id is null or l.reservation_id = p_reservation_id)
+            and (v_allowed is null or l.location_id = any(v_allowed))
             and (p_since is null or l.at >= p_since)
           order by l.at desc, l.id desc
           limit p_limit) a), '[]'::jsonb);
 end;
 $$;
 comment on function api.audit_log(uuid, timestamptz, integer) is
-  'Admin only: audit rows (who did what to which reservation, before and after), newest first, optionally of one reservation and since p_since, at most p_limit (1-1000). Errors: BK014, BK017 (not an admin).';
+  'Admin only: audit rows (who did what to which reservation, before and after), newest first, optionally of one reservation and since p_since, at most p_limit (1-1000). An admin whose token lists locations sees those locations only. Errors: BK014, BK017 (not an admin).';

@@ -37,6 +37,7 @@ as $$
 declare
   v_cust booking.customers;
   v_ids uuid[];
+  v_allowed uuid[] := booking.caller_locations();
 begin
   perform booking.assert_acts_as(p_user_id);
   select * into v_cust from booking.customers c where c.subject = p_user_id;
@@ -44,7 +45,15 @@ begin
     raise exception 'customer % not found', p_user_id using errcode = 'BK008',
       hint = 'No data is held about this subject (or it was erased).';
   end if;
-  select coalesce(array_agg(r.id), '{}') into v_ids from booking.reservations r where r.customer_id = v_cust.id;
+  -- staff and admins limited to locations export what is held there
+  select coalesce(array_agg(r.id), '{}') into v_ids from booking.reservations r
+   where r.customer_id = v_cust.id and (v_allowed is null or r.location_id = any(v_allowed));
+  if v_allowed is not null and cardinality(v_ids) = 0 and not exists (
+      select 1 from booking.conflicts c
+       where c.requester_customer_id = v_cust.id and c.location_id = any(v_allowed)) then
+    raise exception 'customer % not found at your locations', p_user_id using errcode = 'BK008',
+      hint = 'Your token''s locations hold no data about this subject.';
+  end if;
   return jsonb_build_object(
     'format', 'booking-customer-export/1',
     'exported_at', now(),
@@ -58,7 +67,7 @@ begin
       join booking.services s on s.location_id = r.location_id and s.id = r.service_id
       join booking.resources res on res.location_id = r.location_id and res.id = r.resource_id
       join booking.locations l on l.id = r.location_id
-      where r.customer_id = v_cust.id), '[]'::jsonb),
+      where r.id = any(v_ids)), '[]'::jsonb),
     -- the other party of a conflict is another customer: only this customer's side is shown
     'conflicts', coalesce((
       select jsonb_agg(case when c.requester_customer_id = v_cust.id
@@ -71,8 +80,9 @@ begin
                                    'detected_at', c.detected_at, 'resolved_at', c.resolved_at) end
                        order by c.detected_at, c.id)
       from booking.conflicts c
-      where c.requester_customer_id = v_cust.id
-         or c.holder_reservation_id = any(v_ids) or c.attempted_reservation_id = any(v_ids)), '[]'::jsonb),
+      where (v_allowed is null or c.location_id = any(v_allowed))
+        and (c.requester_customer_id = v_cust.id
+             or c.holder_reservation_id = any(v_ids) or c.attempted_reservation_id = any(v_ids))), '[]'::jsonb),
     -- who acted is shown by role; a staff member's or admin's own subject is not this customer's data
     'audit', coalesce((
       select jsonb_agg(jsonb_build_object(
@@ -86,7 +96,7 @@ begin
 end;
 $$;
 comment on function api.export_customer(text) is
-  'GDPR export: everything held about a customer as JSON {format, exported_at, customer, reservations, conflicts, audit}. A customer may export only itself; staff and admin anyone. Errors: BK008 (no such customer), BK014, BK015.';
+  'GDPR export: everything held about a customer as JSON {format, exported_at, customer, reservations, conflicts, audit}. A customer may export only itself; staff and admin anyone, and when their token lists locations, what is held at those locations (the customer row, reservations, conflicts and audit rows there; BK008 when there is nothing). Errors: BK008 (no such customer), BK014, BK015.';
 
 -- erase_customer
 -- removes a customer's personal data and keeps the anonymous history (rows, times, statuses, counts).
@@ -119,6 +129,16 @@ begin
   if v_cust.id is null then
     raise exception 'customer % not found', p_user_id using errcode = 'BK008',
       hint = 'Check the subject; nothing is held about an unknown subject.';
+  end if;
+  -- an admin limited to locations erases only a customer known at those locations alone
+  if booking.caller_locations() is not null and (
+       exists (select 1 from booking.reservations r
+                where r.customer_id = v_cust.id and not (r.location_id = any(booking.caller_locations())))
+       or exists (select 1 from booking.conflicts c
+                   where c.requester_customer_id = v_cust.id
+                     and not (c.location_id = any(booking.caller_locations())))) then
+    raise exception 'customer % has data at locations your token does not list', p_user_id
+      using errcode = 'BK017', hint = 'Ask an admin of every location (a token without a "locations" claim).';
   end if;
   v_already := v_cust.erased_at is not null;
 
@@ -166,4 +186,4 @@ begin
 end;
 $$;
 comment on function api.erase_customer(text) is
-  'GDPR erasure, admin only: clears the customer''s name, e-mail, phone and subject (now erased:<id>), empties reservation details, cancel reasons, sessions and idempotency keys (also in the audit log and conflicts), releases live holds; keeps reservation rows, times, statuses and counts. Idempotent: a repeated call returns already_erased true and changes nothing. Returns {success, customer_id, erased_at, already_erased, reservations_scrubbed, holds_released}. Errors: BK008, BK014, BK017.';
+  'GDPR erasure, admin only: clears the customer''s name, e-mail, phone and subject (now erased:<id>), empties reservation details, cancel reasons, sessions and idempotency keys (also in the audit log and conflicts), releases live holds; keeps reservation rows, times, statuses and counts. Idempotent: a repeated call returns already_erased true and changes nothing. Returns {success, customer_id, erased_at, already_erased, reservations_scrubbed, holds_released}. An admin whose token lists locations may erase only a customer with no reservation or conflict elsewhere (BK017). Errors: BK008, BK014, BK017.';

@@ -64,6 +64,27 @@ grant execute on function
   api.audit_log(uuid, timestamptz, integer)
 to booking_admin;
 
+-- Catalogue management (sql/functions/55_catalogue_audit.sql, 56_catalogue_admin.sql,
+-- 57_schedule_admin.sql): admins change the catalogue and read its audit trail; staff add and remove
+-- time off (the functions refuse them other kinds with BK017).
+grant execute on function
+  api.create_location(text, text, integer, uuid),
+  api.update_location(uuid, bigint, text, text, integer, boolean, boolean),
+  api.create_resource(uuid, text, text, uuid),
+  api.update_resource(uuid, bigint, text, text, boolean, boolean),
+  api.create_service(uuid, text, interval, interval, interval, interval, interval, interval, interval, text,
+                     numeric, text, uuid),
+  api.update_service(uuid, bigint, text, interval, interval, interval, interval, interval, interval, interval,
+                     text, numeric, text, boolean, boolean),
+  api.set_service_resources(uuid, uuid[], bigint),
+  api.set_working_hours(uuid, jsonb, integer, bigint),
+  api.catalogue_audit(uuid, uuid, timestamptz, integer)
+to booking_admin;
+grant execute on function
+  api.add_schedule_exception(uuid, text, timestamptz, timestamptz, uuid, text),
+  api.remove_schedule_exception(uuid)
+to booking_staff, booking_admin;
+
 -- Realtime (sql/functions/75_realtime.sql): the gateway's listener reads the event log and its maintenance
 -- job prunes it; staff and admins may read the stream too (it carries no personal data beyond subjects).
 grant execute on function

@@ -5,17 +5,17 @@
 -- Tables without location_id: booking.customers and booking.distributed_locks are documented reference
 -- tables shared by all locations, and booking.locations is the key itself (its id is the location id).
 begin;
-select plan(26);
+select plan(28);
 
 -- The per-location tables, by name
 
 select has_column('booking', t, 'location_id', format('booking.%s carries location_id', t))
 from unnest(array['resources', 'services', 'service_resources', 'working_hours', 'schedule_exceptions',
-                  'reservations', 'conflicts', 'idempotency_keys', 'events']) t;
+                  'reservations', 'conflicts', 'idempotency_keys', 'events', 'catalogue_audit']) t;
 
 select col_not_null('booking', t, 'location_id', format('booking.%s.location_id is NOT NULL', t))
 from unnest(array['resources', 'services', 'service_resources', 'working_hours', 'schedule_exceptions',
-                  'reservations', 'conflicts', 'idempotency_keys', 'events']) t;
+                  'reservations', 'conflicts', 'idempotency_keys', 'events', 'catalogue_audit']) t;
 
 -- Every table, whatever is added later
 

@@ -141,6 +141,21 @@ $$;
 comment on function tests.authenticate_as(text, text) is
   'Test helper: switches to the caller role booking_<p_role> (customer, staff or admin) and sets request.jwt.claims to {"sub": p_sub, "role": p_role} (empty when p_sub is NULL), both local to the transaction.';
 
+-- authenticate_at
+-- as authenticate_as, with a token limited to some locations (the JWT claim "locations").
+create function tests.authenticate_at(p_role text, p_sub text, p_locations uuid[]) returns void
+language plpgsql
+as $$
+begin
+  perform tests.authenticate_as(p_role, p_sub);
+  perform set_config('request.jwt.claims',
+                     jsonb_build_object('sub', p_sub, 'role', p_role, 'locations', to_jsonb(p_locations))::text,
+                     true);
+end;
+$$;
+comment on function tests.authenticate_at(text, text, uuid[]) is
+  'Test helper: as tests.authenticate_as, with claims {"sub": p_sub, "role": p_role, "locations": p_locations}, a staff or admin token limited to those locations.';
+
 -- set_claims
 -- only the JWT claims, leaving the database role as it is: in a trusted session (no caller role) the
 -- API's own role checks decide; under a caller role, a mismatching claim shows that the role wins.
