@@ -46,6 +46,9 @@ begin
     from pg_catalog.pg_locks l
    where l.locktype = 'advisory' and l.objsubid = 1 and l.mode = 'ShareLock'
      and l.classid::bigint between (1::bigint << 30) and (1::bigint << 31) - 1
+     -- advisory locks are per database: another database's outbox on the same server is not ours
+     and l.database = (select d.oid from pg_catalog.pg_database d
+                        where d.datname = pg_catalog.current_database())
      and l.pid is distinct from pg_catalog.pg_backend_pid();
   return least(v_drawn, coalesce(v_in_flight - 1, v_drawn));
 end;
