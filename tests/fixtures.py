@@ -238,11 +238,14 @@ def http_catalogue(database_url: str) -> HttpCatalogue:
 
 @pytest.fixture(scope="session")
 def mint() -> Callable[..., str]:
-    """mint(sub, role='customer', ttl=3600) -> a token the session gateways accept."""
+    """mint(sub, role='customer', ttl=3600, locations=None) -> a token the session gateways
+    accept (locations: the ids a staff or admin token is limited to)."""
     secret = Settings.from_env().jwt_secret
 
-    def _mint(sub: str, role: Role = "customer", ttl: int = 3600) -> str:
-        return mint_token(secret, sub, role, ttl)
+    def _mint(
+        sub: str, role: Role = "customer", ttl: int = 3600, locations: list[str] | None = None
+    ) -> str:
+        return mint_token(secret, sub, role, ttl, locations)
 
     return _mint
 

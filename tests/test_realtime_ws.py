@@ -196,6 +196,22 @@ async def test_a_customer_cannot_subscribe_to_another_customers_topic(
     await staff.close()
 
 
+async def test_staff_limited_to_locations_hear_their_location_but_no_customer_topic(
+    rt_gateway: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
+    """A customer's user: topic carries events from every location, so a staff token limited to
+    some locations may not follow one; the location's own topics stay open to it."""
+    token = mint("rt-local-desk", "staff", locations=[http_catalogue.location_id])
+    staff = await connect(rt_gateway, token)
+    topics = [
+        f"location:{http_catalogue.location_id}",
+        day_topic(http_catalogue.service_id, next_test_day()),
+    ]
+    assert len((await subscribe(staff, topics))["topics"]) == 2
+    await staff.send(json.dumps({"type": "subscribe", "topics": ["user:rt-bob"]}))
+    assert await close_code(staff) == CLOSE_FORBIDDEN
+
+
 async def test_token_expiry_closes_a_live_connection(
     rt_gateway: str, mint: Callable[..., str]
 ) -> None:

@@ -64,9 +64,11 @@ def valid_topic(topic: object) -> bool:
     return True
 
 
-def may_subscribe(role: Role, sub: str, topic: str) -> bool:
-    """Customers hear public topics and their own `user:<sub>`; staff and admins hear anything."""
-    if role in ("staff", "admin"):
+def may_subscribe(role: Role, sub: str, topic: str, limited_to_locations: bool = False) -> bool:
+    """Customers hear public topics and their own `user:<sub>`; staff and admins hear anything,
+    except that one limited to some locations (a "locations" claim) hears no other customer's
+    `user:` topic, which carries events from every location."""
+    if role in ("staff", "admin") and not limited_to_locations:
         return True
     return topic.startswith(PUBLIC_PREFIXES) or topic == f"user:{sub}"
 

@@ -179,7 +179,7 @@ class Session:
             self._error("bad-since", "since must be an event id (an integer, 0 or more)")
             return
         for topic in topics:
-            if not may_subscribe(self.who.role, self.who.sub, topic):
+            if not may_subscribe(self.who.role, self.who.sub, topic, self.who.limited_to_locations):
                 raise Closing(CLOSE_FORBIDDEN, f"not allowed to subscribe to {topic}")
         wanted = list(dict.fromkeys(t for t in topics if t not in self.sub.last))
         if len(self.sub.last) + len(wanted) > self.settings.max_topics:

@@ -18,6 +18,7 @@ class WsPrincipal:
     sub: str
     role: Role
     exp: float
+    limited_to_locations: bool = False
 
 
 class AuthError(Exception):
@@ -39,7 +40,9 @@ def principal_from_token(secret: str, token: object) -> WsPrincipal:
     if not isinstance(exp, int | float):
         raise AuthError("invalid token: exp must be a number")
     role: Role = claims["role"]
-    return WsPrincipal(sub=sub, role=role, exp=float(exp))
+    return WsPrincipal(
+        sub=sub, role=role, exp=float(exp), limited_to_locations="locations" in claims
+    )
 
 
 def subprotocol_token(subprotocols: list[str]) -> str | None:
