@@ -171,6 +171,27 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "have no EXECUTE on them and get `42501`, and so does the gateway for such tokens.",
     ),
     ErrorCode(
+        "BK022",
+        ENGINE,
+        ProblemKind(422, "invalid-contact", "Contact details are not acceptable"),
+        "The `contact` object of `booking_data` (`name`, `email`, `phone`, each optional) is not "
+        "acceptable: not an object, an unknown or non-text detail, a name outside 1 to 200 "
+        "characters, an e-mail that is not one address, or a phone that is not 6 to 15 digits with "
+        "an optional leading `+`. Nothing was written.",
+    ),
+    ErrorCode(
+        "BK023",
+        ENGINE,
+        ProblemKind(404, "unknown-location", "Unknown location"),
+        "The location does not exist (or is closed, for the public catalogue).",
+    ),
+    ErrorCode(
+        "BK024",
+        ENGINE,
+        ProblemKind(404, "unknown-resource", "Unknown resource"),
+        "The resource does not exist at this location (`api.location_schedule`'s `p_resource_id`).",
+    ),
+    ErrorCode(
         "42501",
         POSTGRESQL,
         FORBIDDEN,

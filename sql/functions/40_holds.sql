@@ -175,10 +175,12 @@ declare
   v_block record;
   v_attempt booking.attempt;
   v_report booking.conflict_report;
+  v_contact jsonb;
 begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
   end if;
+  v_contact := booking.contact_details(p_booking_data);
   -- an UPDATE into the exclusion constraint: serialize with other in-place moves on this resource,
   -- taking the resource lock before the row lock, as reschedule_booking's hold expiry does
   perform pg_advisory_xact_lock(booking.resource_lock_key(r.location_id, r.resource_id))
@@ -193,6 +195,7 @@ begin
     raise exception 'hold % is %, it cannot become a booking', p_hold_id, v_row.status
       using errcode = 'BK010', hint = 'Create a new hold.';
   end if;
+  perform booking.save_contact_details(v_row.customer_id, v_contact);    -- as create_booking_atomic does
   if v_row.status = 'expired' then
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
     -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)
@@ -201,7 +204,7 @@ begin
   begin
     update booking.reservations r
        set status = 'confirmed', version = r.version + 1, expires_at = null, confirmed_at = now(),
-           updated_at = now(), ended_at = null, details = r.details || coalesce(p_booking_data, '{}'::jsonb)
+           updated_at = now(), ended_at = null, details = r.details || coalesce(p_booking_data - 'contact', '{}'::jsonb)
      where r.location_id = v_row.location_id and r.id = v_row.id
     returning r.* into v_row;
     return booking.reservation_result(v_row, v_zone);
@@ -223,7 +226,7 @@ begin
 end;
 $$;
 comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
-  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014.';
+  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. p_booking_data is merged into the booking''s details, except its "contact" object, which is validated (BK022) and stored on the customer as in create_booking_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK022.';
 
 -- release_hold
 -- lets a live hold go at once; releasing twice, or releasing a lapsed hold, is harmless and writes nothing.

@@ -30,11 +30,13 @@ declare
   v_end timestamptz;
   v_result jsonb;
   v_attempt booking.attempt;
+  v_contact jsonb;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
   end if;
+  v_contact := booking.contact_details(p_booking_data);
   if p_idempotency_key is not null and length(p_idempotency_key) not between 1 and 255 then
     raise exception 'an idempotency key has 1 to 255 characters' using errcode = 'BK014';
   end if;
@@ -64,13 +66,16 @@ begin
   v_end := p_start_time + v_svc.duration;
   perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, now());
   v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
+  -- the contact is the customer's, not the reservation's: kept whatever becomes of the attempt (staff
+  -- may need it to settle a conflict), and not in the reservation's details
+  perform booking.save_contact_details(v_customer, v_contact);
   v_attempt.operation := 'create_booking';
   v_attempt.customer_id := v_customer;
   v_attempt.slot := tstzrange(p_start_time, v_end);
   v_attempt.status := 'confirmed';
   v_attempt.slot_id := booking.slot_id(v_svc.id, p_start_time);
   v_attempt.idempotency_key := p_idempotency_key;
-  v_attempt.details := p_booking_data;
+  v_attempt.details := p_booking_data - 'contact';
   v_attempt.seen_version := p_seen_version;
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
@@ -90,7 +95,7 @@ begin
 end;
 $$;
 comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint) is
-  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015.';
+  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. p_booking_data is kept as the booking''s details, except its "contact" object ({name, email, phone}, each optional), which is validated (BK022), normalized (the phone as digits with an optional leading +, the e-mail''s domain in lower case) and stored on the customer, where staff see it. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015, BK022.';
 
 -- version_conflict
 -- the result of acting on a stale p_expected_version.
