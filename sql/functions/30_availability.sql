@@ -4,9 +4,8 @@
 -- another function (CREATE OR REPLACE cannot change it), so the former one is dropped first
 do $$
 begin
-  if to_regprocedure('api.get_availability(uuid, date, integer, uuid)') is not null
-     and pg_get_function_result('api.get_availability(uuid, date, integer, uuid)'::regprocedure)
-         not like '%start_local%' then
+  if pg_get_function_result(to_regprocedure('api.get_availability(uuid, date, integer, uuid)'))
+     not like '%start_local%' then
     drop function api.get_availability(uuid, date, integer, uuid);
   end if;
 end;

@@ -275,7 +275,7 @@ begin
 end;
 $$;
 comment on function api.get_reservation(uuid) is
-  'One hold or booking with its version (for If-Match). A customer sees only its own; others are BK008. Errors: BK008.';
+  'One hold or booking with its version (for If-Match) and its times on the location''s clock (time_zone, start_local, end_local). A customer sees only its own; others are BK008. Errors: BK008.';
 
 -- list_customer_reservations
 -- a customer's holds and bookings starting in a window, newest first.
