@@ -201,6 +201,7 @@ begin
     join booking.services s on s.location_id = r.location_id and s.id = r.service_id
     join booking.resources res on res.location_id = r.location_id and res.id = r.resource_id
     where r.location_id = p_location_id
+      and r.starts_at > '-infinity'::timestamptz    -- the index reservations_location_start is for this
       and r.starts_at >= v_lo and r.starts_at < v_hi
       and (r.starts_at, r.id) > (coalesce(p_after_start, '-infinity'),
                                  coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'))
