@@ -23,7 +23,8 @@ FORMER_FORMS = [
 LEFT = """
     select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'booking'
-      and p.proname in ('take_slot', 'settle_conflict', 'record_conflict', 'reservation_result', 'taken_result')
+      and p.proname in ('take_slot', 'settle_conflict', 'record_conflict',
+                        'reservation_result', 'taken_result')
     order by 1
 """
 
@@ -55,7 +56,8 @@ FORMER_AVAILABILITY = f"""
     create function api.get_availability(
       p_service_id uuid, p_date date, p_days integer default 1, p_resource_id uuid default null)
     returns table (slot_id text, start_time timestamptz, end_time timestamptz, resource_ids uuid[])
-    language sql as 'select null::text, null::timestamptz, null::timestamptz, null::uuid[] where false'
+    language sql
+    as 'select null::text, null::timestamptz, null::timestamptz, null::uuid[] where false'
 """
 
 

@@ -23,11 +23,11 @@ EXAMPLES: dict[str, str] = {
     ),
     "convert_hold_to_booking": (
         "select api.convert_hold_to_booking('<hold_id>', 'session-1',\n"
-        "  '{\"note\": \"first visit\", \"contact\": {\"email\": \"alice@example.com\"}}');"
+        '  \'{"note": "first visit", "contact": {"email": "alice@example.com"}}\');'
     ),
     "create_booking_atomic": (
         f"select api.create_booking_atomic({SVC}, '2026-12-07 12:00 Europe/Warsaw', 'bob',\n"
-        "  '{\"contact\": {\"name\": \"Bob Nowak\", \"phone\": \"+48 600 000 000\"}}',"
+        '  \'{"contact": {"name": "Bob Nowak", "phone": "+48 600 000 000"}}\','
         " p_idempotency_key => 'desk-0001');"
     ),
     "release_hold": "select api.release_hold('<hold_id>', 'session-1');",
