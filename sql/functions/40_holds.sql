@@ -180,7 +180,9 @@ begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
   end if;
-  v_contact := booking.contact_details(p_booking_data);
+  if p_booking_data ? 'contact' then      -- most bookings carry none: no call
+    v_contact := booking.contact_details(p_booking_data);
+  end if;
   -- an UPDATE into the exclusion constraint: serialize with other in-place moves on this resource,
   -- taking the resource lock before the row lock, as reschedule_booking's hold expiry does
   perform pg_advisory_xact_lock(booking.resource_lock_key(r.location_id, r.resource_id))
@@ -195,7 +197,9 @@ begin
     raise exception 'hold % is %, it cannot become a booking', p_hold_id, v_row.status
       using errcode = 'BK010', hint = 'Create a new hold.';
   end if;
-  perform booking.save_contact_details(v_row.customer_id, v_contact);    -- as create_booking_atomic does
+  if v_contact is not null then    -- kept as create_booking_atomic keeps it
+    perform booking.save_contact_details(v_row.customer_id, v_contact);
+  end if;
   if v_row.status = 'expired' then
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
     -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)

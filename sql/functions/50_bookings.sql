@@ -36,7 +36,9 @@ begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
   end if;
-  v_contact := booking.contact_details(p_booking_data);
+  if p_booking_data ? 'contact' then      -- most bookings carry none: no call
+    v_contact := booking.contact_details(p_booking_data);
+  end if;
   if p_idempotency_key is not null and length(p_idempotency_key) not between 1 and 255 then
     raise exception 'an idempotency key has 1 to 255 characters' using errcode = 'BK014';
   end if;
@@ -68,7 +70,9 @@ begin
   v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
   -- the contact is the customer's, not the reservation's: kept whatever becomes of the attempt (staff
   -- may need it to settle a conflict), and not in the reservation's details
-  perform booking.save_contact_details(v_customer, v_contact);
+  if v_contact is not null then
+    perform booking.save_contact_details(v_customer, v_contact);
+  end if;
   v_attempt.operation := 'create_booking';
   v_attempt.customer_id := v_customer;
   v_attempt.slot := tstzrange(p_start_time, v_end);
