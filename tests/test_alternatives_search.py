@@ -44,7 +44,9 @@ REFERENCE_SQL = [
       )
       select coalesce(jsonb_agg(jsonb_build_object(
                 'slot_id', booking.slot_id(p_service_id, c.starts_at),
-                'start_time', c.starts_at, 'end_time', c.ends_at, 'resource_id', c.resource_id)
+                'start_time', c.starts_at, 'end_time', c.ends_at, 'resource_id', c.resource_id,
+                'time_zone', p_zone, 'start_local', c.starts_at at time zone p_zone,
+                'end_local', c.ends_at at time zone p_zone)
               order by abs(extract(epoch from c.starts_at - p_near)), c.starts_at), '[]'::jsonb)
       from chosen c;
     $$

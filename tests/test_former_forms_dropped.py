@@ -16,10 +16,15 @@ FORMER_FORMS = [
     " timestamptz, timestamptz, text, text, text, jsonb, bigint)",
     "booking.record_conflict(booking.services, text, text, text, uuid, uuid, uuid, uuid,"
     " timestamptz, timestamptz, timestamptz, text, text, text, jsonb)",
+    # the result builders before they took the location's zone (for start_local, end_local)
+    "booking.reservation_result(booking.reservations)",
+    "booking.taken_result(booking.reservations)",
 ]
 LEFT = """
     select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = 'booking' and p.proname in ('take_slot', 'settle_conflict', 'record_conflict')
+    where n.nspname = 'booking'
+      and p.proname in ('take_slot', 'settle_conflict', 'record_conflict',
+                        'reservation_result', 'taken_result')
     order by 1
 """
 
@@ -29,7 +34,7 @@ def test_reapplying_the_function_files_drops_the_former_forms(database_url: str)
         try:
             for form in FORMER_FORMS:  # as a database migrated before the change has them
                 conn.execute(f"create function {form} returns int language sql as 'select 1'")
-            assert len(conn.execute(LEFT).fetchall()) == 6
+            assert len(conn.execute(LEFT).fetchall()) == 10
             for path in function_files():
                 conn.execute(path.read_text(encoding="utf-8").encode())
             left = [row[0] for row in conn.execute(LEFT)]
@@ -37,6 +42,40 @@ def test_reapplying_the_function_files_drops_the_former_forms(database_url: str)
             conn.rollback()
     assert left == [
         "booking.record_conflict(booking.services,text,booking.attempt,booking.conflict_report)",
+        "booking.reservation_result(booking.reservations,text)",
         "booking.settle_conflict(booking.services,text,uuid[],booking.attempt)",
         "booking.take_slot(booking.services,uuid[],booking.attempt)",
+        "booking.taken_result(booking.reservations,text)",
     ]
+
+
+# api.get_availability before time_zone, start_local and end_local: same parameters, another result.
+AVAILABILITY = "api.get_availability(uuid, date, integer, uuid)"
+FORMER_AVAILABILITY = f"""
+    drop function {AVAILABILITY};
+    create function api.get_availability(
+      p_service_id uuid, p_date date, p_days integer default 1, p_resource_id uuid default null)
+    returns table (slot_id text, start_time timestamptz, end_time timestamptz, resource_ids uuid[])
+    language sql
+    as 'select null::text, null::timestamptz, null::timestamptz, null::uuid[] where false'
+"""
+
+
+def test_reapplying_the_function_files_replaces_the_former_availability_result(
+    database_url: str,
+) -> None:
+    result = f"select pg_get_function_result('{AVAILABILITY}'::regprocedure)"
+    with psycopg.connect(database_url) as conn:
+        try:
+            conn.execute(FORMER_AVAILABILITY)
+            former = conn.execute(result).fetchone()
+            for path in function_files():
+                conn.execute(path.read_text(encoding="utf-8").encode())
+            now = conn.execute(result).fetchone()
+        finally:
+            conn.rollback()
+    assert former is not None and "start_local" not in former[0]
+    assert now is not None and now[0].endswith(
+        "time_zone text, start_local timestamp without time zone,"
+        " end_local timestamp without time zone)"
+    )

@@ -29,10 +29,14 @@ EXAMPLES: dict[str, str] = {
         f"select api.create_hold_atomic(null, 'alice', {SVC},\n"
         "  '2026-12-07 10:00 Europe/Warsaw', '2026-12-07 11:00 Europe/Warsaw', null, 'session-1');"
     ),
-    "convert_hold_to_booking": "select api.convert_hold_to_booking('<hold_id>', 'session-1', '{\"note\": \"first visit\"}');",
+    "convert_hold_to_booking": (
+        "select api.convert_hold_to_booking('<hold_id>', 'session-1',\n"
+        '  \'{"note": "first visit", "contact": {"email": "alice@example.com"}}\');'
+    ),
     "create_booking_atomic": (
         f"select api.create_booking_atomic({SVC}, '2026-12-07 12:00 Europe/Warsaw', 'bob',\n"
-        "  '{}', p_idempotency_key => 'desk-0001');"
+        '  \'{"contact": {"name": "Bob Nowak", "phone": "+48 600 000 000"}}\','
+        " p_idempotency_key => 'desk-0001');"
     ),
     "release_hold": "select api.release_hold('<hold_id>', 'session-1');",
     "resolve_local_time": (
@@ -56,6 +60,22 @@ EXAMPLES: dict[str, str] = {
     "active_conflicts": "select * from api.active_conflicts();",
     "conflict_recommendations": "select * from api.conflict_recommendations();",
     "health": "select api.health();",
+    "list_locations": "select * from api.list_locations();",
+    "location_services": f"select * from api.location_services({LOC});",
+    "get_service": f"select * from api.get_service({SVC});",
+    "service_resources": f"select * from api.service_resources({SVC});",
+    "location_schedule": (
+        f"select jsonb_pretty(api.location_schedule({LOC}, '2026-12-07'));\n"
+        f"select api.location_schedule({LOC}, '2026-12-07',"
+        " p_resource_id => '20000000-0000-4000-8000-000000000001');  -- Anna only"
+    ),
+    "search_bookings": (
+        f"select api.search_bookings({LOC}, 'nowak', p_from => '2026-12-01', p_to => '2026-12-31',\n"
+        "  p_statuses => array['confirmed'], p_limit => 20);\n"
+        "-- the next page: the last page's next.after_start and next.after_id\n"
+        f"select api.search_bookings({LOC}, 'nowak', p_limit => 20,\n"
+        "  p_after_start => '2026-12-07 11:00+00', p_after_id => '<booking_id>');"
+    ),
     "popular_services": "select * from api.popular_services('7 days', 10);",
     "export_customer": "select api.export_customer('alice');",
     "erase_customer": "select api.erase_customer('alice');",
@@ -143,6 +163,27 @@ A preempted hold gets status `preempted`, which emits `hold:preempted` to its ho
 Conflict types: `HOLD_CONFLICT` (only holds in the way), `BOOKING_CONFLICT`, `CACHE_CONFLICT`
 (the caller passed `p_seen_version` older than the change that took the slot) and
 `VERSION_CONFLICT` (a stale `p_expected_version` on cancel or reschedule).
+
+## Local times
+
+Every result that carries the time of an appointment (`start_time`, `end_time`: instants, with an
+offset) also carries the location's IANA zone (`time_zone`) and the wall-clock times there
+(`start_local`, `end_local`: ISO 8601 without an offset, e.g. `"2031-03-30T03:00:00"`), so a
+client needs no zone database: hold and booking results, the conflict object (`time_zone`) and
+each of its alternatives, availability slots, `validate_service_availability`, `get_reservation`
+and `list_customer_reservations`, the staff day view and search. A day is the location's local
+day (23 or 25 hours when the clocks change). Deadlines (`expires_at`, `retry_after`,
+`created_at`) are instants only.
+
+## Customer contact details
+
+`booking_data` may carry `"contact": {"name": ..., "email": ..., "phone": ...}` (each optional)
+with `create_booking_atomic` or `convert_hold_to_booking`. The details are checked (`BK022`:
+nothing is written), normalized (white space in the name collapsed, the e-mail's domain in lower
+case, the phone as its digits with an optional leading `+`) and kept on the customer, not in the
+booking's `details`; a detail left out keeps its stored value. Staff see them in
+`location_schedule` and `search_bookings`; `export_customer` shows them; `erase_customer`
+clears them.
 
 ## Leases
 

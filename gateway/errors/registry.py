@@ -189,7 +189,8 @@ REGISTRY: tuple[ErrorCode, ...] = (
         ENGINE,
         ProblemKind(404, "catalogue-entry-not-found", "Location, resource or exception not found"),
         "The location, resource or schedule exception does not exist (a resource also when it "
-        "belongs to another location than the one named). An unknown service is `BK001`.",
+        "belongs to another location than the one named; a location also when it is closed, for "
+        "the public catalogue). An unknown service is `BK001`.",
     ),
     ErrorCode(
         "BK020",
@@ -208,6 +209,15 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "`p_expected_version` (`If-Match`) names a version the location, resource or service no "
         "longer has (its eligible resources and working hours count as changes of the service "
         "and the resource); nothing was written.",
+    ),
+    ErrorCode(
+        "BK022",
+        ENGINE,
+        ProblemKind(422, "invalid-contact", "Contact details are not acceptable"),
+        "The `contact` object of `booking_data` (`name`, `email`, `phone`, each optional) is not "
+        "acceptable: not an object, an unknown or non-text detail, a name outside 1 to 200 "
+        "characters, an e-mail that is not one address, or a phone that is not 6 to 15 digits with "
+        "an optional leading `+`. Nothing was written.",
     ),
     ErrorCode(
         "42501",

@@ -128,13 +128,15 @@ begin
   return coalesce((
     select jsonb_agg(jsonb_build_object(
              'slot_id', booking.slot_id(p_svc.id, f.starts_at),
-             'start_time', f.starts_at, 'end_time', f.starts_at + p_svc.duration, 'resource_id', f.resource_id)
+             'start_time', f.starts_at, 'end_time', f.starts_at + p_svc.duration, 'resource_id', f.resource_id,
+             'time_zone', p_zone, 'start_local', f.starts_at at time zone p_zone,
+             'end_local', (f.starts_at + p_svc.duration) at time zone p_zone)
            order by abs(extract(epoch from f.starts_at - p_near)), f.starts_at)
     from unnest(v_found_starts, v_found_resources) f(starts_at, resource_id)), '[]'::jsonb);
 end;
 $$;
 comment on function booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date, integer) is
-  'Up to p_limit free starts of a service over some local days, nearest to p_near first (the preferred resource first at equal distance), as JSON; the same answer as free_slots over those days, searched outward from p_near.';
+  'Up to p_limit free starts of a service over some local days, nearest to p_near first (the preferred resource first at equal distance), as JSON [{slot_id, start_time, end_time, resource_id, time_zone, start_local, end_local}]; the same answer as free_slots over those days, searched outward from p_near.';
 
 -- alternatives
 -- up to p_limit nearest free slots: the same local day first; only when it has too few, the next

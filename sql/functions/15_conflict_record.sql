@@ -11,7 +11,8 @@ drop function if exists booking.record_conflict(booking.services, text, text, te
 
 -- record_conflict
 -- writes a conflict row (kept although the caller's action failed) and returns the conflict object
--- every API function gives back: type, reason, what to do, up to 5 alternatives, strategy and outcome.
+-- every API function gives back: type, reason, what to do, up to 5 alternatives, strategy and outcome,
+-- and the location's time zone (the alternatives carry their local times).
 -- The attempt says who asked for which time in which operation; the report says the rest.
 create or replace function booking.record_conflict(
   p_svc booking.services, p_zone text, p_attempt booking.attempt, p_report booking.conflict_report)
@@ -62,6 +63,7 @@ begin
       else 'choose_alternative' end,
     'requires_retry', v_type in ('HOLD_CONFLICT', 'VERSION_CONFLICT', 'CACHE_CONFLICT'),
     'retry_after', p_report.retry_after,
+    'time_zone', p_zone,
     'strategy', v_strategy,
     'outcome', v_outcome,
     'status', v_status,
@@ -70,7 +72,7 @@ begin
 end;
 $$;
 comment on function booking.record_conflict(booking.services, text, booking.attempt, booking.conflict_report) is
-  'Records a conflict in booking.conflicts (the attempt: operation, requester, requested time; the report: type, resource, holder, strategy, outcome, status, detail) and returns the conflict result object with alternatives.';
+  'Records a conflict in booking.conflicts (the attempt: operation, requester, requested time; the report: type, resource, holder, strategy, outcome, status, detail) and returns the conflict result object with alternatives and the location''s time_zone.';
 
 -- blocking_reservation
 -- after a write lost to the exclusion constraint: who holds the time (the type, the holder, when it may free up).

@@ -1,31 +1,47 @@
 -- Availability: free slots, their version, and a yes/no check for one time.
 
+-- get_availability's result before time_zone, start_local and end_local: another result type needs
+-- another function (CREATE OR REPLACE cannot change it), so the former one is dropped first
+do $$
+begin
+  if pg_get_function_result(to_regprocedure('api.get_availability(uuid, date, integer, uuid)'))
+     not like '%start_local%' then
+    drop function api.get_availability(uuid, date, integer, uuid);
+  end if;
+end;
+$$;
+
 -- get_availability
--- free starts of a service over p_days local days, one row per start with every free resource.
+-- free starts of a service over p_days local days, one row per start with every free resource, and
+-- the start and end on the location's clock.
 create or replace function api.get_availability(
   p_service_id uuid, p_date date, p_days integer default 1, p_resource_id uuid default null)
-returns table (slot_id text, start_time timestamptz, end_time timestamptz, resource_ids uuid[])
+returns table (slot_id text, start_time timestamptz, end_time timestamptz, resource_ids uuid[],
+               time_zone text, start_local timestamp, end_local timestamp)
 language plpgsql stable
 security definer
 set search_path = ''
 set enable_seqscan = off
 as $$
+declare
+  v_zone text;
 begin
   if p_date is null or p_days is null or p_days < 1 or p_days > 62 then
     raise exception 'p_date is required and p_days must be between 1 and 62'
       using errcode = 'BK014', hint = 'Ask for at most 62 days at a time.';
   end if;
-  perform booking.active_service(p_service_id);
+  v_zone := booking.location_zone((booking.active_service(p_service_id)).location_id);
   return query
     select booking.slot_id(p_service_id, f.starts_at), f.starts_at, f.ends_at,
-           array_agg(f.resource_id order by f.preference, f.resource_id)
+           array_agg(f.resource_id order by f.preference, f.resource_id),
+           v_zone, f.starts_at at time zone v_zone, f.ends_at at time zone v_zone
     from booking.free_slots(p_service_id, p_date, p_days, p_resource_id, now()) f
     group by f.starts_at, f.ends_at
     order by f.starts_at;
 end;
 $$;
 comment on function api.get_availability(uuid, date, integer, uuid) is
-  'Free starts of a service on its slot grid in the location''s local time over p_days days from p_date, honouring working hours, exceptions, buffers, minimum notice, maximum advance, live holds and bookings. resource_ids lists the free resources in preference order. Errors: BK001, BK002, BK014.';
+  'Free starts of a service on its slot grid in the location''s local time over p_days days from p_date, honouring working hours, exceptions, buffers, minimum notice, maximum advance, live holds and bookings. resource_ids lists the free resources in preference order; time_zone is the location''s zone and start_local, end_local the wall-clock times there. Errors: BK001, BK002, BK014.';
 
 -- availability_version
 -- the id of the newest event that touched a service's availability on a local day; 0 when there is
@@ -106,13 +122,12 @@ begin
   return jsonb_build_object(
     'available', v_free is not null,
     'reason', case when v_free is null then 'taken' else null end,
-    'start_time', v_start,
-    'end_time', v_start + v_svc.duration,
-    'resource_ids', to_jsonb(coalesce(v_free, '{}'::uuid[])));
+    'resource_ids', to_jsonb(coalesce(v_free, '{}'::uuid[])))
+    || booking.local_span(v_start, v_start + v_svc.duration, v_zone);
 end;
 $$;
 comment on function api.validate_service_availability(uuid, date, time, interval) is
-  'Whether a local date and time can be booked now: {available, reason, resource_ids}. reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';
+  'Whether a local date and time can be booked now: {available, reason, resource_ids}, and, when the answer is available or taken, also {start_time, end_time, time_zone, start_local, end_local}. reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';
 
 -- popular_services
 -- the services booked most in a recent window: what a cache warm-up should prepare first.

@@ -111,13 +111,13 @@ begin
   v_attempt.seen_version := p_seen_version;
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
-    return booking.taken_result(v_row);
+    return booking.taken_result(v_row, v_zone);
   end if;
   return booking.settle_conflict(v_svc, v_zone, v_candidates, v_attempt);
 end;
 $$;
 comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
-  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT (0 or NULL: no version, nothing compared). Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, strategy, outcome, status, offered, alternatives}. Errors: BK001-BK007, BK012-BK016, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
+  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT (0 or NULL: no version, nothing compared). Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version, time_zone, start_local, end_local}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, time_zone, strategy, outcome, status, offered, alternatives}, each alternative {slot_id, start_time, end_time, resource_id, time_zone, start_local, end_local}. Errors: BK001-BK007, BK012-BK016, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
 
 -- locked_reservation
 -- a reservation locked for update, or BK008; a customer sees only its own, staff and admins only
@@ -178,9 +178,13 @@ declare
   v_block record;
   v_attempt booking.attempt;
   v_report booking.conflict_report;
+  v_contact jsonb;
 begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
+  end if;
+  if p_booking_data ? 'contact' then      -- most bookings carry none: no call
+    v_contact := booking.contact_details(p_booking_data);
   end if;
   -- an UPDATE into the exclusion constraint: serialize with other in-place moves on this resource,
   -- taking the resource lock before the row lock, as reschedule_booking's hold expiry does
@@ -188,12 +192,16 @@ begin
   from booking.reservations r where r.id = p_hold_id;
   v_row := booking.locked_reservation(p_hold_id, 'hold');
   perform booking.assert_session(v_row, p_session_id);
+  v_zone := booking.location_zone(v_row.location_id);
   if v_row.status = 'confirmed' then
-    return booking.reservation_result(v_row);        -- a retried convert: the first one won
+    return booking.reservation_result(v_row, v_zone);        -- a retried convert: the first one won
   end if;
   if v_row.status not in ('held', 'expired') then
     raise exception 'hold % is %, it cannot become a booking', p_hold_id, v_row.status
       using errcode = 'BK010', hint = 'Create a new hold.';
+  end if;
+  if v_contact is not null then    -- kept as create_booking_atomic keeps it
+    perform booking.save_contact_details(v_row.customer_id, v_contact);
   end if;
   if v_row.status = 'expired' then
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
@@ -203,14 +211,13 @@ begin
   begin
     update booking.reservations r
        set status = 'confirmed', version = r.version + 1, expires_at = null, confirmed_at = now(),
-           updated_at = now(), ended_at = null, details = r.details || coalesce(p_booking_data, '{}'::jsonb)
+           updated_at = now(), ended_at = null, details = r.details || coalesce(p_booking_data - 'contact', '{}'::jsonb)
      where r.location_id = v_row.location_id and r.id = v_row.id
     returning r.* into v_row;
-    return booking.reservation_result(v_row);
+    return booking.reservation_result(v_row, v_zone);
   exception when exclusion_violation then
     -- only an expired hold gets here: its time was taken while it was not held
     v_svc := booking.active_service(v_row.service_id);
-    v_zone := booking.location_zone(v_svc.location_id);
     select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_row.resource_id],
                                                             v_row.occupied, v_row.id);
     v_attempt.operation := 'convert_hold';
@@ -226,7 +233,7 @@ begin
 end;
 $$;
 comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
-  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. Success: {success, booking_id, status, version, resource_id, start_time, end_time}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK017 (staff or admin of other locations).';
+  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. p_booking_data is merged into the booking''s details, except its "contact" object, which is validated (BK022) and stored on the customer as in create_booking_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK022, BK017 (staff or admin of other locations).';
 
 -- release_hold
 -- lets a live hold go at once; releasing twice, or releasing a lapsed hold, is harmless and writes nothing.

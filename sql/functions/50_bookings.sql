@@ -30,10 +30,14 @@ declare
   v_end timestamptz;
   v_result jsonb;
   v_attempt booking.attempt;
+  v_contact jsonb;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
+  end if;
+  if p_booking_data ? 'contact' then      -- most bookings carry none: no call
+    v_contact := booking.contact_details(p_booking_data);
   end if;
   if p_idempotency_key is not null and length(p_idempotency_key) not between 1 and 255 then
     raise exception 'an idempotency key has 1 to 255 characters' using errcode = 'BK014';
@@ -65,17 +69,22 @@ begin
   v_end := p_start_time + v_svc.duration;
   perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, now());
   v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
+  -- the contact is the customer's, not the reservation's: kept whatever becomes of the attempt (staff
+  -- may need it to settle a conflict), and not in the reservation's details
+  if v_contact is not null then
+    perform booking.save_contact_details(v_customer, v_contact);
+  end if;
   v_attempt.operation := 'create_booking';
   v_attempt.customer_id := v_customer;
   v_attempt.slot := tstzrange(p_start_time, v_end);
   v_attempt.status := 'confirmed';
   v_attempt.slot_id := booking.slot_id(v_svc.id, p_start_time);
   v_attempt.idempotency_key := p_idempotency_key;
-  v_attempt.details := p_booking_data;
+  v_attempt.details := p_booking_data - 'contact';
   v_attempt.seen_version := p_seen_version;
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
-    v_result := booking.reservation_result(v_row);
+    v_result := booking.reservation_result(v_row, v_zone);
   else
     v_result := booking.settle_conflict(v_svc, v_zone, v_candidates, v_attempt);
   end if;
@@ -91,7 +100,7 @@ begin
 end;
 $$;
 comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint) is
-  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
+  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. p_booking_data is kept as the booking''s details, except its "contact" object ({name, email, phone}, each optional), which is validated (BK022), normalized (the phone as digits with an optional leading +, the e-mail''s domain in lower case) and stored on the customer, where staff see it. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015, BK022, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
 
 -- version_conflict
 -- the result of acting on a stale p_expected_version.
@@ -133,13 +142,15 @@ set enable_seqscan = off
 as $$
 declare
   v_row booking.reservations;
+  v_zone text;
 begin
   v_row := booking.locked_reservation(p_booking_id, 'booking');
+  v_zone := booking.location_zone(v_row.location_id);
   -- the state first: a request that could never succeed is an error, not a VERSION_CONFLICT row.
   -- A cancelled booking is returned as it is whatever p_expected_version says: a retried cancel
   -- (its first answer lost) carries the version it read before cancelling, and it did succeed.
   if v_row.status = 'cancelled' then
-    return booking.reservation_result(v_row);
+    return booking.reservation_result(v_row, v_zone);
   end if;
   if v_row.status <> 'confirmed' then
     raise exception 'reservation % is %, not a booking', p_booking_id, booking.effective_status(v_row)
@@ -153,7 +164,7 @@ begin
          updated_at = now(), ended_at = now()
    where r.location_id = v_row.location_id and r.id = v_row.id
   returning r.* into v_row;
-  return booking.reservation_result(v_row);
+  return booking.reservation_result(v_row, v_zone);
 end;
 $$;
 comment on function api.cancel_booking(uuid, text, bigint) is
@@ -197,7 +208,7 @@ begin
   v_resource := coalesce(p_resource_id, v_row.resource_id);
   v_end := p_new_start + v_svc.duration;
   if p_new_start = v_row.starts_at and v_resource = v_row.resource_id then
-    return booking.reservation_result(v_row);
+    return booking.reservation_result(v_row, v_zone);
   end if;
   perform booking.assert_bookable_time(v_svc, v_zone, p_new_start, v_end, now());
   perform booking.candidate_resources(v_svc, v_zone, p_new_start, v_end, v_resource);
@@ -210,7 +221,7 @@ begin
            slot_id = booking.slot_id(r.service_id, p_new_start), version = r.version + 1, updated_at = now()
      where r.location_id = v_row.location_id and r.id = v_row.id
     returning r.* into v_row;
-    return booking.reservation_result(v_row);
+    return booking.reservation_result(v_row, v_zone);
   exception when exclusion_violation then
     select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
                                                             v_row.id);
@@ -238,12 +249,16 @@ as $$
   select jsonb_build_object(
     'id', p_r.id, 'status', booking.effective_status(p_r), 'service_id', p_r.service_id, 'resource_id', p_r.resource_id,
     'location_id', p_r.location_id, 'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
+    'time_zone', l.time_zone, 'start_local', p_r.starts_at at time zone l.time_zone,
+    'end_local', p_r.ends_at at time zone l.time_zone,
     'expires_at', p_r.expires_at, 'version', p_r.version, 'details', p_r.details,
     'customer', (select c.subject from booking.customers c where c.id = p_r.customer_id),
-    'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at);
+    'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at)
+  from booking.locations l
+  where l.id = p_r.location_id;
 $$;
 comment on function booking.reservation_view(booking.reservations) is
-  'A reservation as a caller sees it (effective status, times, version, details, the customer''s subject) as JSON.';
+  'A reservation as a caller sees it (effective status, times with the location''s time_zone and the wall-clock start_local and end_local, version, details, the customer''s subject) as JSON.';
 
 -- get_reservation
 -- one hold or booking; a customer sees only its own (others are BK008, not found).
@@ -266,7 +281,7 @@ begin
 end;
 $$;
 comment on function api.get_reservation(uuid) is
-  'One hold or booking with its version (for If-Match). A customer sees only its own; others are BK008. Staff and admins whose token lists locations see those locations'' only (BK017). Errors: BK008, BK017.';
+  'One hold or booking with its version (for If-Match) and its times on the location''s clock (time_zone, start_local, end_local). A customer sees only its own; others are BK008. Staff and admins whose token lists locations see those locations'' only (BK017). Errors: BK008, BK017.';
 
 -- list_customer_reservations
 -- a customer's holds and bookings starting in a window, newest first.

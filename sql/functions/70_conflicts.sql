@@ -176,7 +176,7 @@ begin
           v_report.retry_after := null;
           v_report.outcome := 'preempted';
           v_conflict := booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
-          return booking.taken_result(v_row) || jsonb_build_object(
+          return booking.taken_result(v_row, p_zone) || jsonb_build_object(
             'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', 'preempted',
             'preempted_ids', to_jsonb(v_preempted));
         end if;
@@ -219,12 +219,13 @@ begin
     v_report.attempted_reservation_id := v_row.id;
     v_report.retry_after := null;
     v_conflict := booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
-    return booking.taken_result(v_row) || jsonb_build_object(
+    return booking.taken_result(v_row, p_zone) || jsonb_build_object(
       'conflict_id', v_conflict->'conflict_id', 'strategy', v_strategy, 'outcome', v_report.outcome,
       'arbitration', case v_report.outcome
         when 'other_resource' then 'Placed with another eligible resource at the requested time.'
         else 'The requested time was taken; placed at the nearest free time.' end)
-      || case when v_report.outcome = 'nearest_time' then jsonb_build_object('requested_start', v_start)
+      || case when v_report.outcome = 'nearest_time'
+              then jsonb_build_object('requested_start', v_start, 'requested_start_local', v_start at time zone p_zone)
               else '{}'::jsonb end;
   elsif v_strategy = 'consensus' then
     v_report.outcome := 'offered_alternative';
@@ -285,6 +286,7 @@ as $$
 declare
   v_c booking.conflicts;
   v_row booking.reservations;
+  v_zone text;
 begin
   select * into v_c from booking.conflicts c where c.id = p_conflict_id for update;
   if v_c.id is null then
@@ -315,7 +317,9 @@ begin
                               'alternatives', booking.alternatives(v_c.service_id,
                                  booking.location_zone(v_c.location_id), v_c.requested_start, v_c.resource_id));
   end if;
-  return booking.taken_result(v_row) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'accepted_alternative');
+  v_zone := booking.location_zone(v_c.location_id);
+  return booking.taken_result(v_row, v_zone)
+         || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'accepted_alternative');
 end;
 $$;
 comment on function api.confirm_conflict(uuid, boolean) is
@@ -335,6 +339,7 @@ declare
   v_holder booking.reservations;
   v_offer jsonb;
   v_over_cap boolean := false;
+  v_zone text;
 begin
   perform booking.assert_role(array['admin']);
   if p_decision is null or p_decision not in ('keep_existing', 'grant_requester', 'offer_alternative') then
@@ -386,7 +391,8 @@ begin
                                  attempted_reservation_id = v_row.id,
                                  detail = c.detail || jsonb_build_object('cap_overridden', v_over_cap)
    where c.location_id = v_c.location_id and c.id = v_c.id;
-  return booking.taken_result(v_row) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'granted_requester',
+  v_zone := booking.location_zone(v_c.location_id);
+  return booking.taken_result(v_row, v_zone) || jsonb_build_object('conflict_id', v_c.id, 'outcome', 'granted_requester',
                                                            'cap_overridden', v_over_cap);
 end;
 $$;

@@ -101,3 +101,18 @@ grant execute on function
   api.read_events(bigint, integer, text[]),
   api.event_retention_horizon()
 to booking_staff;
+
+-- The public catalogue (sql/functions/32_catalogue_reads.sql): whoever may read availability, the
+-- gateway's own role (anonymous callers) included.
+grant execute on function
+  api.list_locations(),
+  api.location_services(uuid),
+  api.get_service(uuid),
+  api.service_resources(uuid)
+to booking_customer, booking_staff, booking_admin, booking_gateway;
+
+-- Staff views (sql/functions/52_staff_views.sql): staff and admins, at the locations their token names.
+grant execute on function
+  api.location_schedule(uuid, date, uuid),
+  api.search_bookings(uuid, text, date, date, text[], integer, timestamptz, uuid)
+to booking_staff, booking_admin;
