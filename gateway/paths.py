@@ -9,5 +9,5 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = Path(os.environ.get("BOOKING_SQL_DIR", PROJECT_ROOT / "sql"))
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 FUNCTIONS_DIR = SQL_DIR / "functions"
-DEMO_DATA_FILE = SQL_DIR / "demo" / "demo_data.sql"
+DEMO_CATALOGUE_FILE = SQL_DIR / "demo" / "demo_salon.yaml"
 EMBEDDED_HOME = Path(os.environ.get("BOOKING_HOME", Path.cwd() / ".booking"))

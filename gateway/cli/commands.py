@@ -1,4 +1,4 @@
-"""The `booking` command: migrate, demo-data, serve, token."""
+"""The `booking` command: migrate, demo-data, catalogue, serve, token."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import os
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from gateway.config import Settings
 from gateway.http.tokens import mint_token
@@ -74,6 +76,48 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
     url, _ = resolve_database_url(args.database_url)
     print("demo data loaded" if load_demo_data(url) else "demo data already present")
+    return 0
+
+
+def cmd_catalogue_apply(args: argparse.Namespace) -> int:
+    """Apply a catalogue file; print what changed. Exit 1, with nothing written, if it fails."""
+    from gateway.cli.catalogue.errors import CatalogueError
+    from gateway.cli.catalogue.run import apply_file
+
+    url, _ = resolve_database_url(args.database_url)
+    try:
+        report = apply_file(url, args.file, dry_run=args.dry_run, cancel_future=args.cancel_future)
+    except CatalogueError as exc:
+        print(f"booking catalogue apply: {args.file}: {exc}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return 1
+    for change in report.changes:
+        print(change)
+    for entry in report.not_in_file:
+        print(f"{entry} is at the location but not in the file: left as it is")
+    done = "would be applied (dry run: nothing written)" if args.dry_run else "applied"
+    print(f"{len(report.changes)} change(s) {done}" if report.changes else "no change")
+    return 0
+
+
+def cmd_catalogue_export(args: argparse.Namespace) -> int:
+    """Write a location's catalogue to FILE (YAML or JSON by its suffix), or YAML to stdout."""
+    from gateway.cli.catalogue.errors import CatalogueError
+    from gateway.cli.catalogue.files import encode_catalogue, format_of
+    from gateway.cli.catalogue.run import export_location
+
+    url, _ = resolve_database_url(args.database_url)
+    try:
+        file_format = args.format or (format_of(args.file) if args.file else "yaml")
+        text = encode_catalogue(export_location(url, args.location), file_format)
+    except CatalogueError as exc:
+        print(f"booking catalogue export: {exc}", file=sys.stderr)
+        return 1
+    if args.file is None:
+        sys.stdout.buffer.write(text)
+    else:
+        args.file.write_bytes(text)
+        print(f"location {args.location} written to {args.file}", file=sys.stderr)
     return 0
 
 
@@ -175,9 +219,35 @@ def build_parser() -> argparse.ArgumentParser:
     with_db(sub.add_parser("migrate", help="apply migrations and SQL functions")).set_defaults(
         func=cmd_migrate
     )
-    with_db(sub.add_parser("demo-data", help="load the demo catalogue once")).set_defaults(
-        func=cmd_demo_data
+    with_db(
+        sub.add_parser("demo-data", help="apply the demo salon (sql/demo/) to an empty database")
+    ).set_defaults(func=cmd_demo_data)
+    catalogue = sub.add_parser(
+        "catalogue", help="a location's catalogue as a YAML or JSON file (docs/OPERATIONS.md)"
     )
+    catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
+    apply = with_db(
+        catalogue_sub.add_parser(
+            "apply", help="create or update a whole location from a file, in one transaction"
+        )
+    )
+    apply.add_argument("file", type=Path, metavar="FILE", help="a .yaml, .yml or .json file")
+    apply.add_argument(
+        "--dry-run", action="store_true", help="print what would change, then roll back"
+    )
+    apply.add_argument(
+        "--cancel-future",
+        action="store_true",
+        help="deactivating something with future bookings or live holds cancels them",
+    )
+    apply.set_defaults(func=cmd_catalogue_apply)
+    export = with_db(catalogue_sub.add_parser("export", help="write a location as a file"))
+    export.add_argument("--location", type=UUID, required=True, metavar="ID")
+    export.add_argument(
+        "file", type=Path, nargs="?", metavar="FILE", help="default: YAML on standard output"
+    )
+    export.add_argument("--format", choices=("yaml", "json"), help="default: by FILE's suffix")
+    export.set_defaults(func=cmd_catalogue_export)
     serve = with_db(sub.add_parser("serve", help="run the HTTP gateway"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
