@@ -114,7 +114,8 @@ class _Applier:
         if before is None:
             after = self.call(
                 "location",
-                "select api.create_location(p_name => %(name)s::text, p_time_zone => %(zone)s::text,"
+                "select api.create_location(p_name => %(name)s::text,"
+                " p_time_zone => %(zone)s::text,"
                 " p_max_live_holds_per_customer => %(cap)s::integer, p_id => %(id)s::uuid)",
                 {
                     "name": loc.name,
@@ -127,8 +128,9 @@ class _Applier:
             # a closing comes last (close_location): resources and services are changed first
             after = self.call(
                 "location",
-                "select api.update_location(p_location_id => %(id)s::uuid, p_name => %(name)s::text,"
-                " p_time_zone => %(zone)s::text, p_max_live_holds_per_customer => %(cap)s::integer,"
+                "select api.update_location(p_location_id => %(id)s::uuid,"
+                " p_name => %(name)s::text, p_time_zone => %(zone)s::text,"
+                " p_max_live_holds_per_customer => %(cap)s::integer,"
                 " p_active => %(active)s::boolean)",
                 {
                     "id": loc.id,
@@ -168,8 +170,8 @@ class _Applier:
         if before is None:
             after = self.call(
                 where,
-                "select api.create_resource(p_location_id => %(loc)s::uuid, p_name => %(name)s::text,"
-                " p_kind => %(kind)s::text, p_id => %(id)s::uuid)",
+                "select api.create_resource(p_location_id => %(loc)s::uuid,"
+                " p_name => %(name)s::text, p_kind => %(kind)s::text, p_id => %(id)s::uuid)",
                 {
                     "loc": self.location_id,
                     "name": resource.name,
@@ -254,7 +256,8 @@ class _Applier:
         assert before is not None
         after = self.call(
             f"resources[{i}].hours",
-            "select api.set_working_hours(p_resource_id => %(id)s::uuid, p_hours => %(hours)s::jsonb)",
+            "select api.set_working_hours(p_resource_id => %(id)s::uuid,"
+            " p_hours => %(hours)s::jsonb)",
             {"id": resource.id, "hours": Jsonb(resource.hours.as_api_json())},
         )
         if after["version"] != before["version"]:
@@ -299,15 +302,15 @@ class _Applier:
                 to_add.append((i, key))
             else:
                 del existing[match]
-        for exception_id, (kind, _, start, end, _) in existing.items():
-            self.call(
+        for exception_id in existing:
+            removed = self.call(
                 "exceptions",
                 "select api.remove_schedule_exception(p_exception_id => %(id)s::uuid)",
                 {"id": exception_id},
             )
-            self.report.changes.append(f"{kind} {start.isoformat()} to {end.isoformat()}: removed")
+            self.report.changes.append(f"{_exception_words(removed)}: removed")
         for i, (kind, resource_id, start, end, note) in to_add:
-            self.call(
+            added = self.call(
                 f"exceptions[{i}]",
                 "select api.add_schedule_exception(p_location_id => %(loc)s::uuid,"
                 " p_kind => %(kind)s::text, p_start => %(start)s::timestamptz,"
@@ -322,7 +325,7 @@ class _Applier:
                     "note": note,
                 },
             )
-            self.report.changes.append(f"{kind} {start.isoformat()} to {end.isoformat()}: added")
+            self.report.changes.append(f"{_exception_words(added)}: added")
 
     def note_entries_not_in_file(self) -> None:
         for table, entries, noun in (
@@ -336,3 +339,8 @@ class _Applier:
                 (self.location_id, listed),
             ).fetchall()
             self.report.not_in_file.extend(f"{noun} {name!r} ({rid})" for rid, name in rows)
+
+
+def _exception_words(exception: Row) -> str:
+    """An exception as the report names it: kind, and local start and end at the location."""
+    return f"{exception['kind']} {exception['start_local']} to {exception['end_local']}"

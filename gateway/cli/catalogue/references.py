@@ -72,11 +72,11 @@ def _check_closed_location(catalogue: Catalogue) -> None:
     """Closing a location closes everything at it, so a closed location lists nothing active."""
     if catalogue.location.active:
         return
-    for section, entries in (("resources", catalogue.resources), ("services", catalogue.services)):
-        for i, entry in enumerate(entries):
-            if entry.active:
-                raise CatalogueError(
-                    f"{section}[{i}].active",
-                    "the location is closed (location.active: false), so everything at it is"
-                    " inactive: write active: false",
-                )
+    active = [f"resources[{i}]" for i, r in enumerate(catalogue.resources) if r.active]
+    active += [f"services[{i}]" for i, s in enumerate(catalogue.services) if s.active]
+    if active:
+        raise CatalogueError(
+            f"{active[0]}.active",
+            "the location is closed (location.active: false), so everything at it is"
+            " inactive: write active: false",
+        )

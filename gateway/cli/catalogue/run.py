@@ -21,11 +21,10 @@ def apply_file(
     The file is read and checked before the database is connected to. A dry run rolls back."""
     catalogue = read_catalogue(path)
     resolve_references(catalogue)
-    with psycopg.connect(database_url) as conn:
-        with conn.transaction():
-            report = apply_catalogue(conn, catalogue, cancel_future=cancel_future)
-            if dry_run:
-                raise psycopg.Rollback()
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        report = apply_catalogue(conn, catalogue, cancel_future=cancel_future)
+        if dry_run:
+            raise psycopg.Rollback()
     return report
 
 
