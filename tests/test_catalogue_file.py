@@ -611,3 +611,22 @@ def test_a_number_where_a_duration_belongs_names_its_place() -> None:
     with pytest.raises(CatalogueError) as caught:
         parse_catalogue(text.encode(), "yaml")
     assert caught.value.where == "services[1].duration"
+
+
+# --- the documented example ---------------------------------------------------------------------
+
+
+def test_the_example_in_the_operations_guide_applies_as_written(
+    database: str, tmp_path: Path
+) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs/OPERATIONS.md").read_text()
+    section = guide[guide.index("## Catalogue as a file") :]
+    example = section[
+        section.index("```yaml\n") + 8 : section.index("```", section.index("```yaml\n") + 8)
+    ]
+    path = tmp_path / "salon.yaml"
+    path.write_text(example, encoding="utf-8")
+    done = apply(database, path)
+    assert done.returncode == 0, done.stderr
+    assert "closure 2026-12-24T00:00:00 to 2026-12-27T00:00:00: added" in done.stdout
+    assert apply(database, path).stdout.strip() == "no change"

@@ -1,5 +1,5 @@
-"""The `booking` command: serve, migrate, demo data, embedded PostgreSQL, the SQL reference.
-`main` is the console script's entry point (commands.py)."""
+"""The `booking` command: serve, migrate, demo data, catalogue files, embedded PostgreSQL, the SQL
+reference. `main` is the console script's entry point (commands.py)."""
 
 from gateway.cli.commands import main
 
