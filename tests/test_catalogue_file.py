@@ -541,7 +541,11 @@ def test_a_file_that_is_not_yaml_or_json_exits_1(database: str, tmp_path: Path) 
     other = tmp_path / "salon.toml"
     other.write_text("", encoding="utf-8")
     done = apply(database, other)
-    assert done.returncode == 1 and "name a .yaml, .yml or .json file" in done.stderr
+    assert done.returncode == 1
+    assert f"{other}: name a .yaml, .yml or .json file" in done.stderr
+    done = apply(database, tmp_path / "missing.yaml")
+    assert done.returncode == 1
+    assert "missing.yaml: cannot read it: No such file or directory" in done.stderr
     assert catalogue_rows(database)["locations"] == []
 
 
@@ -569,6 +573,37 @@ def test_entries_the_file_does_not_list_are_named_and_left_alone(
         "no change",
     ]
     assert written(database) == before
+
+
+def test_deactivating_a_booked_service_needs_cancel_future(database: str, tmp_path: Path) -> None:
+    assert load_demo_data(database)
+    with psycopg.connect(database) as conn:
+        booked = conn.execute(
+            "select api.create_booking_atomic(%s, (date_trunc('week', now() at time zone"
+            " 'Europe/Warsaw') + interval '7 days 10 hours') at time zone 'Europe/Warsaw',"
+            " 'bob', '{}')",
+            (HAIRCUT,),
+        ).fetchone()
+    assert booked is not None and booked[0]["success"] is True, booked
+    path = changed_demo(tmp_path, "name: Haircut\n", "name: Haircut\n    active: false\n")
+    before = written(database)
+
+    refused = apply(database, path)
+    assert refused.returncode == 1
+    assert f"{path}: services[1]: service {HAIRCUT} still has future bookings (1)" in refused.stderr
+    assert "(BK020). Cancel or move them first, or pass --cancel-future" in refused.stderr
+    assert written(database) == before
+
+    done = apply(database, path, "--cancel-future")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["service 'Haircut': changed", "1 change(s) applied"]
+    with psycopg.connect(database) as conn:
+        status = conn.execute(
+            "select r.status, s.active from booking.reservations r"
+            " join booking.services s on s.id = r.service_id where r.id = %s",
+            (booked[0]["booking_id"],),
+        ).fetchone()
+    assert status == ("cancelled", False)
 
 
 # --- durations ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def format_of(path: Path) -> FileFormat:
     """The format a file name says, by its suffix."""
     found = SUFFIXES.get(path.suffix.lower())
     if found is None:
-        raise CatalogueError(str(path), "name a .yaml, .yml or .json file")
+        raise CatalogueError("", "name a .yaml, .yml or .json file")
     return found
 
 
@@ -66,7 +66,7 @@ def read_catalogue(path: Path) -> Catalogue:
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise CatalogueError(str(path), exc.strerror or str(exc)) from None
+        raise CatalogueError("", f"cannot read it: {exc.strerror or exc}") from None
     return parse_catalogue(text, file_format)
 
 
