@@ -318,31 +318,37 @@ def test_an_unknown_location_or_a_resource_of_another_is_404(client: Client, sal
     assert r.status_code == 403 and r.json()["code"] == "BK017", r.text
 
 
+MALFORMED = "validation-error"  # one parameter is not what its schema says
+UNFIT = "inconsistent-query"  # each is well-formed, together they are not
+
+
 @pytest.mark.parametrize(
-    ("route", "params", "field"),
+    ("route", "params", "field", "slug"),
     [
-        ("schedule", {}, "date"),
-        ("schedule", {"date": "2031-02-30"}, "date"),
-        ("schedule", {"date": "2031-01-06", "resource_id": "anna"}, "resource_id"),
-        ("bookings", {"limit": "0"}, "limit"),
-        ("bookings", {"limit": "1001"}, "limit"),
-        ("bookings", {"status": "booked"}, "status"),
-        ("bookings", {"status": "held,"}, "status"),
-        ("bookings", {"customer": "   "}, "customer"),
-        ("bookings", {"from": "2031-01-07", "to": "2031-01-06"}, "to"),
-        ("bookings", {"after_start": "2031-01-06T10:00:00+00:00"}, "after_id"),
-        ("bookings", {"after_id": str(uuid.UUID(int=1))}, "after_start"),
+        ("schedule", {}, "date", MALFORMED),
+        ("schedule", {"date": "2031-02-30"}, "date", MALFORMED),
+        ("schedule", {"date": "2031-01-06", "resource_id": "anna"}, "resource_id", MALFORMED),
+        ("bookings", {"limit": "0"}, "limit", MALFORMED),
+        ("bookings", {"limit": "1001"}, "limit", MALFORMED),
+        ("bookings", {"status": "booked"}, "status", MALFORMED),
+        ("bookings", {"status": "held,"}, "status", MALFORMED),
+        ("bookings", {"customer": "   "}, "customer", MALFORMED),
         (
             "bookings",
             {"after_start": "2031-01-06T10:00:00", "after_id": str(uuid.UUID(int=1))},
             "after_start",
+            MALFORMED,
         ),
+        ("bookings", {"from": "2031-01-07", "to": "2031-01-06"}, "to", UNFIT),
+        ("bookings", {"after_start": "2031-01-06T10:00:00+00:00"}, "after_id", UNFIT),
+        ("bookings", {"after_id": str(uuid.UUID(int=1))}, "after_start", UNFIT),
     ],
 )
-def test_a_malformed_query_is_422_naming_the_parameter(
-    client: Client, salon: Salon, route: str, params: dict[str, str], field: str
+def test_a_malformed_or_inconsistent_query_is_422_naming_the_parameter(
+    client: Client, salon: Salon, route: str, params: dict[str, str], field: str, slug: str
 ) -> None:
     path = f"/v1/locations/{salon.location_id}/{route}"
     r = client.call("GET", path, _staff(client, salon), params=params)
     assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/" + slug), r.text
     assert r.json()["errors"][0]["field"] == field and r.json()["errors"][0]["in"] == "query"

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.http.fields import EXAMPLE_RESOURCE, Day, Instant
-from gateway.http.problems import validation
+from gateway.http.problems import Problem
 from gateway.http.responses import caller, json_response
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import given, parse_day, parse_instant, query_of
@@ -25,6 +25,7 @@ STATUSES = ("held", "confirmed", "cancelled", "expired", "released", "preempted"
 _STATUS = "(" + "|".join(STATUSES) + ")"
 # text with something besides spaces (the database trims spaces) and no NUL
 SEARCH_TEXT = "^[^\\u0000]*[^ \\u0000][^\\u0000]*$"
+INCONSISTENT = "inconsistent-query"
 
 
 class LocationPath(Struct, frozen=True):
@@ -96,19 +97,30 @@ async def location_schedule(request: Request) -> Response:
     return json_response(result)
 
 
+def _inconsistent(detail: str, name: str, message: str) -> Problem:
+    """Parameters each well-formed (as the document says) that do not fit together."""
+    return Problem(
+        422,
+        INCONSISTENT,
+        "Query parameters do not fit together",
+        detail,
+        extra={"errors": [{"field": name, "in": "query", "message": message}]},
+    )
+
+
 def _checked(q: SearchQuery) -> None:
-    """What the parameters' schemas cannot say: a cursor is both parts, and `to` is not before
+    """What one parameter's schema cannot say: a cursor is both parts, and `to` is not before
     `from`."""
     if (q.after_start is UNSET) != (q.after_id is UNSET):
         missing = "after_id" if q.after_id is UNSET else "after_start"
-        raise validation(
-            "query parameters after_start and after_id go together",
-            [{"field": missing, "in": "query", "message": "is required with the other"}],
+        raise _inconsistent(
+            "after_start and after_id name a position together (next of the previous page)",
+            missing,
+            "is required with the other",
         )
     if q.first_day is not UNSET and q.last_day is not UNSET and q.last_day < q.first_day:
-        raise validation(
-            "query parameter 'to' is before 'from'",
-            [{"field": "to", "in": "query", "message": "must not be before from"}],
+        raise _inconsistent(
+            "the day 'to' is before the day 'from'", "to", "must not be before from"
         )
 
 
@@ -258,7 +270,10 @@ SPECS = [
         sql="api.search_bookings",
         path_params=LocationPath,
         query=SearchQuery,
-        problems={422: "after_start without after_id (or the reverse), or to before from"},
+        problems={
+            422: f"`{INCONSISTENT}`: after_start without after_id (or the reverse), or to before"
+            " from"
+        },
         errors=(*ROLE_REFUSED, "BK017", "BK019"),
     ),
 ]
