@@ -13,8 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import jsonschema_rs
 import psycopg
 import pytest
+
+from gateway.app import OPENAPI_DOCUMENT
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 J = dict[str, Any]
@@ -139,10 +142,30 @@ def _staff(c: Client, salon: Salon) -> str:
     return c.token("desk", "staff", [salon.location_id])
 
 
+def _as_documented(r: httpx.Response, path: str) -> J:
+    """The body of a 200 answer of GET `path`, checked against the schema the document gives it."""
+    assert r.status_code == 200, r.text
+    answer = OPENAPI_DOCUMENT["paths"][path]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    validator = jsonschema_rs.validator_for(
+        {**schema, "components": OPENAPI_DOCUMENT["components"]}
+    )
+    body: J = r.json()
+    assert [e.message for e in validator.iter_errors(body)] == []
+    return body
+
+
 def test_the_day_shows_each_resource_with_bookings_holds_contact_details_and_free_gaps(
-    client: Client, salon: Salon
+    client: Client, salon: Salon, database_url: str
 ) -> None:
     day = _day()
+    off = _span(day, 15, 16)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "insert into booking.schedule_exceptions (location_id, resource_id, kind, period, note)"
+            " values (%s, %s, 'time_off', tstzrange(%s, %s), 'dentist')",
+            (salon.location_id, salon.bea, off["start_time"], off["end_time"]),
+        )
     contact = {"name": "  Kasia   Nowak ", "email": "Kasia@Example.COM", "phone": "+48 600-100-200"}
     booked = client.book(
         salon,
@@ -164,9 +187,9 @@ def test_the_day_shows_each_resource_with_bookings_holds_contact_details_and_fre
     )
     assert held.status_code == 201, held.text
 
-    r = client.schedule(salon, day, _staff(client, salon))
-    assert r.status_code == 200, r.text
-    view = r.json()
+    view = _as_documented(
+        client.schedule(salon, day, _staff(client, salon)), "/v1/locations/{id}/schedule"
+    )
     assert view["location_id"] == salon.location_id and view["date"] == day.isoformat()
     assert {k: view[k] for k in ("time_zone", "start_local", "end_local")} == {
         "time_zone": "Europe/Warsaw",
@@ -177,7 +200,10 @@ def test_the_day_shows_each_resource_with_bookings_holds_contact_details_and_fre
     assert (anna["name"], bea["name"]) == ("Anna", "Bea")
     assert anna["working_hours"] == [_span(day, 9, 17)] and anna["exceptions"] == []
     assert anna["free"] == [_span(day, 9, 10), _span(day, 11, 17)]
-    assert bea["free"] == [_span(day, 9, 13), _span(day, 14, 17)]
+    assert bea["working_hours"] == [_span(day, 9, 15), _span(day, 16, 17)]
+    assert bea["free"] == [_span(day, 9, 13), _span(day, 14, 15), _span(day, 16, 17)]
+    (time_off,) = bea["exceptions"]
+    assert time_off == time_off | {"kind": "time_off", "scope": "resource", "note": "dentist"} | off
 
     (booking,) = anna["reservations"]
     assert booking["id"] == booked["booking_id"] and booking["status"] == "confirmed"
@@ -236,7 +262,7 @@ def test_search_by_customer_by_status_and_by_day(client: Client, salon: Salon) -
         second["booking_id"],
     ]
     r = client.search(salon, staff, customer="kowalska", **both_days)
-    row = r.json()["bookings"][0]
+    row = _as_documented(r, "/v1/locations/{id}/bookings")["bookings"][0]
     assert row["customer"]["name"] == "Ola Kowalska" and row["customer"]["phone"] == "601222333"
     assert {k: row[k] for k in _span(day, 9, 10)} == _span(day, 9, 10)
 
