@@ -5,6 +5,7 @@ both (a customer's role cannot execute the functions: 403)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -108,20 +109,28 @@ def _inconsistent(detail: str, name: str, message: str) -> Problem:
     )
 
 
-def _checked(q: SearchQuery) -> None:
-    """What one parameter's schema cannot say: a cursor is both parts, and `to` is not before
-    `from`."""
-    if (q.after_start is UNSET) != (q.after_id is UNSET):
-        missing = "after_id" if q.after_id is UNSET else "after_start"
-        raise _inconsistent(
-            "after_start and after_id name a position together (next of the previous page)",
-            missing,
-            "is required with the other",
-        )
-    if q.first_day is not UNSET and q.last_day is not UNSET and q.last_day < q.first_day:
+def _day_range(q: SearchQuery) -> tuple[date | None, date | None]:
+    """`from` and `to`; one schema per parameter cannot say that `to` is not before `from`."""
+    first_day, last_day = given(q.first_day), given(q.last_day)
+    first = None if first_day is None else parse_day(first_day)
+    last = None if last_day is None else parse_day(last_day)
+    if first is not None and last is not None and last < first:
         raise _inconsistent(
             "the day 'to' is before the day 'from'", "to", "must not be before from"
         )
+    return first, last
+
+
+def _cursor(q: SearchQuery) -> tuple[datetime | None, UUID | None]:
+    """`after_start` and `after_id`: a position in the search order, so both or neither."""
+    after_start, after_id = given(q.after_start), given(q.after_id)
+    if (after_start is None) != (after_id is None):
+        raise _inconsistent(
+            "after_start and after_id name a position together (next of the previous page)",
+            "after_id" if after_id is None else "after_start",
+            "is required with the other",
+        )
+    return None if after_start is None else parse_instant(after_start), after_id
 
 
 async def search_bookings(request: Request) -> Response:
@@ -129,19 +138,19 @@ async def search_bookings(request: Request) -> Response:
     who = caller(request)
     location: UUID = request.path_params["id"]
     q = query_of(request, SearchQuery)
-    _checked(q)
-    first_day, last_day = given(q.first_day), given(q.last_day)
-    status, after_start = given(q.status), given(q.after_start)
+    first_day, last_day = _day_range(q)
+    after_start, after_id = _cursor(q)
+    status = given(q.status)
     result = await g.engine.search_bookings(
         who,
         location,
         customer=given(q.customer),
-        first_day=None if first_day is None else parse_day(first_day),
-        last_day=None if last_day is None else parse_day(last_day),
+        first_day=first_day,
+        last_day=last_day,
         statuses=None if status is None else status.split(","),
         limit=q.limit,
-        after_start=None if after_start is None else parse_instant(after_start),
-        after_id=given(q.after_id),
+        after_start=after_start,
+        after_id=after_id,
     )
     headers = {}
     cursor = result["next"]
