@@ -31,6 +31,7 @@ from gateway.routes import conflicts as routes_conflicts
 from gateway.routes import holds as routes_holds
 from gateway.routes import locks as routes_locks
 from gateway.routes import ops as routes_ops
+from gateway.routes import schedule as routes_schedule
 from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
@@ -46,6 +47,7 @@ SPECS: list[RouteSpec] = [
     *routes_availability.SPECS,
     *routes_holds.SPECS,
     *routes_bookings.SPECS,
+    *routes_schedule.SPECS,
     *routes_locks.SPECS,
     *routes_conflicts.SPECS,
     *routes_cache.SPECS,

@@ -237,6 +237,7 @@ WELL_FORMED: dict[Operation, J] = {
     ("POST", "/v1/conflicts/{id}/confirm"): {"json": {"accept": False}},
     ("POST", "/v1/cache/invalidate"): {"json": {"tags": ["day:2031-01-06"]}},
     ("POST", "/v1/cache/warm"): {"json": {}},
+    ("GET", "/v1/locations/{id}/schedule"): {"params": {"date": "2031-01-06"}},
 }
 
 
@@ -398,6 +399,18 @@ def _bad_slot(c: Ctx) -> httpx.Response:
     return c.call("POST", "/v1/holds", who=_someone(), json=body)
 
 
+def _search_with_a_next_page(c: Ctx) -> httpx.Response:
+    """A page of one booking of two on a day: its `next` and Link name the second."""
+    day = next_test_day()
+    _booking(c, _someone(), day, 9)
+    _booking(c, _someone(), day, 11)
+    params = {"from": day.isoformat(), "to": day.isoformat(), "limit": "1"}
+    path = f"/v1/locations/{c.cat.location_id}/bookings"
+    r = c.call("GET", path, params=params)
+    assert r.json()["next"] is not None and 'rel="next"' in r.headers["link"], r.text
+    return r
+
+
 # Requests that reach one status of one operation (the others come from `_probe`'s rules).
 PROBES: dict[tuple[str, str, int], Callable[[Ctx], httpx.Response]] = {
     ("GET", "/v1/services/{id}/availability", 200): lambda c: _availability(c, revalidate=False),
@@ -448,6 +461,21 @@ PROBES: dict[tuple[str, str, int], Callable[[Ctx], httpx.Response]] = {
     ("POST", "/v1/conflicts/{id}/confirm", 409): lambda c: _confirm(c, twice=True),
     ("GET", "/v1/conflicts/metrics", 422): lambda c: c.call(
         "GET", "/v1/conflicts/metrics?window_seconds=0"
+    ),
+    ("GET", "/v1/locations/{id}/schedule", 200): lambda c: c.call(
+        "GET",
+        f"/v1/locations/{c.cat.location_id}/schedule",
+        params={"date": next_test_day().isoformat()},
+        who=("probe-staff", "staff"),
+    ),
+    ("GET", "/v1/locations/{id}/schedule", 422): lambda c: c.call(
+        "GET", f"/v1/locations/{c.cat.location_id}/schedule", who=("probe-staff", "staff")
+    ),
+    ("GET", "/v1/locations/{id}/bookings", 200): _search_with_a_next_page,
+    ("GET", "/v1/locations/{id}/bookings", 422): lambda c: c.call(
+        "GET",
+        f"/v1/locations/{c.cat.location_id}/bookings",
+        params={"after_id": str(uuid.uuid4())},
     ),
 }
 

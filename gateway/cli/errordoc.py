@@ -73,6 +73,13 @@ GATEWAY_PROBLEMS: tuple[tuple[int, tuple[str, ...], str], ...] = (
     (413, ("payload-too-large",), "Body over `MAX_BODY_BYTES` (64 KiB)."),
     (415, ("unsupported-media-type",), "Body sent with a non-JSON content type."),
     (422, ("validation-error",), "A field has the wrong type or format; `errors` names it."),
+    (
+        422,
+        ("inconsistent-query",),
+        "Query parameters, each well-formed, that do not fit together (the booking search: "
+        "`after_start` without `after_id` or the reverse, `to` before `from`); `errors` names "
+        "one.",
+    ),
     (429, ("rate-limited",), "Over the per-user or per-IP rate (`Retry-After` in seconds)."),
     (503, ("unavailable",), "Database unreachable or no pooled connection in time."),
     (500, ("internal-error",), "A bug. Logged with the traceback."),

@@ -34,7 +34,7 @@ from gateway.http.problems import (
     SQLSTATE_PROBLEMS,
 )
 from gateway.http.spec import JSON, RouteSpec
-from gateway.services.results import Alternative
+from gateway.services.results import Alternative, ZoneText
 
 J = dict[str, Any]
 REF = "#/components/schemas/{name}"
@@ -43,7 +43,8 @@ RATE_LIMITED_PREFIX = "/v1/"  # as gateway/http/middleware/ratelimit.py limits
 
 
 class Problem(TypedDict):
-    """RFC 9457 problem details; conflicts add the conflict's members (alternatives...)."""
+    """RFC 9457 problem details; conflicts add the conflict's members (alternatives, the
+    location's time_zone...)."""
 
     type: Annotated[str, Meta(extra_json_schema={"format": "uri"})]
     title: str
@@ -51,6 +52,7 @@ class Problem(TypedDict):
     detail: NotRequired[str]
     code: NotRequired[Annotated[str, Meta(description="SQLSTATE or conflict type")]]
     alternatives: NotRequired[list[Alternative]]
+    time_zone: NotRequired[ZoneText]
 
 
 def _ref(name: str) -> J:

@@ -21,7 +21,7 @@ from gateway.http.responses import etag_matches, optional_caller, raw_json_respo
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import given, parse_day, query_of
 from gateway.services.availability import availability_etag, day_slots, day_versions
-from gateway.services.results import DayText, TimeText, UuidText
+from gateway.services.results import DayText, LocalSpan, UuidText
 from gateway.state import gateway
 
 
@@ -35,10 +35,11 @@ class ServicePath(Struct, frozen=True):
     id: Annotated[UUID, Meta(description="service id")]
 
 
-class Slot(TypedDict):
+class Slot(LocalSpan):
+    """A free start, its times also on the location's clock; `resource_ids` are the free
+    resources in preference order."""
+
     slot_id: str
-    start_time: TimeText
-    end_time: TimeText
     resource_ids: list[UuidText]
 
 
@@ -118,6 +119,9 @@ SPECS = [
                             "start_time": "2026-12-07T09:00:00+00:00",
                             "end_time": "2026-12-07T10:00:00+00:00",
                             "resource_ids": [EXAMPLE_RESOURCE],
+                            "time_zone": "Europe/Warsaw",
+                            "start_local": "2026-12-07T10:00:00",
+                            "end_local": "2026-12-07T11:00:00",
                         }
                     ],
                 },

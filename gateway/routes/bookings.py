@@ -42,6 +42,9 @@ BOOKED_EXAMPLE = {
     "resource_id": EXAMPLE_RESOURCE,
     "start_time": "2026-12-07T09:00:00+00:00",
     "end_time": "2026-12-07T10:00:00+00:00",
+    "time_zone": "Europe/Warsaw",
+    "start_local": "2026-12-07T10:00:00",
+    "end_local": "2026-12-07T11:00:00",
 }
 
 

@@ -26,6 +26,10 @@ from gateway.services.redisconn import OptionalRedis
 Mode = Literal["immediate", "lazy"]
 PREFIX = "booking:"
 MAX_LOCAL_ENTRIES = 20_000
+# The shape of the cached slot JSON (the members engine.AVAILABILITY builds), part of every key:
+# bumped when the shape changes, so entries an older gateway left in Redis under a version that is
+# still current are never served (2: time_zone, start_local, end_local added).
+SLOT_SHAPE = 2
 
 # KEYS[1] entry. Returns the value when every tag generation still matches, else nil.
 GET_SCRIPT = """
@@ -91,7 +95,7 @@ class SlotKey:
         # the {service} hash tag keeps one service's entries in one Redis Cluster slot
         return (
             f"{PREFIX}avail:{{{self.service_id}}}:{self.day.isoformat()}:"
-            f"{self.resource_id or 'any'}:{self.version}"
+            f"{self.resource_id or 'any'}:{self.version}:s{SLOT_SHAPE}"
         )
 
     def tags(self, slots_json: str) -> list[str]:

@@ -26,6 +26,7 @@ from gateway.services.results import (
     Recommendation,
     Reservation,
 )
+from gateway.services.staff_results import BookingSearch, LocationSchedule
 
 Json = dict[str, Any]
 
@@ -58,7 +59,10 @@ select d::date as day,
        coalesce((select jsonb_agg(jsonb_build_object('slot_id', a.slot_id,
                                                      'start_time', a.start_time,
                                                      'end_time', a.end_time,
-                                                     'resource_ids', a.resource_ids)
+                                                     'resource_ids', a.resource_ids,
+                                                     'time_zone', a.time_zone,
+                                                     'start_local', a.start_local,
+                                                     'end_local', a.end_local)
                                   order by a.start_time)
                  from api.get_availability(p_service_id => %(service)s::uuid, p_date => d::date,
                                            p_days => 1, p_resource_id => %(resource)s::uuid) a),
@@ -364,6 +368,51 @@ class Engine:
             {"after": after, "limit": limit, "topics": topics},
             class_row(Event),
         )
+
+    # staff views: the database checks the caller's role and locations
+
+    async def location_schedule(
+        self, who: Principal, location_id: UUID, day: date, resource_id: UUID | None
+    ) -> LocationSchedule:
+        result: LocationSchedule = await self.db.fetch_value(
+            who,
+            "select api.location_schedule(p_location_id => %(location)s::uuid,"
+            " p_date => %(day)s::date, p_resource_id => %(resource)s::uuid)",
+            {"location": location_id, "day": day, "resource": resource_id},
+        )
+        return result
+
+    async def search_bookings(
+        self,
+        who: Principal,
+        location_id: UUID,
+        *,
+        customer: str | None,
+        first_day: date | None,
+        last_day: date | None,
+        statuses: list[str] | None,
+        limit: int,
+        after_start: datetime | None,
+        after_id: UUID | None,
+    ) -> BookingSearch:
+        result: BookingSearch = await self.db.fetch_value(
+            who,
+            "select api.search_bookings(p_location_id => %(location)s::uuid,"
+            " p_customer => %(customer)s::text, p_from => %(from)s::date, p_to => %(to)s::date,"
+            " p_statuses => %(statuses)s::text[], p_limit => %(limit)s::int,"
+            " p_after_start => %(after_start)s::timestamptz, p_after_id => %(after_id)s::uuid)",
+            {
+                "location": location_id,
+                "customer": customer,
+                "from": first_day,
+                "to": last_day,
+                "statuses": statuses,
+                "limit": limit,
+                "after_start": after_start,
+                "after_id": after_id,
+            },
+        )
+        return result
 
     async def health(self) -> Health:
         result: Health = await self.db.fetch_value(None, "select api.health()", {})

@@ -17,26 +17,45 @@ from msgspec import Meta
 UuidText = Annotated[str, Meta(extra_json_schema={"format": "uuid"})]
 TimeText = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
 DayText = Annotated[str, Meta(extra_json_schema={"format": "date"})]
+# A wall-clock time at the location, as PostgreSQL writes a timestamp without time zone to JSON:
+# ISO 8601 without an offset ("2031-03-30T03:00:00"), read with the `time_zone` beside it.
+LocalTimeText = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$",
+        description="the wall-clock time at the location (ISO 8601, no offset)",
+        extra_json_schema={"format": "local-date-time"},  # as in gateway/http/fields.py
+    ),
+]
+ZoneText = Annotated[str, Meta(description="the location's IANA time zone (Europe/Warsaw)")]
 
 
-class Alternative(TypedDict):
+class LocalSpan(TypedDict):
+    """A span of time as results carry it: the instants, the location's zone and the wall-clock
+    times there, so a client needs no zone database."""
+
+    start_time: TimeText
+    end_time: TimeText
+    time_zone: ZoneText
+    start_local: LocalTimeText
+    end_local: LocalTimeText
+
+
+class Alternative(LocalSpan):
     """A free slot offered instead of a taken one."""
 
     slot_id: str
-    start_time: TimeText
-    end_time: TimeText
     resource_id: UuidText
 
 
-class HoldResult(TypedDict):
-    """A new hold (`api.create_hold_atomic`). When the service's conflict strategy placed it
-    after a conflict, it also says how (conflict_id, strategy, outcome, ...)."""
+class HoldResult(LocalSpan):
+    """A new hold (`api.create_hold_atomic`), its times also on the location's clock. When the
+    service's conflict strategy placed it after a conflict, it also says how (conflict_id,
+    strategy, outcome, ...; requested_start when placed at another time)."""
 
     success: Literal[True]
     hold_id: UuidText
     resource_id: UuidText
-    start_time: TimeText
-    end_time: TimeText
     expires_at: TimeText
     version: int
     conflict_id: NotRequired[UuidText]
@@ -45,25 +64,25 @@ class HoldResult(TypedDict):
     preempted_ids: NotRequired[list[UuidText]]
     arbitration: NotRequired[str]
     requested_start: NotRequired[TimeText]
+    requested_start_local: NotRequired[LocalTimeText]
 
 
-class BookingResult(TypedDict):
-    """A booking as a write left it (create, convert, cancel, reschedule); strategy fields as in
-    HoldResult when a conflict strategy placed it."""
+class BookingResult(LocalSpan):
+    """A booking as a write left it (create, convert, cancel, reschedule), its times also on the
+    location's clock; strategy fields as in HoldResult when a conflict strategy placed it."""
 
     success: Literal[True]
     booking_id: UuidText
     status: str
     version: int
     resource_id: UuidText
-    start_time: TimeText
-    end_time: TimeText
     conflict_id: NotRequired[UuidText]
     strategy: NotRequired[str]
     outcome: NotRequired[str]
     preempted_ids: NotRequired[list[UuidText]]
     arbitration: NotRequired[str]
     requested_start: NotRequired[TimeText]
+    requested_start_local: NotRequired[LocalTimeText]
 
 
 class ConflictResult(TypedDict):
@@ -77,6 +96,7 @@ class ConflictResult(TypedDict):
     suggested_action: str
     requires_retry: bool
     retry_after: TimeText | None
+    time_zone: ZoneText
     strategy: str
     outcome: str
     status: str
@@ -99,16 +119,15 @@ class HoldRelease(TypedDict):
     version: int
 
 
-class Reservation(TypedDict):
-    """A hold or booking as its owner (or staff) sees it (`api.get_reservation`)."""
+class Reservation(LocalSpan):
+    """A hold or booking as its owner (or staff) sees it (`api.get_reservation`), its times also
+    on the location's clock."""
 
     id: UuidText
     status: str
     service_id: UuidText
     resource_id: UuidText
     location_id: UuidText
-    start_time: TimeText
-    end_time: TimeText
     expires_at: TimeText | None
     version: int
     details: dict[str, Any]
@@ -120,7 +139,7 @@ class Reservation(TypedDict):
 
 class ConflictDecision(TypedDict):
     """`api.resolve_conflict` and `api.confirm_conflict`: the outcome, and the hold or booking
-    placed for the requester when there is one."""
+    placed for the requester when there is one (its times also on the location's clock)."""
 
     success: bool
     conflict_id: UuidText
@@ -136,6 +155,9 @@ class ConflictDecision(TypedDict):
     resource_id: NotRequired[UuidText]
     start_time: NotRequired[TimeText]
     end_time: NotRequired[TimeText]
+    time_zone: NotRequired[ZoneText]
+    start_local: NotRequired[LocalTimeText]
+    end_local: NotRequired[LocalTimeText]
     expires_at: NotRequired[TimeText]
 
 

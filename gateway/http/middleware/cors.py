@@ -22,7 +22,7 @@ REQUEST_HEADERS = (
     "If-None-Match",
     "X-Session-Id",
 )
-EXPOSED_HEADERS = ("ETag", "Retry-After", "Location")
+EXPOSED_HEADERS = ("ETag", "Retry-After", "Location", "Link")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PREFLIGHT_MAX_AGE = 600
 
