@@ -358,6 +358,7 @@ def test_working_hours(api: Api, salon: Salon) -> None:
 
 
 def test_adding_a_service_in_minutes(api: Api, salon: Salon) -> None:
+    services = f"/v1/locations/{salon.id}/services"
     body = {
         "name": "Colour",
         "duration_minutes": 90,
@@ -369,56 +370,36 @@ def test_adding_a_service_in_minutes(api: Api, salon: Salon) -> None:
         "hold_ttl_minutes": 5,
         "conflict_strategy": "consensus",
         "price": 250.25,
-        "currency": "eur",
     }
-    r = api.call("POST", f"/v1/locations/{salon.id}/services", json=body)
+    r = api.call("POST", services, json={**body, "currency": "eur"})
     assert r.status_code == 201, r.text
     row = r.json()
-    assert {k: row[k] for k in body if k != "currency"} == {
-        k: v for k, v in body.items() if k != "currency"
-    }
-    assert row["currency"] == "EUR" and row["active"] is True and "duration" not in row
+    assert {k: row[k] for k in body} == body and "duration" not in row
+    assert row["currency"] == "EUR" and row["active"] is True
     assert r.headers["location"] == f"/v1/services/{row['id']}" and r.headers["etag"] == '"1"'
-    defaults = api.ok(
-        "POST",
-        f"/v1/locations/{salon.id}/services",
-        201,
-        json={"name": "Quick", "duration_minutes": 15},
-    )
-    assert (
-        defaults["slot_step_minutes"],
-        defaults["max_advance_minutes"],
-        defaults["hold_ttl_minutes"],
-    ) == (
-        15,
-        90 * 24 * 60,
-        10,
-    )
-    r = api.call(
-        "POST",
-        f"/v1/locations/{salon.id}/services",
-        json={
-            "name": "Odd",
-            "duration_minutes": 30,
-            "min_notice_minutes": 100,
-            "max_advance_minutes": 100,
-        },
-    )
-    assert r.status_code == 422 and _code(r) == "BK018"
-    r = api.call(
-        "POST", f"/v1/locations/{salon.id}/services", json={"name": "Long", "duration_minutes": 721}
-    )
+
+    quick = api.ok("POST", services, 201, json={"name": "Quick", "duration_minutes": 15})
+    defaults = {
+        "slot_step_minutes": 15,
+        "max_advance_minutes": 90 * 24 * 60,
+        "hold_ttl_minutes": 10,
+    }
+    assert {k: quick[k] for k in defaults} == defaults
+
+    odd = {
+        "name": "Odd",
+        "duration_minutes": 30,
+        "min_notice_minutes": 60,
+        "max_advance_minutes": 60,
+    }
+    r = api.call("POST", services, json=odd)
+    assert r.status_code == 422 and _code(r) == "BK018"  # notice not less than the advance
+    r = api.call("POST", services, json={"name": "Long", "duration_minutes": 721})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "duration_minutes"
+    r = api.call("POST", services, json={"name": "Late", "duration_minutes": "PT30M"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "duration_minutes"
     r = api.call(
-        "POST",
-        f"/v1/locations/{salon.id}/services",
-        json={"name": "Late", "duration_minutes": "PT30M"},
-    )
-    assert r.status_code == 422
-    r = api.call(
-        "POST",
-        f"/v1/locations/{uuid.uuid4()}/services",
-        json={"name": "Ghost", "duration_minutes": 30},
+        "POST", f"/v1/locations/{uuid.uuid4()}/services", json={"name": "X", "duration_minutes": 30}
     )
     assert r.status_code == 404 and _code(r) == "BK019"
 
