@@ -261,6 +261,7 @@ def test_converting_a_hold_without_its_session_is_422_naming_session_id(
         },
         headers=auth,
     ).json()
+    assert "hold_id" in hold, (day, hold)
     for body in ({}, {"booking_data": {"note": "x"}}, {"session_id": None}):
         r = httpx.post(f"{gateway_url}/v1/holds/{hold['hold_id']}/booking", json=body, headers=auth)
         assert r.status_code == 422, r.text
