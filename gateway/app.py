@@ -29,9 +29,13 @@ from gateway.routes import bookings as routes_bookings
 from gateway.routes import cache as routes_cache
 from gateway.routes import conflicts as routes_conflicts
 from gateway.routes import holds as routes_holds
+from gateway.routes import locations as routes_locations
 from gateway.routes import locks as routes_locks
 from gateway.routes import ops as routes_ops
+from gateway.routes import resources as routes_resources
 from gateway.routes import schedule as routes_schedule
+from gateway.routes import schedule_exceptions as routes_schedule_exceptions
+from gateway.routes import services as routes_services
 from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
@@ -51,6 +55,10 @@ SPECS: list[RouteSpec] = [
     *routes_locks.SPECS,
     *routes_conflicts.SPECS,
     *routes_cache.SPECS,
+    *routes_locations.SPECS,
+    *routes_services.SPECS,
+    *routes_resources.SPECS,
+    *routes_schedule_exceptions.SPECS,
 ]
 OPENAPI_DOCUMENT = build_document(SPECS)
 ROUTES: list[SpecRoute] = [SpecRoute(spec, OPENAPI_DOCUMENT) for spec in SPECS]

@@ -185,6 +185,11 @@ def next_test_day() -> date:
 
 @pytest.fixture(scope="session")
 def http_catalogue(database_url: str) -> HttpCatalogue:
+    return create_http_catalogue(database_url)
+
+
+def create_http_catalogue(database_url: str) -> HttpCatalogue:
+    """The HTTP tests' salon, written into the database at `database_url`."""
     with psycopg.connect(database_url) as conn:
 
         def one(sql: str, *args: object) -> str:
@@ -264,7 +269,7 @@ def redis_gateway_url(database_url: str, redis_url: str) -> Iterator[str]:
             proc.kill()
 
 
-__all__ += ["HttpCatalogue", "next_test_day"]
+__all__ += ["HttpCatalogue", "create_http_catalogue", "next_test_day"]
 
 
 # --- Fault tests: marked `fault`, run by default, skipped with SKIP_FAULT=1 ---------------------

@@ -480,6 +480,144 @@ PROBES: dict[tuple[str, str, int], Callable[[Ctx], httpx.Response]] = {
 }
 
 
+# --- the catalogue: entries of their own, made through HTTP (the session salon stays as it is) ---
+
+CLOSURE = {"kind": "closure", "start_time": LATER, "end_time": "2031-01-06T11:00:00Z"}
+WELL_FORMED |= {
+    ("POST", "/v1/locations"): {"json": {"name": "Probe salon", "time_zone": "UTC"}},
+    ("PATCH", "/v1/locations/{id}"): {"json": {}},
+    ("POST", "/v1/locations/{id}/services"): {"json": {"name": "Probe", "duration_minutes": 60}},
+    ("PATCH", "/v1/services/{id}"): {"json": {}},
+    ("PUT", "/v1/services/{id}/resources"): {"json": {"resource_ids": []}},
+    ("POST", "/v1/locations/{id}/resources"): {"json": {"name": "Probe"}},
+    ("PATCH", "/v1/resources/{id}"): {"json": {}},
+    ("PUT", "/v1/resources/{id}/hours"): {"json": {"hours": []}},
+    ("POST", "/v1/locations/{id}/exceptions"): {"json": CLOSURE},
+}
+
+
+def _made(c: Ctx, path: str, body: J) -> J:
+    r = c.call("POST", path, json=body)
+    assert r.status_code == 201, r.text
+    made: J = r.json()
+    return made
+
+
+def _location(c: Ctx) -> str:
+    return str(_made(c, "/v1/locations", {"name": "Probe salon", "time_zone": "UTC"})["id"])
+
+
+def _resource(c: Ctx) -> str:
+    return str(_made(c, f"/v1/locations/{_location(c)}/resources", {"name": "Probe"})["id"])
+
+
+def _service(c: Ctx) -> str:
+    body = {"name": "Probe", "duration_minutes": 60, "slot_step_minutes": 60}
+    return str(_made(c, f"/v1/locations/{_location(c)}/services", body)["id"])
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A location of its own whose one stylist has a future booking of its one service."""
+
+    location_id: str
+    resource_id: str
+    service_id: str
+
+
+def _booked(c: Ctx) -> Booked:
+    loc = _location(c)
+    res = str(_made(c, f"/v1/locations/{loc}/resources", {"name": "Probe"})["id"])
+    hours = [{"weekday": d, "start": "08:00", "end": "20:00"} for d in range(1, 8)]
+    assert c.call("PUT", f"/v1/resources/{res}/hours", json={"hours": hours}).status_code == 200
+    body = {"name": "Probe", "duration_minutes": 60, "slot_step_minutes": 60}
+    svc = str(_made(c, f"/v1/locations/{loc}/services", body)["id"])
+    r = c.call("PUT", f"/v1/services/{svc}/resources", json={"resource_ids": [res]})
+    assert r.status_code == 200, r.text
+    booking = {"service_id": svc, "start_time": f"{next_test_day()}T10:00"}
+    assert c.call("POST", "/v1/bookings", who=_someone(), json=booking).status_code == 201
+    return Booked(loc, res, svc)
+
+
+def _stale(c: Ctx, method: str, path: str, body: J) -> httpx.Response:
+    return c.call(method, path, json=body, headers={"If-Match": '"99"'})
+
+
+def _exception(c: Ctx) -> str:
+    return str(_made(c, f"/v1/locations/{_location(c)}/exceptions", CLOSURE)["id"])
+
+
+PROBES |= {
+    ("PATCH", "/v1/locations/{id}", 200): lambda c: c.call(
+        "PATCH", f"/v1/locations/{_location(c)}", json={"name": "Renamed"}
+    ),
+    ("PATCH", "/v1/locations/{id}", 409): lambda c: c.call(
+        "PATCH", f"/v1/locations/{_booked(c).location_id}", json={"active": False}
+    ),
+    ("PATCH", "/v1/locations/{id}", 412): lambda c: _stale(
+        c, "PATCH", f"/v1/locations/{_location(c)}", {"name": "Stale"}
+    ),
+    ("GET", "/v1/locations/{id}/audit", 422): lambda c: c.call(
+        "GET", f"/v1/locations/{c.cat.location_id}/audit?limit=0"
+    ),
+    ("GET", "/v1/locations/{id}/services", 200): lambda c: c.call(
+        "GET", f"/v1/locations/{c.cat.location_id}/services"
+    ),
+    ("POST", "/v1/locations/{id}/services", 201): lambda c: c.call(
+        "POST", f"/v1/locations/{_location(c)}/services", json={"name": "P", "duration_minutes": 30}
+    ),
+    ("GET", "/v1/services/{id}", 200): lambda c: c.call("GET", f"/v1/services/{c.cat.service_id}"),
+    ("GET", "/v1/services/{id}", 422): lambda c: c.call(
+        "GET", f"/v1/services/{c.cat.inactive_service_id}"
+    ),
+    ("PATCH", "/v1/services/{id}", 200): lambda c: c.call(
+        "PATCH", f"/v1/services/{_service(c)}", json={"price": 10}
+    ),
+    ("PATCH", "/v1/services/{id}", 409): lambda c: c.call(
+        "PATCH", f"/v1/services/{_booked(c).service_id}", json={"active": False}
+    ),
+    ("PATCH", "/v1/services/{id}", 412): lambda c: _stale(
+        c, "PATCH", f"/v1/services/{_service(c)}", {"price": 10}
+    ),
+    ("GET", "/v1/services/{id}/resources", 200): lambda c: c.call(
+        "GET", f"/v1/services/{c.cat.service_id}/resources"
+    ),
+    ("GET", "/v1/services/{id}/resources", 422): lambda c: c.call(
+        "GET", f"/v1/services/{c.cat.inactive_service_id}/resources"
+    ),
+    ("PUT", "/v1/services/{id}/resources", 200): lambda c: c.call(
+        "PUT", f"/v1/services/{_service(c)}/resources", json={"resource_ids": []}
+    ),
+    ("PUT", "/v1/services/{id}/resources", 412): lambda c: _stale(
+        c, "PUT", f"/v1/services/{_service(c)}/resources", {"resource_ids": []}
+    ),
+    ("POST", "/v1/locations/{id}/resources", 201): lambda c: c.call(
+        "POST", f"/v1/locations/{_location(c)}/resources", json={"name": "Probe"}
+    ),
+    ("PATCH", "/v1/resources/{id}", 200): lambda c: c.call(
+        "PATCH", f"/v1/resources/{_resource(c)}", json={"name": "Renamed"}
+    ),
+    ("PATCH", "/v1/resources/{id}", 409): lambda c: c.call(
+        "PATCH", f"/v1/resources/{_booked(c).resource_id}", json={"active": False}
+    ),
+    ("PATCH", "/v1/resources/{id}", 412): lambda c: _stale(
+        c, "PATCH", f"/v1/resources/{_resource(c)}", {"name": "Stale"}
+    ),
+    ("PUT", "/v1/resources/{id}/hours", 200): lambda c: c.call(
+        "PUT", f"/v1/resources/{_resource(c)}/hours", json={"hours": []}
+    ),
+    ("PUT", "/v1/resources/{id}/hours", 412): lambda c: _stale(
+        c, "PUT", f"/v1/resources/{_resource(c)}/hours", {"hours": []}
+    ),
+    ("POST", "/v1/locations/{id}/exceptions", 201): lambda c: c.call(
+        "POST", f"/v1/locations/{_location(c)}/exceptions", json=CLOSURE
+    ),
+    ("DELETE", "/v1/exceptions/{id}", 200): lambda c: c.call(
+        "DELETE", f"/v1/exceptions/{_exception(c)}"
+    ),
+}
+
+
 def _version(c: Ctx, service: str, day: date) -> int:
     path = f"/v1/services/{service}/availability"
     r = c.call("GET", path, params={"date": day.isoformat()})

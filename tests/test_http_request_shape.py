@@ -155,6 +155,54 @@ SHAPES: list[tuple[str, str, str, Any, dict[str, Any], bool]] = [
         {},
         False,
     ),
+    (
+        "a service lasting 45.0 minutes (a JSON integer)",
+        "post",
+        "/v1/locations/{id}/services",
+        {"name": "Cut", "duration_minutes": 45.0},
+        {},
+        True,
+    ),
+    (
+        "a service lasting an ISO 8601 duration",
+        "post",
+        "/v1/locations/{id}/services",
+        {"name": "Cut", "duration_minutes": "PT45M"},
+        {},
+        False,
+    ),
+    (
+        "working hours until 24:00",
+        "put",
+        "/v1/resources/{id}/hours",
+        {"hours": [{"weekday": 7, "start": "18:00", "end": "24:00"}]},
+        {},
+        True,
+    ),
+    (
+        "working hours from 9:00",
+        "put",
+        "/v1/resources/{id}/hours",
+        {"hours": [{"weekday": 1, "start": "9:00", "end": "17:00"}]},
+        {},
+        False,
+    ),
+    (
+        "closing a location with active null",
+        "patch",
+        "/v1/locations/{id}",
+        {"active": None},
+        {},
+        False,
+    ),
+    (
+        "a catalogue audit of 1001 changes",
+        "get",
+        "/v1/locations/{id}/audit",
+        None,
+        {"limit": 1001},
+        False,
+    ),
 ]
 
 
@@ -213,6 +261,7 @@ def test_converting_a_hold_without_its_session_is_422_naming_session_id(
         },
         headers=auth,
     ).json()
+    assert "hold_id" in hold, (day, hold)
     for body in ({}, {"booking_data": {"note": "x"}}, {"session_id": None}):
         r = httpx.post(f"{gateway_url}/v1/holds/{hold['hold_id']}/booking", json=body, headers=auth)
         assert r.status_code == 422, r.text

@@ -7,6 +7,10 @@ as documented; a request the document forbids is refused; a method the document 
 document allows is never refused as malformed (tests/support/schemathesis_hooks.py). Phases:
 the document's examples, coverage (boundary values, every kind of invalid value, missing parts,
 undocumented methods) and fuzzing, each as an admin and as a customer.
+
+Each run has a database and a gateway of its own: schemathesis reuses the ids it finds in answers
+(the locations `GET /v1/locations` lists, the service an availability answer names), so an admin
+run changes, closes and retires whatever it finds, which other tests must not share.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from gateway.paths import PROJECT_ROOT
-from tests.fixtures import HttpCatalogue
+from tests.fixtures import HttpCatalogue, create_http_catalogue, start_gateway
+from tests.support.database import SessionDatabase
 
 CONFIG = PROJECT_ROOT / "tests" / "support" / "schemathesis.toml"
 HOOKS = "tests.support.schemathesis_hooks"
@@ -38,10 +43,30 @@ CROSS_REQUEST_CHECKS = (
 EXAMPLES_PER_OPERATION = 25
 
 
+@pytest.fixture
+def fuzzed() -> Iterator[tuple[str, HttpCatalogue]]:
+    """A gateway over a database of its own, holding the HTTP tests' salon, for one run."""
+    db = SessionDatabase.create()
+    try:
+        catalogue = create_http_catalogue(db.url)
+        proc, base = start_gateway(db.url)
+        try:
+            yield base, catalogue
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    finally:
+        db.drop()
+
+
 @pytest.mark.parametrize("role", ["admin", "customer"])
 def test_the_api_and_its_openapi_document_agree(
-    role: str, gateway_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+    role: str, fuzzed: tuple[str, HttpCatalogue], mint: Callable[..., str]
 ) -> None:
+    gateway_url, http_catalogue = fuzzed
     run = subprocess.run(
         [
             sys.executable,

@@ -1,4 +1,4 @@
-"""The tours in README.md and docs/HTTP_API.md run as written, so they cannot rot.
+"""The tours in README.md, docs/HTTP_API.md and docs/SETUP.md run as written, so they cannot rot.
 
 A fenced block right after an HTML comment `<!-- tour ... -->` is a tour. Each tour is pasted, as
 a reader would, into one bash (```sh) or one psql session (```sql) against a fresh database that
@@ -29,7 +29,7 @@ from tests.fixtures import start_gateway
 from tests.support.database import SessionDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
-TOUR_DOCS = ("README.md", "docs/HTTP_API.md")
+TOUR_DOCS = ("README.md", "docs/HTTP_API.md", "docs/SETUP.md")
 TOUR_BLOCK = re.compile(r"<!-- tour\b[^>]*-->\n```(sh|sql)\n(.*?)\n```", re.DOTALL)
 DOCUMENTED_GATEWAY = "127.0.0.1:8000"
 STEP_DONE = "@@tour-step-done@@"

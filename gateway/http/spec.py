@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-Method = Literal["GET", "POST", "DELETE"]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 JSON = "application/json"
 _CONVERTER = re.compile(r":[a-z]+}")  # "{id:uuid}" in a Starlette path is "{id}" in the document
 

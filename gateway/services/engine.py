@@ -13,7 +13,21 @@ from psycopg.rows import class_row
 
 from gateway.principal import Principal
 from gateway.realtime.events import Event
-from gateway.services import event_log
+from gateway.services import catalogue_sql, event_log
+from gateway.services.catalogue_results import (
+    CatalogueChange,
+    Location,
+    LocationSummary,
+    Performer,
+    Resource,
+    ScheduleException,
+    Service,
+    ServiceDetails,
+    ServiceOffer,
+    ServiceResources,
+    WorkingHours,
+)
+from gateway.services.catalogue_sql import ServiceSettings
 from gateway.services.db import Database
 from gateway.services.results import (
     ActiveConflict,
@@ -417,6 +431,270 @@ class Engine:
     async def health(self) -> Health:
         result: Health = await self.db.fetch_value(None, "select api.health()", {})
         return result
+
+    # the catalogue (SQL in gateway/services/catalogue_sql.py): public reads, run as the caller
+    # when a token was sent and as the login role otherwise; admin changes, whose role and
+    # locations the database checks
+
+    async def list_locations(self, who: Principal | None) -> list[LocationSummary]:
+        items: list[LocationSummary] = await self.db.fetch_value(
+            who, catalogue_sql.LIST_LOCATIONS, {}
+        )
+        return items
+
+    async def location_services(
+        self, who: Principal | None, location_id: UUID
+    ) -> list[ServiceOffer]:
+        items: list[ServiceOffer] = await self.db.fetch_value(
+            who, catalogue_sql.LOCATION_SERVICES, {"location": location_id}
+        )
+        return items
+
+    async def get_service(self, who: Principal | None, service_id: UUID) -> ServiceDetails:
+        result: ServiceDetails = await self.db.fetch_value(
+            who, catalogue_sql.GET_SERVICE, {"service": service_id}
+        )
+        return result
+
+    async def service_resources(self, who: Principal | None, service_id: UUID) -> list[Performer]:
+        items: list[Performer] = await self.db.fetch_value(
+            who, catalogue_sql.SERVICE_RESOURCES, {"service": service_id}
+        )
+        return items
+
+    async def create_location(
+        self,
+        who: Principal,
+        *,
+        name: str,
+        time_zone: str,
+        max_live_holds_per_customer: int,
+        location_id: UUID | None,
+    ) -> Location:
+        result: Location = await self.db.fetch_value(
+            who,
+            "select api.create_location(p_name => %(name)s::text, p_time_zone => %(zone)s::text,"
+            " p_max_live_holds_per_customer => %(cap)s::int, p_id => %(id)s::uuid)",
+            {
+                "name": name,
+                "zone": time_zone,
+                "cap": max_live_holds_per_customer,
+                "id": location_id,
+            },
+        )
+        return result
+
+    async def update_location(
+        self,
+        who: Principal,
+        location_id: UUID,
+        expected_version: int | None,
+        *,
+        name: str | None,
+        time_zone: str | None,
+        max_live_holds_per_customer: int | None,
+        active: bool | None,
+        cancel_future: bool,
+    ) -> Location:
+        result: Location = await self.db.fetch_value(
+            who,
+            "select api.update_location(p_location_id => %(id)s::uuid,"
+            " p_expected_version => %(version)s::bigint, p_name => %(name)s::text,"
+            " p_time_zone => %(zone)s::text, p_max_live_holds_per_customer => %(cap)s::int,"
+            " p_active => %(active)s::bool, p_cancel_future => %(cancel)s::bool)",
+            {
+                "id": location_id,
+                "version": expected_version,
+                "name": name,
+                "zone": time_zone,
+                "cap": max_live_holds_per_customer,
+                "active": active,
+                "cancel": cancel_future,
+            },
+        )
+        return result
+
+    async def create_resource(
+        self, who: Principal, location_id: UUID, *, name: str, kind: str, resource_id: UUID | None
+    ) -> Resource:
+        result: Resource = await self.db.fetch_value(
+            who,
+            "select api.create_resource(p_location_id => %(location)s::uuid,"
+            " p_name => %(name)s::text, p_kind => %(kind)s::text, p_id => %(id)s::uuid)",
+            {"location": location_id, "name": name, "kind": kind, "id": resource_id},
+        )
+        return result
+
+    async def update_resource(
+        self,
+        who: Principal,
+        resource_id: UUID,
+        expected_version: int | None,
+        *,
+        name: str | None,
+        kind: str | None,
+        active: bool | None,
+        cancel_future: bool,
+    ) -> Resource:
+        result: Resource = await self.db.fetch_value(
+            who,
+            "select api.update_resource(p_resource_id => %(id)s::uuid,"
+            " p_expected_version => %(version)s::bigint, p_name => %(name)s::text,"
+            " p_kind => %(kind)s::text, p_active => %(active)s::bool,"
+            " p_cancel_future => %(cancel)s::bool)",
+            {
+                "id": resource_id,
+                "version": expected_version,
+                "name": name,
+                "kind": kind,
+                "active": active,
+                "cancel": cancel_future,
+            },
+        )
+        return result
+
+    async def create_service(
+        self,
+        who: Principal,
+        location_id: UUID,
+        settings: ServiceSettings,
+        service_id: UUID | None,
+    ) -> Service:
+        """Every setting must be given (None would replace the function's default with NULL)."""
+        result: Service = await self.db.fetch_value(
+            who,
+            catalogue_sql.service_row(
+                "api.create_service(p_location_id => %(location)s::uuid, p_name => %(name)s::text,"
+                f" {catalogue_sql.INTERVAL_ARGUMENTS},"
+                " p_conflict_strategy => %(strategy)s::text, p_price => %(price)s::numeric,"
+                " p_currency => %(currency)s::text, p_id => %(id)s::uuid)"
+            ),
+            {
+                "location": location_id,
+                **catalogue_sql.service_params(settings),
+                "id": service_id,
+            },
+        )
+        return result
+
+    async def update_service(
+        self,
+        who: Principal,
+        service_id: UUID,
+        expected_version: int | None,
+        settings: ServiceSettings,
+        *,
+        active: bool | None,
+        cancel_future: bool,
+    ) -> Service:
+        result: Service = await self.db.fetch_value(
+            who,
+            catalogue_sql.service_row(
+                "api.update_service(p_service_id => %(id)s::uuid,"
+                " p_expected_version => %(version)s::bigint, p_name => %(name)s::text,"
+                f" {catalogue_sql.INTERVAL_ARGUMENTS},"
+                " p_conflict_strategy => %(strategy)s::text, p_price => %(price)s::numeric,"
+                " p_currency => %(currency)s::text, p_active => %(active)s::bool,"
+                " p_cancel_future => %(cancel)s::bool)"
+            ),
+            {
+                "id": service_id,
+                "version": expected_version,
+                **catalogue_sql.service_params(settings),
+                "active": active,
+                "cancel": cancel_future,
+            },
+        )
+        return result
+
+    async def set_service_resources(
+        self,
+        who: Principal,
+        service_id: UUID,
+        resource_ids: list[UUID],
+        expected_version: int | None,
+    ) -> ServiceResources:
+        result: ServiceResources = await self.db.fetch_value(
+            who,
+            "select api.set_service_resources(p_service_id => %(id)s::uuid,"
+            " p_resource_ids => %(resources)s::uuid[], p_expected_version => %(version)s::bigint)",
+            {"id": service_id, "resources": resource_ids, "version": expected_version},
+        )
+        return result
+
+    async def set_working_hours(
+        self,
+        who: Principal,
+        resource_id: UUID,
+        hours: list[Json],
+        expected_version: int | None,
+    ) -> WorkingHours:
+        """`hours`: [{weekday, start, end}], the whole week."""
+        from psycopg.types.json import Jsonb
+
+        result: WorkingHours = await self.db.fetch_value(
+            who,
+            "select api.set_working_hours(p_resource_id => %(id)s::uuid,"
+            " p_hours => %(hours)s::jsonb, p_expected_version => %(version)s::bigint)",
+            {"id": resource_id, "hours": Jsonb(hours), "version": expected_version},
+        )
+        return result
+
+    async def add_schedule_exception(
+        self,
+        who: Principal,
+        location_id: UUID,
+        *,
+        kind: str,
+        start: datetime,
+        end: datetime,
+        resource_id: UUID | None,
+        note: str | None,
+    ) -> ScheduleException:
+        result: ScheduleException = await self.db.fetch_value(
+            who,
+            "select api.add_schedule_exception(p_location_id => %(location)s::uuid,"
+            " p_kind => %(kind)s::text, p_start => %(start)s::timestamptz,"
+            " p_end => %(end)s::timestamptz, p_resource_id => %(resource)s::uuid,"
+            " p_note => %(note)s::text)",
+            {
+                "location": location_id,
+                "kind": kind,
+                "start": start,
+                "end": end,
+                "resource": resource_id,
+                "note": note,
+            },
+        )
+        return result
+
+    async def remove_schedule_exception(
+        self, who: Principal, exception_id: UUID
+    ) -> ScheduleException:
+        result: ScheduleException = await self.db.fetch_value(
+            who,
+            "select api.remove_schedule_exception(p_exception_id => %(id)s::uuid)",
+            {"id": exception_id},
+        )
+        return result
+
+    async def catalogue_audit(
+        self,
+        who: Principal,
+        location_id: UUID,
+        *,
+        entity_id: UUID | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[CatalogueChange]:
+        items: list[CatalogueChange] = await self.db.fetch_value(
+            who,
+            "select api.catalogue_audit(p_location_id => %(location)s::uuid,"
+            " p_entity_id => %(entity)s::uuid, p_since => %(since)s::timestamptz,"
+            " p_limit => %(limit)s::int)",
+            {"location": location_id, "entity": entity_id, "since": since, "limit": limit},
+        )
+        return items
 
 
 def _jsonb(value: Json | None) -> Any:

@@ -13,9 +13,11 @@ $$;
 comment on function booking.location_is_open(booking.locations) is
   'True unless an admin closed the location (locations.active false).';
 
--- open_location
--- a location the public may read, or BK019 (unknown, or closed).
-create or replace function booking.open_location(p_location_id uuid) returns booking.locations
+-- listed_location
+-- a location the public may read, or BK019 (unknown, or closed). Not booking.open_location
+-- (56_catalogue_admin.sql), which admins' changes use: it also checks the caller's locations and
+-- calls a closed location BK018, neither of which a public read wants.
+create or replace function booking.listed_location(p_location_id uuid) returns booking.locations
 language plpgsql stable
 set search_path = ''
 as $$
@@ -30,7 +32,8 @@ begin
   return v_location;
 end;
 $$;
-comment on function booking.open_location(uuid) is 'The location row; BK019 when it does not exist or is closed.';
+comment on function booking.listed_location(uuid) is
+  'The location row for a public read, whoever calls; BK019 when it does not exist or is closed.';
 
 -- next_available_day
 -- the first local day, from today at the location, with a free slot of the service within p_days
@@ -84,7 +87,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_location booking.locations := booking.open_location(p_location_id);
+  v_location booking.locations := booking.listed_location(p_location_id);
 begin
   return query
     select s.id, s.name, s.duration, s.buffer_before, s.buffer_after, s.price, s.currency::text,
@@ -109,7 +112,7 @@ set search_path = ''
 as $$
 declare
   v_svc booking.services := booking.active_service(p_service_id);
-  v_location booking.locations := booking.open_location(v_svc.location_id);
+  v_location booking.locations := booking.listed_location(v_svc.location_id);
 begin
   return query
     select v_svc.id, v_svc.location_id, v_svc.name, v_svc.duration, v_svc.buffer_before, v_svc.buffer_after,

@@ -5,7 +5,7 @@
 -- changes of Europe/Warsaw in 2031 (2031-03-30 and 2031-10-26).
 begin;
 set local timezone = 'UTC';
-select plan(50);
+select plan(54);
 
 -- Fixtures. Salon Warszawa (Europe/Warsaw): Anna (staff) and a treatment room perform "Cut" (Anna
 -- first), "Retired" is no longer offered, Zenon is inactive. Sundays 01:00-04:00 local, the hours
@@ -151,6 +151,9 @@ select tests.authenticate_as('staff', 'public-reads-stan');
 select set_config('request.jwt.claims', '{"sub": "public-reads-stan", "role": "staff", "locations": ["f7000000-0000-4000-8000-000000000002"]}', true);
 select is((select count(*)::int from api.service_resources('f7200000-0000-4000-8000-000000000001')), 2,
           'Staff of another location read the public catalogue too (it is public)');
+select is((select count(*)::int from api.location_services(:'waw')), 1,
+          'Staff of another location read its services too');
+select is((select name from api.get_service(:'cut')), 'Cut', 'Staff of another location read one of its services');
 select tests.clear_authentication();
 
 -- No personal data: nothing a public read returns names the customer
@@ -165,6 +168,13 @@ select is(
   0, 'No public read shows a customer''s subject, name, e-mail or phone');
 
 -- Inactive entries are not listed
+
+update booking.locations set active = false where id = :'waw';
+select throws_ok(format('select * from api.location_services(%L)', :'waw'), 'BK019', null,
+                 'The services of a closed location: BK019, as if it did not exist');
+select throws_ok(format('select * from api.get_service(%L)', :'cut'), 'BK019', null,
+                 'A service of a closed location: BK019');
+update booking.locations set active = true where id = :'waw';
 
 update booking.services set active = false where id = :'cut';
 select is((select count(*)::int from api.location_services(:'waw')), 0, 'A deactivated service leaves the list');
