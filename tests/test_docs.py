@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gateway.app import SPECS
 from gateway.cli.sqldoc import SQL_API_DOC, missing_examples, render, render_comments
 from gateway.http.openapi import SQL_COMMENTS, load_sql_comments
@@ -27,3 +29,11 @@ def test_every_route_names_an_api_function_that_has_a_comment() -> None:
     comments = load_sql_comments()
     named = [spec.sql for spec in SPECS if spec.sql is not None]
     assert named and all(comments.get(name) for name in named), named
+
+
+def test_the_readme_shows_the_newest_schema_version() -> None:
+    """The health answer in the README's quick start names the migration `make run` ends at."""
+    root = Path(__file__).resolve().parent.parent
+    newest = sorted(p.stem for p in (root / "sql" / "migrations").glob("*.sql"))[-1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f'"schema_version":"{newest}"' in readme
