@@ -72,11 +72,3 @@ class CatalogueIfMatch(Struct, frozen=True):
         ]
         | UnsetType
     ) = field(default=UNSET, name="If-Match")
-
-
-def entry_headers(version: int, location: str | None = None) -> dict[str, str]:
-    """The ETag of a catalogue entry (its version), and its Location when it was created."""
-    headers = {"ETag": f'"{version}"'}
-    if location is not None:
-        headers["Location"] = location
-    return headers

@@ -80,3 +80,12 @@ def conflict_response(result: Mapping[str, Any]) -> Response:
         except ValueError:
             pass
     return problem.response()
+
+
+def entry_headers(version: int, location: str | None = None) -> dict[str, str]:
+    """The ETag of a versioned entry (a booking, a catalogue entry: its version), and its
+    Location when it was created."""
+    headers = {"ETag": f'"{version}"'}
+    if location is not None:
+        headers["Location"] = location
+    return headers

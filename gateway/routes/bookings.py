@@ -24,6 +24,7 @@ from gateway.http.fields import (
 from gateway.http.responses import (
     caller,
     conflict_response,
+    entry_headers,
     etag_matches,
     expected_version,
     json_response,
@@ -128,9 +129,7 @@ async def create_booking(request: Request) -> Response:
     if not result["success"]:
         return conflict_response(result)
     return json_response(
-        result,
-        201,
-        {"ETag": f'"{result["version"]}"', "Location": f"/v1/bookings/{result['booking_id']}"},
+        result, 201, entry_headers(result["version"], f"/v1/bookings/{result['booking_id']}")
     )
 
 
@@ -170,7 +169,7 @@ async def cancel_booking(request: Request) -> Response:
     if not result["success"]:
         g.metrics.conflicts.labels(result["conflict_type"]).inc()
         return conflict_response(result)
-    return json_response(result, headers={"ETag": f'"{result["version"]}"'})
+    return json_response(result, headers=entry_headers(result["version"]))
 
 
 async def reschedule_booking(request: Request) -> Response:
@@ -188,7 +187,7 @@ async def reschedule_booking(request: Request) -> Response:
     if not result["success"]:
         g.metrics.conflicts.labels(result["conflict_type"]).inc()
         return conflict_response(result)
-    return json_response(result, headers={"ETag": f'"{result["version"]}"'})
+    return json_response(result, headers=entry_headers(result["version"]))
 
 
 SPECS = [

@@ -20,7 +20,7 @@ from gateway.http.fields import (
     Text,
     WallOrInstant,
 )
-from gateway.http.responses import caller, conflict_response, json_response
+from gateway.http.responses import caller, conflict_response, entry_headers, json_response
 from gateway.http.spec import Answer, RouteSpec, sqlstates
 from gateway.http.validate import body_of, given, header, parse_time
 from gateway.services.results import BookingResult, HoldRelease, HoldResult
@@ -111,9 +111,7 @@ async def convert_hold(request: Request) -> Response:
     if not result["success"]:
         return conflict_response(result)
     return json_response(
-        result,
-        201,
-        {"ETag": f'"{result["version"]}"', "Location": f"/v1/bookings/{result['booking_id']}"},
+        result, 201, entry_headers(result["version"], f"/v1/bookings/{result['booking_id']}")
     )
 
 

@@ -15,10 +15,15 @@ from gateway.http.catalogue_fields import (
     CatalogueIfMatch,
     HoldCap,
     TimeZone,
-    entry_headers,
 )
 from gateway.http.fields import Instant, Text
-from gateway.http.responses import caller, expected_version, json_response, optional_caller
+from gateway.http.responses import (
+    caller,
+    entry_headers,
+    expected_version,
+    json_response,
+    optional_caller,
+)
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import body_of, given, parse_instant, path_of, query_of
 from gateway.services.catalogue_results import CatalogueAudit, Location, LocationList

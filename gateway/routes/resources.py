@@ -11,9 +11,9 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http.catalogue_fields import CancelFuture, CatalogueIfMatch, entry_headers
+from gateway.http.catalogue_fields import CancelFuture, CatalogueIfMatch
 from gateway.http.fields import EXAMPLE_RESOURCE, Text
-from gateway.http.responses import caller, expected_version, json_response
+from gateway.http.responses import caller, entry_headers, expected_version, json_response
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import body_of, given
 from gateway.services.catalogue_results import Resource, WorkingHours

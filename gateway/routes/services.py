@@ -22,10 +22,15 @@ from gateway.http.catalogue_fields import (
     MinNotice,
     Price,
     SlotStep,
-    entry_headers,
 )
 from gateway.http.fields import EXAMPLE_RESOURCE, EXAMPLE_SERVICE, Text
-from gateway.http.responses import caller, expected_version, json_response, optional_caller
+from gateway.http.responses import (
+    caller,
+    entry_headers,
+    expected_version,
+    json_response,
+    optional_caller,
+)
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import body_of, given
 from gateway.services.catalogue_results import (
