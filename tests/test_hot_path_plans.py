@@ -1,5 +1,6 @@
-"""Every statement on the hot paths reads booking.reservations through its intended index, whatever
-the statistics say and however small the table was when the session planned it.
+"""Every statement on the hot paths reads booking.reservations and booking.units (what reservations
+occupy) through its intended index, whatever the statistics say and however small the table was
+when the session planned it.
 
 The scenario is a fresh deployment: statistics are taken while there are no live holds (on an
 empty table, or with another location's bookings only), one session (a gateway connection) serves
@@ -41,22 +42,27 @@ OPENS, CLOSES = time(6), time(22)
 STEP = timedelta(minutes=15)
 RESOURCES = 20
 
-# Each statement that reads booking.reservations on a hot path, recognised by a phrase of its
-# text, and the indexes it may read it through.
+# Each statement that reads booking.reservations or booking.units on a hot path, recognised by a
+# phrase of its text, and the indexes it may read them through.
+LEDGER = ("reservations", "units")
+BY_ID = {"reservations_pkey", "reservations_id"}
+UNITS_BY_TIME = {"units_no_overlap"}
 INTENDED: dict[str, tuple[str, set[str]]] = {
-    "lazy expiry of lapsed holds": ("expires_at <= now()", {"reservations_no_overlap"}),
+    "lazy expiry of lapsed holds": ("expires_at <= now()", UNITS_BY_TIME | BY_ID),
     "live-hold cap count": ("count(*)", {"reservations_customer_held"}),
-    "busy time of a resource": ("range_agg(", {"reservations_no_overlap"}),
-    "who blocks a slot": ("bool_or(", {"reservations_no_overlap"}),
-    "a reservation by id": ("r.id = p_", {"reservations_id"}),
-    "an update by primary key": ("r.id = v_row.id", {"reservations_pkey", "reservations_id"}),
+    "busy time of a resource": ("range_agg(", UNITS_BY_TIME),
+    "who blocks a slot": ("bool_or(", UNITS_BY_TIME | BY_ID),
+    "a reservation by id": ("r.id = p_", BY_ID | {"units_pkey"}),
+    "an update by primary key": ("r.id = v_row.id", BY_ID),
+    "its units kept in step": ("u.reservation_id = new.id", {"units_pkey"}),
+    "the units of a reservation that moves": ("u.reservation_id = p_row.id", {"units_pkey"}),
 }
 # The outbox's triggers run at commit; the one that reads reservations (for a VERSION_CONFLICT,
 # whose day is the booking's):
 OUTBOX: dict[str, tuple[str, set[str]]] = {
     "the booking named by a version conflict's event": (
         "r.id = new.holder_reservation_id",
-        {"reservations_pkey", "reservations_id"},
+        BY_ID,
     ),
 }
 MUST_SEE = set(INTENDED)
@@ -344,7 +350,7 @@ def kept_plans(request: pytest.FixtureRequest, template: str) -> Iterator[list[S
 def misplanned(scans: list[Scan], statements: dict[str, tuple[str, set[str]]]) -> list[str]:
     """Each scan of a listed statement that reads another index than its own, or the whole table."""
     wrong = []
-    for scan in (s for s in scans if s.table == "reservations"):
+    for scan in (s for s in scans if s.table in LEDGER):
         statement = statement_of(scan, statements)
         if statement is not None and scan.index not in statements[statement][1]:
             wrong.append(f"{statement}: {scan.node} on {scan.index or 'the whole table'}")
@@ -357,11 +363,11 @@ def test_hot_statements_read_reservations_through_their_intended_index(
     unknown = [
         s.query
         for s in kept_plans
-        if s.table == "reservations" and statement_of(s) is None and statement_of(s, OUTBOX) is None
+        if s.table in LEDGER and statement_of(s) is None and statement_of(s, OUTBOX) is None
     ]
-    assert unknown == [], "statements this test does not know read reservations"
+    assert unknown == [], "statements this test does not know read reservations or units"
     assert misplanned(kept_plans, INTENDED) == []
-    seen = {statement_of(s) for s in kept_plans if s.table == "reservations"}
+    seen = {statement_of(s) for s in kept_plans if s.table in LEDGER}
     assert seen >= MUST_SEE, f"not exercised: {MUST_SEE - seen}"
 
 

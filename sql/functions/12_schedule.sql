@@ -91,35 +91,42 @@ comment on function booking.works_during(uuid, uuid, text, timestamptz, timestam
   'True when a resource works the whole of [p_start, p_end): same answer as working_time @> slot, faster in the common case.';
 
 -- busy_time
--- time a new appointment of this service may not overlap on a resource: every live reservation's
--- occupied range widened by the new appointment's buffers (after-buffer before it, before-buffer after it).
+-- time a new appointment of this service may not overlap on one seat of a resource: every live
+-- unit's occupied range widened by the new appointment's buffers (after-buffer before it,
+-- before-buffer after it).
+drop function if exists booking.busy_time(uuid, uuid, tstzrange, interval, interval, timestamptz, uuid);
 create or replace function booking.busy_time(
   p_location_id uuid, p_resource_id uuid, p_window tstzrange,
-  p_buffer_before interval, p_buffer_after interval, p_now timestamptz, p_ignore uuid default null)
+  p_buffer_before interval, p_buffer_after interval, p_now timestamptz, p_ignore uuid default null,
+  p_seat integer default 1)
 returns tstzmultirange
 language sql stable
 set search_path = ''
 set enable_seqscan = off
 as $$
-  select coalesce(range_agg(tstzrange(lower(r.occupied) - p_buffer_after, upper(r.occupied) + p_buffer_before)),
+  select coalesce(range_agg(tstzrange(lower(u.occupied) - p_buffer_after, upper(u.occupied) + p_buffer_before)),
                   '{}'::tstzmultirange)
-  from booking.reservations r
-  where r.location_id = p_location_id and r.resource_id = p_resource_id
-    and r.status in ('held', 'confirmed')
-    and (r.status = 'confirmed' or r.expires_at > p_now)
-    and r.occupied && p_window
-    and r.id is distinct from p_ignore;
+  from booking.units u
+  where u.location_id = p_location_id and u.resource_id = p_resource_id and u.seat = p_seat
+    and u.status in ('held', 'confirmed')
+    and (u.status = 'confirmed' or u.expires_at > p_now)
+    and u.occupied && p_window
+    and u.reservation_id is distinct from p_ignore;
 $$;
-comment on function booking.busy_time(uuid, uuid, tstzrange, interval, interval, timestamptz, uuid) is
-  'Live reservations of a resource in a window, widened by a service''s buffers; expired holds count as free.';
+comment on function booking.busy_time(uuid, uuid, tstzrange, interval, interval, timestamptz, uuid, integer) is
+  'Live units of one seat of a resource in a window, widened by a service''s buffers; expired holds count as free.';
 
 -- free_slots
 -- every free (resource, start) of a service over local days, on the slot grid, honouring hours,
--- exceptions, buffers, notice, advance limit, live holds and bookings.
+-- exceptions, buffers, notice, advance limit, live holds and bookings, with how many of the
+-- resource's seats are free then (1 for a resource of one seat).
+-- free_slots before seats_free (another result type needs another function):
+drop function if exists booking.free_slots(uuid, date, integer, uuid, timestamptz, uuid);
 create or replace function booking.free_slots(
   p_service_id uuid, p_from date, p_days integer, p_resource_id uuid, p_now timestamptz,
   p_ignore uuid default null)
-returns table (resource_id uuid, preference smallint, starts_at timestamptz, ends_at timestamptz)
+returns table (resource_id uuid, preference smallint, starts_at timestamptz, ends_at timestamptz,
+               seats_free integer)
 language sql stable
 set search_path = ''
 as $$
@@ -129,20 +136,24 @@ as $$
     where s.id = p_service_id and s.active
   ),
   eligible as (
-    select sr.resource_id, sr.preference
+    select sr.resource_id, sr.preference, r.capacity
     from svc
     join booking.service_resources sr on sr.location_id = svc.location_id and sr.service_id = svc.id
     join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-    where p_resource_id is null or sr.resource_id = p_resource_id
+    where sr.pool = 1 and (p_resource_id is null or sr.resource_id = p_resource_id)
   ),
-  free as materialized (   -- once per resource, not once per grid row
-    select e.resource_id, e.preference,
-           booking.working_time(svc.location_id, e.resource_id, svc.time_zone, p_from, p_from + p_days - 1)
-           - booking.busy_time(svc.location_id, e.resource_id,
+  working as materialized (   -- once per resource, not once per grid row
+    select e.resource_id, e.preference, e.capacity,
+           booking.working_time(svc.location_id, e.resource_id, svc.time_zone, p_from, p_from + p_days - 1) as time
+    from svc, eligible e
+  ),
+  free as materialized (      -- once per seat
+    select w.resource_id, w.preference, g.seat,
+           w.time - booking.busy_time(svc.location_id, w.resource_id,
                                tstzrange((p_from::timestamp at time zone svc.time_zone) - interval '1 day',
                                          ((p_from + p_days)::timestamp at time zone svc.time_zone) + interval '1 day'),
-                               svc.buffer_before, svc.buffer_after, p_now, p_ignore) as time
-    from svc, eligible e
+                               svc.buffer_before, svc.buffer_after, p_now, p_ignore, g.seat) as time
+    from svc, working w, generate_series(1, w.capacity) g(seat)
   ),
   grid as (   -- each local day's grid starts at its local midnight
     select g as local_start, g at time zone svc.time_zone as starts_at
@@ -151,15 +162,16 @@ as $$
          generate_series((p_from + k)::timestamp,
                          (p_from + k + 1)::timestamp - interval '1 microsecond', svc.slot_step) g
   )
-  select f.resource_id, f.preference, grid.starts_at, grid.starts_at + svc.duration
+  select f.resource_id, f.preference, grid.starts_at, grid.starts_at + svc.duration, count(*)::integer
   from svc, grid, free f
   where ((grid.starts_at at time zone svc.time_zone) = grid.local_start)      -- skip non-existent wall-clock times
     and grid.starts_at >= p_now + svc.min_notice
     and grid.starts_at <= ((p_now at time zone svc.time_zone) + svc.max_advance) at time zone svc.time_zone
     and f.time @> tstzrange(grid.starts_at, grid.starts_at + svc.duration)
+  group by f.resource_id, f.preference, grid.starts_at, svc.duration
 $$;
 comment on function booking.free_slots(uuid, date, integer, uuid, timestamptz, uuid) is
-  'Free (resource, start) pairs of a service over p_days local days starting p_from; the engine behind availability.';
+  'Free (resource, start) pairs of a service over p_days local days starting p_from, with the number of the resource''s seats free for the whole appointment; the engine behind availability.';
 
 -- assert_bookable_time
 -- why a start cannot be offered on a resource regardless of other reservations, as an error raised:
@@ -217,7 +229,8 @@ begin
     if not exists (
         select 1 from booking.service_resources sr
         join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-        where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id) then
+        where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.resource_id = p_resource_id
+          and sr.pool = 1) then
       raise exception 'resource % does not perform this service', p_resource_id
         using errcode = 'BK012', hint = 'Pass a resource listed in get_availability''s resource_ids, or NULL for any.';
     end if;
@@ -228,7 +241,7 @@ begin
     select array_agg(sr.resource_id order by sr.preference, sr.resource_id) into v_result
     from booking.service_resources sr
     join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-    where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
+    where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.pool = 1
       and booking.works_during(p_svc.location_id, sr.resource_id, p_zone, p_start, p_end);
   end if;
   if v_result is null then
@@ -242,12 +255,14 @@ comment on function booking.candidate_resources(booking.services, text, timestam
   'Eligible resources working for the whole slot, in preference order; BK012 ineligible resource, BK003 nobody works.';
 
 -- expire_overlapping_holds
--- marks lapsed holds on a resource that overlap a range as expired, so the time is free for the caller.
+-- marks lapsed holds with a unit on a resource (any seat) that overlaps a range as expired, so the
+-- time is free for the caller; their other units are freed with them (the units trigger).
 -- "Live and not confirmed" rather than status = 'held': a statement that says status = 'held'
 -- may be answered by any index on held rows (reservations_customer_held, reservations_expiring),
 -- reading every hold at the location or everywhere, and with statistics taken while no holds were
 -- live the planner takes those for empty. Said this way, only the exclusion constraint's index
--- (live rows by location, resource and time) matches.
+-- (live units by location, resource and time) matches the units, and the reservations are read by
+-- their primary key.
 create or replace function booking.expire_overlapping_holds(
   p_location_id uuid, p_resource_id uuid, p_occupied tstzrange) returns integer
 language plpgsql
@@ -259,9 +274,12 @@ declare
 begin
   update booking.reservations r
      set status = 'expired', version = r.version + 1, updated_at = now(), ended_at = now()
-   where r.location_id = p_location_id and r.resource_id = p_resource_id
-     and r.occupied && p_occupied
-     and r.status in ('held', 'confirmed') and r.status <> 'confirmed' and r.expires_at <= now();
+   where r.location_id = p_location_id
+     and r.id in (select u.reservation_id from booking.units u
+                  where u.location_id = p_location_id and u.resource_id = p_resource_id
+                    and u.occupied && p_occupied
+                    and u.status in ('held', 'confirmed') and u.status <> 'confirmed' and u.expires_at <= now())
+     and r.status in ('held', 'confirmed') and r.status <> 'confirmed';
   get diagnostics v_count = row_count;
   return v_count;
 end;

@@ -46,7 +46,7 @@ begin
     into v_resources
   from booking.service_resources sr
   join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id;
+  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.pool = 1;
   if v_resources is null or p_limit < 1 then
     return '[]'::jsonb;
   end if;
@@ -66,6 +66,7 @@ begin
           from booking.working_hours wh
           join booking.service_resources sr
             on sr.location_id = wh.location_id and sr.service_id = p_svc.id and sr.resource_id = wh.resource_id
+           and sr.pool = 1
           where wh.location_id = p_svc.location_id and wh.weekday = extract(isodow from d)::smallint) h
         union all
         select e.period from booking.schedule_exceptions e

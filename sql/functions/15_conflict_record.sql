@@ -83,14 +83,15 @@ language sql stable
 set search_path = ''
 set enable_seqscan = off
 as $$
-  select case when bool_or(r.status = 'held') and not bool_or(r.status = 'confirmed')
+  select case when bool_or(u.status = 'held') and not bool_or(u.status = 'confirmed')
               then 'HOLD_CONFLICT' else 'BOOKING_CONFLICT' end,
-         (array_agg(r.id order by r.status = 'confirmed' desc, r.created_at))[1],
-         case when bool_or(r.status = 'confirmed') then null else min(r.expires_at) end
-  from booking.reservations r
-  where r.location_id = p_location_id and r.resource_id = any(p_resource_ids)
-    and r.status in ('held', 'confirmed') and r.occupied && p_occupied
-    and r.id is distinct from p_ignore;
+         (array_agg(u.reservation_id order by u.status = 'confirmed' desc, r.created_at))[1],
+         case when bool_or(u.status = 'confirmed') then null else min(u.expires_at) end
+  from booking.units u
+  join booking.reservations r on r.location_id = u.location_id and r.id = u.reservation_id
+  where u.location_id = p_location_id and u.resource_id = any(p_resource_ids)
+    and u.status in ('held', 'confirmed') and u.occupied && p_occupied
+    and u.reservation_id is distinct from p_ignore;
 $$;
 comment on function booking.blocking_reservation(uuid, uuid[], tstzrange, uuid) is
-  'The live reservations in the way of a write: HOLD_CONFLICT when only holds block, else BOOKING_CONFLICT.';
+  'The live reservations (by their units on the resources) in the way of a write: HOLD_CONFLICT when only holds block, else BOOKING_CONFLICT.';

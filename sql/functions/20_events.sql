@@ -127,7 +127,8 @@ comment on function booking.reservation_event_type(booking.reservations, booking
 
 -- on_reservation_change
 -- deferred row trigger on booking.reservations: one event per change, plus an availability event for
--- the old (resource, day) when a booking moves to another resource or day.
+-- the old (resource, day) when a booking moves to another resource or day, and for each resource of
+-- its other units (a service that takes a stylist and a wash station changes the wash station's day).
 create or replace function booking.on_reservation_change() returns trigger
 language plpgsql
 security definer
@@ -163,6 +164,19 @@ begin
                                  old.service_id, null, booking.local_day(old.starts_at, v_zone),
                                  jsonb_build_object('reservation_id', new.id, 'resource_id', old.resource_id,
                                                     'start_time', old.starts_at, 'end_time', old.ends_at));
+  end if;
+  if new.units > 1 then
+    -- its other units (a wash station, a room) change the availability of every service of theirs
+    perform booking.append_event(new.location_id, 'availability:updated', new.id, o.resource_id, new.service_id,
+                                 null, o.day, jsonb_build_object('reservation_id', new.id, 'resource_id', o.resource_id,
+                                                                 'start_time', new.starts_at, 'end_time', new.ends_at))
+    from (select distinct u.resource_id, d.day
+          from booking.units u
+          cross join lateral (select v_day as day
+                              union select booking.local_day(old.starts_at, v_zone) where tg_op = 'UPDATE') d
+          where u.location_id = new.location_id and u.reservation_id = new.id
+            and u.resource_id <> new.resource_id
+          order by 1, 2) o;
   end if;
   return null;
 end;
@@ -245,8 +259,8 @@ do $$
 declare
   v_table text;
 begin
-  foreach v_table in array array['locations', 'services', 'service_resources', 'resources', 'working_hours',
-                                 'schedule_exceptions'] loop
+  foreach v_table in array array['locations', 'services', 'service_resources', 'service_pools', 'resources',
+                                 'working_hours', 'schedule_exceptions'] loop
     execute format('drop trigger if exists %I on booking.%I', v_table || '_catalogue_outbox', v_table);
     execute format('create constraint trigger %I after insert or update or delete on booking.%I '
                    'deferrable initially deferred for each row execute function booking.on_catalogue_change()',

@@ -5,50 +5,85 @@ drop function if exists booking.take_slot(booking.services, uuid[], uuid, text, 
                                           timestamptz, text, text, text, jsonb);
 
 -- take_slot
--- the write at the heart of holds and direct bookings: tries each candidate resource in order with
--- INSERT ... ON CONFLICT DO NOTHING (the exclusion constraint decides, waiting for an in-flight rival),
--- and returns the new row, or NULL when every candidate is taken. No subtransaction is needed.
--- Lapsed holds are free time: when the insert finds the time taken, the lapsed holds in the way are
--- marked expired and the insert is tried once more. A free slot costs no expiry statement at all,
--- and the second attempt sees what expiring first would have let it see.
+-- the write at the heart of holds and direct bookings: takes the attempt's units on the first
+-- candidate resource (of the main pool) that has them free, then one member of each further pool,
+-- and writes the reservation; NULL when the time is taken (and nothing is written). Units are
+-- inserted with ON CONFLICT DO NOTHING: the exclusion constraint decides, waiting for an in-flight
+-- rival; no subtransaction is needed. An appointment (one unit) takes no lock; a write of several
+-- units takes the (resource, hour) locks of its candidates first (the lock order of 41_units.sql).
 create or replace function booking.take_slot(
   p_svc booking.services, p_candidates uuid[], p_attempt booking.attempt)
 returns booking.reservations
 language plpgsql
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_start timestamptz := lower(p_attempt.slot);
   v_end timestamptz := upper(p_attempt.slot);
   v_occupied tstzrange := tstzrange(v_start - p_svc.buffer_before, v_end + p_svc.buffer_after);
+  v_id uuid := gen_random_uuid();
+  v_seats integer := coalesce(p_attempt.seats, 1);
+  v_pools booking.pool_need[];
+  v_pool record;
   v_resource uuid;
-  v_try integer;
+  v_lead uuid;
+  v_member uuid;
+  v_placed boolean;
+  v_taken integer;
   v_row booking.reservations;
 begin
+  if v_seats > 1 or exists (select 1 from booking.service_pools p
+                            where p.location_id = p_svc.location_id and p.service_id = p_svc.id) then
+    select coalesce(array_agg(f), '{}') into v_pools
+      from booking.further_pools(p_svc, booking.location_zone(p_svc.location_id), v_start) f;
+    perform booking.lock_unit_spans(
+      p_svc.location_id,
+      p_candidates || coalesce((select array_agg(m) from unnest(v_pools) p, unnest(p.members) m), '{}'),
+      (select range_merge(range_agg(s.span))
+         from (select v_occupied union all select p.occupied from unnest(v_pools) p) s(span)));
+  end if;
   foreach v_resource in array p_candidates loop
-    for v_try in 1..2 loop
-      if v_try = 2 then
-        perform booking.expire_overlapping_holds(p_svc.location_id, v_resource, v_occupied);
-      end if;
-      insert into booking.reservations as r (location_id, resource_id, service_id, customer_id, starts_at,
-                                             ends_at, occupied, status, expires_at, session_id, slot_id,
-                                             idempotency_key, details, confirmed_at)
-      values (p_svc.location_id, v_resource, p_svc.id, p_attempt.customer_id, v_start, v_end, v_occupied,
-              p_attempt.status, p_attempt.expires_at, p_attempt.session_id, p_attempt.slot_id,
-              p_attempt.idempotency_key, coalesce(p_attempt.details, '{}'::jsonb),
-              case when p_attempt.status = 'confirmed' then now() end)
-      on conflict do nothing
-      returning r.* into v_row;
-      if v_row.id is not null then
-        return v_row;
+    v_taken := booking.take_seats(p_svc.location_id, v_id, 1::smallint, v_resource, v_occupied, p_attempt,
+                                  v_seats);
+    if v_taken = v_seats then
+      v_lead := v_resource;
+      exit;
+    end if;
+    if v_taken > 0 then             -- some of the seats asked for: give them back, try the next
+      delete from booking.units u where u.location_id = p_svc.location_id and u.reservation_id = v_id;
+    end if;
+  end loop;
+  if v_lead is null then
+    return null;
+  end if;
+  for v_pool in select * from unnest(v_pools) loop
+    v_placed := false;
+    foreach v_member in array v_pool.members loop
+      if booking.take_seats(p_svc.location_id, v_id, v_pool.pool, v_member, v_pool.occupied, p_attempt, 1) = 1 then
+        v_placed := true;
+        exit;
       end if;
     end loop;
+    if not v_placed then           -- all or nothing
+      delete from booking.units u where u.location_id = p_svc.location_id and u.reservation_id = v_id;
+      return null;
+    end if;
   end loop;
-  return null;
+  insert into booking.reservations as r (id, location_id, resource_id, service_id, customer_id, starts_at,
+                                         ends_at, occupied, status, expires_at, session_id, slot_id,
+                                         idempotency_key, details, confirmed_at, units)
+  values (v_id, p_svc.location_id, v_lead, p_svc.id, p_attempt.customer_id, v_start, v_end, v_occupied,
+          p_attempt.status, p_attempt.expires_at, p_attempt.session_id, p_attempt.slot_id,
+          p_attempt.idempotency_key, coalesce(p_attempt.details, '{}'::jsonb),
+          case when p_attempt.status = 'confirmed' then now() end,
+          v_seats + coalesce(cardinality(v_pools), 0))
+  returning r.* into v_row;
+  return v_row;
 end;
 $$;
 comment on function booking.take_slot(booking.services, uuid[], booking.attempt) is
-  'Inserts the attempt (a hold or booking over its slot) on the first free candidate resource; NULL when all are taken. The exclusion constraint decides.';
+  'Takes the attempt''s units (its seats on the first free candidate resource, then one member of each further pool) and inserts the reservation; NULL when the time is taken, with nothing written. The exclusion constraint of booking.units decides.';
 
 -- create_hold_atomic
 -- puts a short hold on a slot for a customer's session.
@@ -188,8 +223,7 @@ begin
   end if;
   -- an UPDATE into the exclusion constraint: serialize with other in-place moves on this resource,
   -- taking the resource lock before the row lock, as reschedule_booking's hold expiry does
-  perform pg_advisory_xact_lock(booking.resource_lock_key(r.location_id, r.resource_id))
-  from booking.reservations r where r.id = p_hold_id;
+  perform booking.lock_for_move(p_hold_id);
   v_row := booking.locked_reservation(p_hold_id, 'hold');
   perform booking.assert_session(v_row, p_session_id);
   v_zone := booking.location_zone(v_row.location_id);
@@ -206,7 +240,7 @@ begin
   if v_row.status = 'expired' then
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
     -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)
-    perform booking.expire_overlapping_holds(v_row.location_id, v_row.resource_id, v_row.occupied);
+    perform booking.expire_holds_in_way(v_row, v_row.resource_id, v_row.occupied);
   end if;
   begin
     update booking.reservations r

@@ -213,8 +213,8 @@ begin
   perform booking.assert_bookable_time(v_svc, v_zone, p_new_start, v_end, now());
   perform booking.candidate_resources(v_svc, v_zone, p_new_start, v_end, v_resource);
   v_occupied := tstzrange(p_new_start - v_svc.buffer_before, v_end + v_svc.buffer_after);
-  perform pg_advisory_xact_lock(booking.resource_lock_key(v_row.location_id, v_resource));
-  perform booking.expire_overlapping_holds(v_row.location_id, v_resource, v_occupied);
+  perform booking.lock_for_move(v_row.id, v_resource);
+  perform booking.expire_holds_in_way(v_row, v_resource, v_occupied);
   begin
     update booking.reservations r
        set resource_id = v_resource, starts_at = p_new_start, ends_at = v_end, occupied = v_occupied,

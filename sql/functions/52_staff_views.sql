@@ -69,17 +69,25 @@ declare
 begin
   v_working := booking.working_time(p_res.location_id, p_res.id, p_zone, p_date, p_date)
                * tstzmultirange(v_day);
-  -- the live reservations of the resource that day (the exclusion constraint's index)
-  select coalesce(range_agg(r.occupied), '{}'::tstzmultirange),
-         coalesce(jsonb_agg(booking.staff_reservation_view(r, p_zone, c, s.name, p_res.name)
+  -- the live reservations with a unit on the resource that day (the exclusion constraint's index);
+  -- busy is the time every seat is taken (for a resource of one seat: its units' time)
+  select coalesce(jsonb_agg(booking.staff_reservation_view(r, p_zone, c, s.name, p_res.name)
                             order by r.starts_at, r.id), '[]'::jsonb)
-    into v_busy, v_reservations
+    into v_reservations
   from booking.reservations r
   join booking.customers c on c.id = r.customer_id
   join booking.services s on s.location_id = r.location_id and s.id = r.service_id
-  where r.location_id = p_res.location_id and r.resource_id = p_res.id
-    and r.status in ('held', 'confirmed') and (r.status = 'confirmed' or r.expires_at > v_now)
-    and r.occupied && v_day;
+  where r.location_id = p_res.location_id
+    and r.id in (select u.reservation_id from booking.units u
+                 where u.location_id = p_res.location_id and u.resource_id = p_res.id
+                   and u.status in ('held', 'confirmed') and (u.status = 'confirmed' or u.expires_at > v_now)
+                   and u.occupied && v_day);
+  select coalesce(range_intersect_agg(b.busy), '{}'::tstzmultirange) into v_busy
+  from (select coalesce((select range_agg(u.occupied) from booking.units u
+                         where u.location_id = p_res.location_id and u.resource_id = p_res.id and u.seat = g.seat
+                           and u.status in ('held', 'confirmed') and (u.status = 'confirmed' or u.expires_at > v_now)
+                           and u.occupied && v_day), '{}'::tstzmultirange) as busy
+        from generate_series(1, p_res.capacity) g(seat)) b;
   return jsonb_build_object(
     'resource_id', p_res.id, 'name', p_res.name, 'kind', p_res.kind, 'active', p_res.active,
     'working_hours', coalesce((select jsonb_agg(booking.local_span(lower(w), upper(w), p_zone) order by w)
@@ -131,10 +139,10 @@ begin
         and (p_resource_id is null or res.id = p_resource_id)
         -- an inactive resource only when it still has something that day (or is asked for)
         and (res.active or res.id = p_resource_id or exists (
-              select 1 from booking.reservations r
-              where r.location_id = res.location_id and r.resource_id = res.id
-                and r.status in ('held', 'confirmed') and (r.status = 'confirmed' or r.expires_at > v_now)
-                and r.occupied && tstzrange(p_date::timestamp at time zone v_zone,
+              select 1 from booking.units u
+              where u.location_id = res.location_id and u.resource_id = res.id
+                and u.status in ('held', 'confirmed') and (u.status = 'confirmed' or u.expires_at > v_now)
+                and u.occupied && tstzrange(p_date::timestamp at time zone v_zone,
                                             (p_date + 1)::timestamp at time zone v_zone)))), '[]'::jsonb))
     || booking.local_span(p_date::timestamp at time zone v_zone, (p_date + 1)::timestamp at time zone v_zone, v_zone);
 end;

@@ -253,7 +253,9 @@ begin
   for v_row in
     select * from booking.reservations r
      where r.location_id = p_location_id
-       and (p_resource_id is null or r.resource_id = p_resource_id)
+       and (p_resource_id is null
+            or r.id in (select u.reservation_id from booking.units u
+                        where u.location_id = p_location_id and u.resource_id = p_resource_id))
        and (p_service_id is null or r.service_id = p_service_id)
        and r.status in ('held', 'confirmed') and r.occupied && tstzrange(now(), null)
        and ((r.status = 'confirmed' and r.starts_at > now()) or (r.status = 'held' and r.expires_at > now()))

@@ -75,7 +75,8 @@ comment on function booking.assert_live_hold_cap(uuid, uuid) is
   'Raises BK016 when a customer already has max_live_holds_per_customer live holds at the location (serialized per customer).';
 
 -- preempt_holds
--- marks the holds in the way on one resource preempted; returns their ids (empty when a booking blocks).
+-- marks the holds with a unit in the way on one resource preempted (all their units are freed);
+-- returns their ids (empty when a booking blocks).
 -- (holds are picked as "live and not confirmed", as in booking.expire_overlapping_holds, so that
 -- only the exclusion constraint's index matches)
 create or replace function booking.preempt_holds(
@@ -88,23 +89,29 @@ as $$
 declare
   v_ids uuid[];
 begin
-  if exists (select 1 from booking.reservations r
-             where r.location_id = p_location_id and r.resource_id = p_resource_id
-               and r.status = 'confirmed' and r.occupied && p_occupied) then
+  if exists (select 1 from booking.units u
+             where u.location_id = p_location_id and u.resource_id = p_resource_id
+               and u.status = 'confirmed' and u.occupied && p_occupied) then
     return '{}';
   end if;
   if p_below_priority is not null and exists (
-      select 1 from booking.reservations r join booking.customers c on c.id = r.customer_id
-      where r.location_id = p_location_id and r.resource_id = p_resource_id
-        and r.status in ('held', 'confirmed') and r.status <> 'confirmed'
-        and r.expires_at > now() and r.occupied && p_occupied and c.priority >= p_below_priority) then
+      select 1 from booking.units u
+      join booking.reservations r on r.location_id = u.location_id and r.id = u.reservation_id
+      join booking.customers c on c.id = r.customer_id
+      where u.location_id = p_location_id and u.resource_id = p_resource_id
+        and u.status in ('held', 'confirmed') and u.status <> 'confirmed'
+        and u.expires_at > now() and u.occupied && p_occupied and c.priority >= p_below_priority) then
     return '{}';
   end if;
   with preempted as (
     update booking.reservations r
        set status = 'preempted', version = r.version + 1, updated_at = now(), ended_at = now()
-     where r.location_id = p_location_id and r.resource_id = p_resource_id
-       and r.status in ('held', 'confirmed') and r.status <> 'confirmed' and r.occupied && p_occupied
+     where r.location_id = p_location_id
+       and r.id in (select u.reservation_id from booking.units u
+                    where u.location_id = p_location_id and u.resource_id = p_resource_id
+                      and u.status in ('held', 'confirmed') and u.status <> 'confirmed'
+                      and u.occupied && p_occupied)
+       and r.status in ('held', 'confirmed') and r.status <> 'confirmed'
     returning r.id)
   select coalesce(array_agg(id), '{}') into v_ids from preempted;
   return v_ids;

@@ -1,6 +1,6 @@
 -- Schema contract: the tables, columns, constraints and functions callers and operators rely on.
 begin;
-select plan(25);
+select plan(27);
 
 select has_schema('booking', 'Private schema booking exists');
 select has_schema('api', 'API schema api exists');
@@ -24,16 +24,24 @@ select col_default_is('booking', 'locations', 'time_zone', 'Europe/Warsaw', 'Loc
 select columns_are('booking', 'reservations', array[
   'id', 'location_id', 'resource_id', 'service_id', 'customer_id', 'starts_at', 'ends_at', 'occupied',
   'status', 'expires_at', 'session_id', 'slot_id', 'version', 'idempotency_key', 'details',
-  'cancel_reason', 'created_at', 'updated_at', 'confirmed_at', 'ended_at'],
+  'cancel_reason', 'created_at', 'updated_at', 'confirmed_at', 'ended_at', 'units'],
   'Reservations have exactly the ledger''s columns');
+select columns_are('booking', 'units', array[
+  'location_id', 'reservation_id', 'pool', 'seat', 'resource_id', 'occupied', 'status', 'expires_at'],
+  'Units have exactly the occupancy''s columns');
 select col_type_is('booking', 'reservations', 'occupied', 'tstzrange', 'occupied is a tstzrange');
 select col_type_is('booking', 'reservations', 'version', 'bigint', 'version is a bigint');
 
 select is(
   (select pg_get_constraintdef(c.oid) from pg_constraint c
-   where c.conrelid = 'booking.reservations'::regclass and c.conname = 'reservations_no_overlap'),
-  'EXCLUDE USING gist (location_id WITH =, resource_id WITH =, occupied WITH &&) WHERE ((status = ANY (ARRAY[''held''::text, ''confirmed''::text])))',
-  'The no-overlap invariant is the exclusion constraint reservations_no_overlap');
+   where c.conrelid = 'booking.units'::regclass and c.conname = 'units_no_overlap'),
+  'EXCLUDE USING gist (location_id WITH =, resource_id WITH =, seat WITH =, occupied WITH &&) WHERE ((status = ANY (ARRAY[''held''::text, ''confirmed''::text])))',
+  'The no-overlap invariant is the exclusion constraint units_no_overlap over the live units of one seat of one resource');
+select is(
+  (select count(*)::integer from pg_constraint c
+   where c.conrelid = 'booking.reservations'::regclass and c.contype = 'x'),
+  0,
+  'The reservation record carries no exclusion constraint of its own: its units do');
 
 select function_returns('api', 'health', array[]::text[], 'jsonb', 'api.health() returns jsonb');
 select ok((api.health()->>'schema_version') is not null, 'api.health() reports the schema version');

@@ -92,8 +92,8 @@ select is(
 
 select is(
   (select pg_get_constraintdef(c.oid) from pg_constraint c
-   where c.conrelid = 'booking.reservations'::regclass and c.conname = 'reservations_no_overlap'),
-  'EXCLUDE USING gist (location_id WITH =, resource_id WITH =, occupied WITH &&) WHERE ((status = ANY (ARRAY[''held''::text, ''confirmed''::text])))',
+   where c.conrelid = 'booking.units'::regclass and c.conname = 'units_no_overlap'),
+  'EXCLUDE USING gist (location_id WITH =, resource_id WITH =, seat WITH =, occupied WITH &&) WHERE ((status = ANY (ARRAY[''held''::text, ''confirmed''::text])))',
   'The no-overlap invariant is scoped by location_id first');
 
 -- A rule with teeth: a table that breaks it is reported by name.

@@ -71,7 +71,7 @@ select is(api.update_location(:'loc', p_max_live_holds_per_customer => 2)->>'max
 
 select is(api.create_resource(:'loc', 'Anna', p_id => :'anna') - 'created_at' - 'updated_at',
           jsonb_build_object('id', :'anna', 'location_id', :'loc', 'kind', 'staff', 'name', 'Anna', 'active', true,
-                             'version', 1),
+                             'capacity', 1, 'version', 1),
           'create_resource returns the row: a staff member by default, active, version 1');
 select ok(api.create_resource(:'loc', 'Ben', p_id => :'ben') ->> 'id' = :'ben', 'A second staff member');
 select is(api.create_resource(:'loc', 'Chair 1', 'equipment', :'chair')->>'kind', 'equipment',
@@ -88,7 +88,7 @@ select throws_ok(format('select api.create_resource(%L, %L, p_id => %L)', :'loc'
 select is(api.update_resource(:'chair', p_expected_version => 1, p_name => 'Chair A', p_kind => 'room')
             - 'created_at' - 'updated_at',
           jsonb_build_object('id', :'chair', 'location_id', :'loc', 'kind', 'room', 'name', 'Chair A', 'active', true,
-                             'version', 2),
+                             'capacity', 1, 'version', 2),
           'update_resource renames and changes the kind, version 2');
 select throws_ok(format('select api.update_resource(%L, p_expected_version => 1, p_name => %L)', :'chair', 'x'),
                  'BK021', null, 'A stale resource version is BK021');
@@ -106,7 +106,7 @@ select is(api.create_service(:'loc', 'Cut', '45 minutes', p_buffer_after => '15 
                              'buffer_before', '00:00:00', 'buffer_after', '00:15:00', 'slot_step', '00:30:00',
                              'min_notice', '00:00:00', 'max_advance', '3650 days', 'hold_ttl', '00:05:00',
                              'conflict_strategy', 'first_come_first_serve', 'price', 120.50, 'currency', 'EUR',
-                             'active', true, 'version', 1),
+                             'max_seats', 1, 'active', true, 'version', 1),
           'create_service returns the row with every setting, the currency in capitals, version 1');
 select ok(api.create_service(:'loc', 'Dye', '90 minutes', p_max_advance => '3650 days', p_id => :'dye') ->> 'id' = :'dye',
           'A second service with the defaults');
@@ -279,7 +279,7 @@ select is((select active from booking.resources where id = :'ben'), true, 'and B
 select results_eq(
   format($q$select r - 'created_at' - 'updated_at' from api.update_resource(%L, p_active => false, p_cancel_future => true) r$q$, :'ben'),
   format($q$values (jsonb_build_object('id', %L::uuid, 'location_id', %L::uuid, 'kind', 'staff', 'name', 'Ben',
-                                        'active', false, 'version', 3, 'cancelled_bookings', 1, 'released_holds', 1))$q$,
+                                        'active', false, 'capacity', 1, 'version', 3, 'cancelled_bookings', 1, 'released_holds', 1))$q$,
          :'ben', :'loc'),
   'With p_cancel_future the resource is deactivated, its booking cancelled and its hold released');
 select results_eq(
