@@ -33,12 +33,13 @@ LEVELS = (0, 10_000, 100_000)
 
 # Live holds parked far from the benchmark's days: back to back on every resource, around the
 # clock, expiring in a day. Written straight into the ledger with triggers off (a seed, not a
-# workload: no events, no audit rows).
+# workload: no events, no audit rows), so each reservation's one unit is written with it.
 PARK_SQL = """
+with parked as (
 insert into booking.reservations (location_id, resource_id, service_id, customer_id, starts_at,
-                                  ends_at, occupied, status, expires_at, session_id, slot_id)
+                                  ends_at, occupied, status, expires_at, session_id, slot_id, units)
 select %(location)s, r.id, %(service)s, c.id, s.t, s.t + %(step)s, tstzrange(s.t, s.t + %(step)s),
-       'held', now() + interval '1 day', 'parked', 'parked'
+       'held', now() + interval '1 day', 'parked', 'parked', 1
 from generate_series(%(first)s::bigint, %(last)s::bigint) n
 cross join lateral (select %(from)s::timestamptz
                            + (n / %(resources)s) * %(step)s::interval as t) s
@@ -46,6 +47,9 @@ join booking.resources r on r.location_id = %(location)s
  and r.id = (lpad(%(family)s::text, 8, '0') || '-0000-4000-8000-'
              || lpad((n %% %(resources)s + 1)::text, 12, '0'))::uuid
 cross join (select id from booking.customers where subject = 'parked-holds') c
+returning location_id, id, resource_id, occupied, status, expires_at)
+insert into booking.units (location_id, reservation_id, resource_id, occupied, status, expires_at)
+select location_id, id, resource_id, occupied, status, expires_at from parked
 """
 
 
