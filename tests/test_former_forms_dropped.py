@@ -21,7 +21,8 @@ FORMER_FORMS = [
     "booking.reservation_result(booking.reservations)",
     "booking.taken_result(booking.reservations)",
     # the forms before p_seats (classes: several seats of one resource)
-    "api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint)",
+    "api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid,"
+    " bigint)",
     "api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint)",
     "booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date,"
     " integer)",
@@ -49,12 +50,13 @@ def test_reapplying_the_function_files_drops_the_former_forms(database_url: str)
         finally:
             conn.rollback()
     assert left == [
-        "api.create_booking_atomic(uuid,timestamp with time zone,text,jsonb,uuid,text,bigint,integer)",
+        "api.create_booking_atomic(uuid,timestamp with time zone,text,jsonb,uuid,text,bigint,"
+        "integer)",
         "api.create_hold_atomic(text,text,uuid,timestamp with time zone,timestamp with time zone,"
         "timestamp with time zone,text,uuid,bigint,integer)",
         "booking.alternatives(uuid,text,timestamp with time zone,uuid,integer,uuid,integer)",
-        "booking.nearest_free_starts(booking.services,text,timestamp with time zone,uuid,integer,uuid,"
-        "date,integer,integer)",
+        "booking.nearest_free_starts(booking.services,text,timestamp with time zone,uuid,integer,"
+        "uuid,date,integer,integer)",
         "booking.record_conflict(booking.services,text,booking.attempt,booking.conflict_report)",
         "booking.reservation_result(booking.reservations,text)",
         "booking.settle_conflict(booking.services,text,uuid[],booking.attempt)",
