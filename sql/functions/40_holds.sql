@@ -245,6 +245,17 @@ begin
     perform booking.save_contact_details(v_row.customer_id, v_contact);
   end if;
   if v_row.status = 'expired' then
+    if v_row.units > 1 then
+      -- its units come back to life one after another, each maybe waiting for a rival's in-flight
+      -- unit: as a write of several units does, it takes their (resource, hour) locks first (the
+      -- lock order of 41_units.sql), after the resource locks of the move
+      perform booking.lock_unit_spans(
+        v_row.location_id,
+        (select array_agg(distinct u.resource_id) from booking.units u
+         where u.location_id = v_row.location_id and u.reservation_id = v_row.id),
+        (select range_merge(range_agg(u.occupied)) from booking.units u
+         where u.location_id = v_row.location_id and u.reservation_id = v_row.id));
+    end if;
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
     -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)
     perform booking.expire_holds_in_way(v_row, v_row.resource_id, v_row.occupied);
