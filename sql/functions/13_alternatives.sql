@@ -10,8 +10,7 @@
 -- alternatives_within, which built the days' whole slot grid for every resource:
 drop function if exists booking.alternatives_within(uuid, text, timestamptz, uuid, integer, uuid, date, integer);
 -- and its form before p_seats would linger beside it (and make every call without p_seats ambiguous):
-drop function if exists booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date,
-                                                    integer);
+drop function if exists booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date, integer);
 -- The answer is the one free_slots over those days would give, found
 -- without computing them all: the days' starts are tried outward from p_near, each against the
 -- resources in order until one is free, and the search stops at p_limit. A seat's free time over the

@@ -88,8 +88,7 @@ comment on function booking.take_slot(booking.services, uuid[], booking.attempt)
 -- create_hold_atomic
 -- puts a short hold on a slot (p_seats seats of it for a class) for a customer's session.
 -- Its form before p_seats would linger beside it (and make every call that leaves p_seats out ambiguous):
-drop function if exists api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid,
-                                               bigint);
+drop function if exists api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint);
 create or replace function api.create_hold_atomic(
   p_slot_id text, p_user_id text, p_service_id uuid, p_start_time timestamptz, p_end_time timestamptz,
   p_expires_at timestamptz, p_session_id text, p_resource_id uuid default null,
@@ -151,6 +150,7 @@ begin
   v_attempt.slot_id := v_slot_id;
   v_attempt.seen_version := p_seen_version;
   v_attempt.seats := v_seats;
+  perform booking.lock_arbitration_early(v_svc, v_zone, p_start_time, v_seats);
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
     return booking.taken_result(v_row, v_zone);

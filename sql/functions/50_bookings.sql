@@ -93,6 +93,7 @@ begin
   v_attempt.details := p_booking_data - 'contact';
   v_attempt.seen_version := p_seen_version;
   v_attempt.seats := v_seats;
+  perform booking.lock_arbitration_early(v_svc, v_zone, p_start_time, v_seats);
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
     v_result := booking.reservation_result(v_row, v_zone);

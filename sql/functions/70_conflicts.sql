@@ -18,6 +18,28 @@ as $$ select hashtextextended('arbitration:' || p_service_id::text || ':' || p_d
 comment on function booking.arbitration_lock_key(uuid, date) is
   'Advisory lock key per service and local day: arbitration takes it so that two arbiters do not place two attempts on the same free slot.';
 
+-- lock_arbitration_early
+-- an attempt of several units (seats, pools) under the arbitration strategy takes the arbitration
+-- lock before booking.take_slot takes its (resource, hour) locks: having lost, it would take it in
+-- settle_conflict after them, out of the lock order (docs/ARCHITECTURE.md, "Advisory locks"), and
+-- could wait there for an arbiter that waits for one of its hour locks.
+create or replace function booking.lock_arbitration_early(
+  p_svc booking.services, p_zone text, p_start timestamptz, p_seats integer)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if p_svc.conflict_strategy = 'arbitration'
+     and (p_seats > 1 or exists (select 1 from booking.service_pools p
+                                 where p.location_id = p_svc.location_id and p.service_id = p_svc.id)) then
+    perform pg_advisory_xact_lock(booking.arbitration_lock_key(p_svc.id, booking.local_day(p_start, p_zone)));
+  end if;
+end;
+$$;
+comment on function booking.lock_arbitration_early(booking.services, text, timestamptz, integer) is
+  'Takes the arbitration lock of the attempt''s service and local day first when the service settles conflicts by arbitration and the attempt takes several units, so that its lock comes before their (resource, hour) locks.';
+
 -- customer_holds_lock_key
 -- serializes one customer's new holds, so the cap on live holds cannot be raced past.
 create or replace function booking.customer_holds_lock_key(p_customer_id uuid) returns bigint

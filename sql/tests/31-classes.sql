@@ -4,7 +4,7 @@
 -- on all of a reservation's seats; a reschedule takes its seats afresh; staff see a class's day.
 begin;
 set local timezone = 'UTC';
-select plan(62);
+select plan(67);
 
 -- Fixtures (UTC): the yoga room has 12 mats, studio B 2; both hold "Yoga" (60 minutes on an hourly
 -- grid, at most 4 seats per booking), the room preferred. Pia is a stylist (one seat) doing "Cut".
@@ -147,6 +147,22 @@ select is((api.cancel_booking(((:'b_carol'::jsonb)->>'booking_id')::uuid, 'ill')
           'Carol cancels her four-seat booking');
 select is(pg_temp.statuses_of(((:'b_carol'::jsonb)->>'booking_id')::uuid), array['cancelled'], 'all four seats cancelled');
 select is((select seats_left from pg_temp.slot(:'yoga', :ten, :'room')), 5, 'and free: 1 + 4 seats left');
+
+select api.create_hold_atomic(null, 'nia', :'yoga', '2031-06-02 16:00+00', null, null, 'sess-nia', :'room',
+                              p_seats => 2)->>'hold_id' as h_nia \gset
+update booking.reservations set status = 'expired', expires_at = now() - interval '1 minute' where id = :'h_nia';
+select is(api.convert_hold_to_booking(:'h_nia', 'sess-nia', '{}')->>'status', 'confirmed',
+          'An expired two-seat hold whose seats are still free converts');
+select is(pg_temp.statuses_of(:'h_nia'), array['confirmed'], 'with both its seats');
+select api.create_hold_atomic(null, 'oli', :'yoga', '2031-06-02 17:00+00', null, null, 'sess-oli', :'room',
+                              p_seats => 2)->>'hold_id' as h_oli \gset
+update booking.reservations set status = 'expired', expires_at = now() - interval '1 minute' where id = :'h_oli';
+select api.create_booking_atomic(:'yoga', '2031-06-02 17:00+00', 'pat', '{}', :'room')->>'booking_id' as b_pat \gset
+select is(pg_temp.seats_of(:'b_pat'), array[1], 'Pat books seat 1, which the expired hold no longer holds');
+select is(api.convert_hold_to_booking(:'h_oli', 'sess-oli', '{}')->>'success', 'false',
+          'then the expired hold cannot convert: one of its seats is taken');
+select is((pg_temp.statuses_of(:'h_oli'), pg_temp.live_on(:'b_pat'))::text, (array['expired'], 1)::text,
+          'it stays expired, and Pat keeps her seat');
 
 -- (7) A reschedule takes its seats afresh at the new time
 
