@@ -226,7 +226,7 @@ class Gateway:
                     proc.kill()
 
 
-def _loadgen(plan: dict[str, Any], timeout: float) -> dict[str, Any]:
+def loadgen(plan: dict[str, Any], timeout: float) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "bench.loadgen"],
         input=json.dumps(plan),
@@ -297,7 +297,7 @@ def _for_seconds(
     return {**plan, "workload": workload}
 
 
-def _burst(connections: int, workload: Workload) -> Plan:
+def burst_plan(connections: int, workload: Workload) -> Plan:
     """`connections` connections opened first, then one request on each at the same moment."""
     return {"mode": "burst", "connections": connections, "workload": workload}
 
@@ -313,7 +313,7 @@ class Phases:
 
     def run(self, name: str, what: str, plan: Plan) -> Phase:
         cpu0 = _cpu_seconds(self.gw.proc.pid)
-        result = _loadgen(plan, timeout=self.timeout)
+        result = loadgen(plan, timeout=self.timeout)
         p = Phase(name, what, plan["connections"], result, _cpu_seconds(self.gw.proc.pid) - cpu0)
         print(
             f"  {name:<22} {p.rate:>8.0f} req/s  p50 {p.percentile(0.5):.1f} ms"
@@ -422,7 +422,7 @@ def _measure(
     burst = phases.run(
         f"{BURST:,} at once",
         f"{BURST:,} connections, one slot, one moment",
-        _burst(BURST, _holds_on_one_slot(salon_week, burst_start, salon.resource_ids[1])),
+        burst_plan(BURST, _holds_on_one_slot(salon_week, burst_start, salon.resource_ids[1])),
     )
     soak_note = _soak(phases, gw.base, salon_week) if os.environ.get("BENCH_SOAK") == "1" else ""
     return Measured(

@@ -17,6 +17,26 @@ class Section:
     markdown: str
 
 
+def replace_sections(document: str, sections: Sequence[Section]) -> str:
+    """The document with each section's `## <title>` part replaced by the section (added at the
+    end when it has none): what a run of some families writes, leaving the others' figures."""
+    parts: list[list[str]] = [[]]
+    for line in document.rstrip("\n").split("\n"):
+        if line.startswith("## "):
+            parts.append([])
+        parts[-1].append(line)
+    titled = {p[0][3:]: i for i, p in enumerate(parts) if p and p[0].startswith("## ")}
+    for section in sections:
+        block = [f"## {section.title}", "", *section.markdown.split("\n"), ""]
+        if section.title in titled:
+            parts[titled[section.title]] = block
+        else:
+            if parts[-1] and parts[-1][-1] != "":
+                parts[-1].append("")
+            parts.append(block)
+    return "\n".join(line for p in parts for line in p).rstrip("\n") + "\n"
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A GitHub-flavoured Markdown table (also readable as printed text)."""
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]

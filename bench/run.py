@@ -18,9 +18,9 @@ from pathlib import Path
 
 import psycopg
 
-from bench import conflicts, http, realtime, sql_engine, write_scaling
+from bench import conflicts, http, realtime, sql_engine, units, write_scaling
 from bench.pgbench import Load
-from bench.report import Section, machine
+from bench.report import Section, machine, replace_sections
 from gateway.cli.migrate import migrate
 from testkit.throwaway_postgres import ThrowawayPostgres
 
@@ -31,6 +31,7 @@ FAMILIES: list[Callable[[str, Load], Section]] = [
     conflicts.run,
     http.run,
     realtime.run,
+    units.run,
 ]
 
 INTRO = """# Performance
@@ -47,8 +48,10 @@ migrates it, seeds a catalogue, runs every benchmark one after another and rewri
 Reproduce: `make bench` (about four minutes). `BENCH_SECONDS` changes the length of each pgbench run
 (default 15), `BENCH_CLIENTS` the number of clients (default 8), `BENCH_HTTP_SECONDS` the length
 of each HTTP run (default 10); `BENCH_SOAK=1` adds a 60 s soak of 1,000 clients with think
-time; `BENCH_WS_IDLE` the number of idle websockets held (default 10,000). Plots:
-`docs/perf-*.png`.
+time; `BENCH_WS_IDLE` the number of idle websockets held (default 10,000);
+`BENCH_UNITS_BURST` the connections of the class burst (default 1,000). `BENCH_FAMILIES=units`
+(module names, comma-separated) runs only those families and replaces only their sections here.
+Plots: `docs/perf-*.png`.
 """
 
 
@@ -57,6 +60,11 @@ def main() -> int:
         clients=int(os.environ.get("BENCH_CLIENTS", "8")),
         seconds=int(os.environ.get("BENCH_SECONDS", "15")),
     )
+    only = {n.strip() for n in os.environ.get("BENCH_FAMILIES", "").split(",") if n.strip()}
+    families = [f for f in FAMILIES if not only or f.__module__.rsplit(".", 1)[-1] in only]
+    if only and not families:
+        print(f"no benchmark family named {sorted(only)}", file=sys.stderr)
+        return 2
     began = time.monotonic()
     server = ThrowawayPostgres()
     try:
@@ -72,7 +80,7 @@ def main() -> int:
         )
         print(context, flush=True)
         sections: list[Section] = []
-        for family in FAMILIES:
+        for family in families:
             print(f"{family.__module__}:", flush=True)
             sections.append(family(url, load))
     finally:
@@ -82,7 +90,10 @@ def main() -> int:
         parts += [f"## {section.title}", "", section.markdown, ""]
         print(f"\n## {section.title}\n\n{section.markdown}\n")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text("\n".join(parts))
+    if only and OUTPUT.exists():  # some families: their sections only, the others' stay
+        OUTPUT.write_text(replace_sections(OUTPUT.read_text(), sections))
+    else:
+        OUTPUT.write_text("\n".join(parts))
     print(f"wrote {OUTPUT} in {time.monotonic() - began:.0f} s")
     return 0
 

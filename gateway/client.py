@@ -99,6 +99,7 @@ class BookingClient:
         expires_at: datetime | None = None,
         slot_id: str | None = None,
         user_id: str | None = None,
+        seats: int | None = None,
     ) -> httpx.Response:
         body: dict[str, Any] = {"service_id": str(service_id), "start_time": _iso(start)}
         optional = {
@@ -108,6 +109,7 @@ class BookingClient:
             "expires_at": expires_at and _iso(expires_at),
             "slot_id": slot_id,
             "user_id": user_id,
+            "seats": seats,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         return await self.request("POST", "/v1/holds", json=body)
@@ -133,6 +135,7 @@ class BookingClient:
         booking_data: dict[str, Any] | None = None,
         user_id: str | None = None,
         idempotency_key: str | None = None,
+        seats: int | None = None,
     ) -> httpx.Response:
         body: dict[str, Any] = {"service_id": str(service_id), "start_time": _iso(start)}
         if resource_id is not None:
@@ -141,6 +144,8 @@ class BookingClient:
             body["booking_data"] = booking_data
         if user_id is not None:
             body["user_id"] = user_id
+        if seats is not None:
+            body["seats"] = seats
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self.request("POST", "/v1/bookings", json=body, headers=headers)
 

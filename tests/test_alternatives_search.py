@@ -6,7 +6,9 @@ outward from the requested time and stops at five. The old computation is kept h
 the reference, and both answer the same questions on randomized catalogues: time zones with DST
 changes (of an hour, of half an hour) and odd offsets, weekly hours that touch or cross midnight,
 time off, closures and extra hours, buffers, slot steps, minimum notice and advance limits,
-confirmed bookings, live and lapsed holds, a reservation to ignore, a preferred resource or none.
+confirmed bookings, live and lapsed holds, a reservation to ignore, a preferred resource or none;
+resources of several seats (a class), their seats taken one by one, and questions for several seats
+(a start counts when that many seats of one resource are free then: free_slots' seats_free).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ REFERENCE_SQL = [
     """
     create function pg_temp.alternatives_within_reference(
       p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
-      p_ignore uuid, p_from date, p_days integer)
+      p_ignore uuid, p_from date, p_days integer, p_seats integer)
     returns jsonb language sql stable as $$
       with best_per_start as (
         select distinct on (f.starts_at) f.*
         from booking.free_slots(p_service_id, p_from, p_days, null, now(), p_ignore) f
+        where f.seats_free >= p_seats
         order by f.starts_at, (f.resource_id = p_preferred) desc nulls last, f.preference,
                  f.resource_id
       ),
@@ -54,18 +57,18 @@ REFERENCE_SQL = [
     """
     create function pg_temp.alternatives_reference(
       p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
-      p_ignore uuid)
+      p_ignore uuid, p_seats integer)
     returns jsonb language plpgsql stable as $$
     declare
       v_day date := booking.local_day(p_near, p_zone);
       v_found jsonb;
     begin
       v_found := pg_temp.alternatives_within_reference(p_service_id, p_zone, p_near, p_preferred,
-                                                       p_limit, p_ignore, v_day, 1);
+                                                       p_limit, p_ignore, v_day, 1, p_seats);
       if jsonb_array_length(v_found) < p_limit then
         v_found := v_found || pg_temp.alternatives_within_reference(
           p_service_id, p_zone, p_near, p_preferred, p_limit - jsonb_array_length(v_found),
-          p_ignore, v_day + 1, 7);
+          p_ignore, v_day + 1, 7, p_seats);
       end if;
       return v_found;
     end;
@@ -95,6 +98,7 @@ class Case:
     reservations: list[uuid.UUID]
     days: list[date]
     step: timedelta
+    capacity: int  # the most seats of any resource
 
 
 def minutes(n: int) -> timedelta:
@@ -133,12 +137,13 @@ def seed_case(cur: psycopg.Cursor[Any], rng: random.Random, today: date) -> Case
         ),
     )
     resources = [uuid.uuid4() for _ in range(rng.randint(1, 6))]
+    capacities = {r: rng.choice([1, 1, 1, 2, 3]) for r in resources}
     sparse = rng.random() < 0.35  # a few short windows a week: fewer than five free starts
     for rid in resources:
         cur.execute(
-            "insert into booking.resources (id, location_id, name, active)"
-            " values (%s, %s, 'r', %s)",
-            (rid, location, rng.random() > 0.1),
+            "insert into booking.resources (id, location_id, name, active, capacity)"
+            " values (%s, %s, 'r', %s, %s)",
+            (rid, location, rng.random() > 0.1, capacities[rid]),
         )
         if rng.random() > 0.1:
             cur.execute(
@@ -174,7 +179,7 @@ def seed_case(cur: psycopg.Cursor[Any], rng: random.Random, today: date) -> Case
     )
     reservations = []
     for rid in resources:
-        for _ in range(rng.randint(0, 10)):
+        for _ in range(rng.randint(0, 10 * capacities[rid])):
             start = local(rng.choice(days[:4]), rng.randint(0, 95) * 15, tz)
             end = start + minutes(rng.choice([15, 30, 60, 90]))
             status, expires = rng.choice(
@@ -186,30 +191,56 @@ def seed_case(cur: psycopg.Cursor[Any], rng: random.Random, today: date) -> Case
                     ("cancelled", None),
                 ]
             )
+            occupied = (start - minutes(rng.choice([0, 10])), end + minutes(rng.choice([0, 0, 15])))
+            reservation = uuid.uuid4()
             try:  # an overlapping live one is refused (its unit would break the invariant): skip it
                 with cur.connection.transaction():
-                    row = cur.execute(
-                        "insert into booking.reservations (location_id, resource_id, service_id,"
-                        " customer_id, starts_at, ends_at, occupied, status, expires_at) values"
-                        f" (%s, %s, %s, %s, %s, %s, tstzrange(%s, %s), %s, {expires or 'null'})"
-                        " returning id",
+                    # its one unit first, on a random seat (inserted with units = 0, a reservation
+                    # would get seat 1)
+                    cur.execute(
+                        "insert into booking.units (location_id, reservation_id, seat,"
+                        " resource_id, occupied, status, expires_at) values"
+                        f" (%s, %s, %s, %s, tstzrange(%s, %s), %s, {expires or 'null'})",
                         (
+                            location,
+                            reservation,
+                            rng.randint(1, capacities[rid]),
+                            rid,
+                            *occupied,
+                            status,
+                        ),
+                    )
+                    cur.execute(
+                        "insert into booking.reservations (id, location_id, resource_id,"
+                        " service_id, customer_id, starts_at, ends_at, occupied, status,"
+                        " expires_at, units) values"
+                        f" (%s, %s, %s, %s, %s, %s, %s, tstzrange(%s, %s), %s,"
+                        f" {expires or 'null'}, 1)",
+                        (
+                            reservation,
                             location,
                             rid,
                             service,
                             customer,
                             start,
                             end,
-                            start - minutes(rng.choice([0, 10])),
-                            end + minutes(rng.choice([0, 0, 15])),
+                            *occupied,
                             status,
                         ),
-                    ).fetchone()
+                    )
             except psycopg.errors.ExclusionViolation:
                 continue
-            assert row is not None
-            reservations.append(row[0])
-    return Case(location, service, zone, resources, reservations, near_days, step)
+            reservations.append(reservation)
+    return Case(
+        location,
+        service,
+        zone,
+        resources,
+        reservations,
+        near_days,
+        step,
+        max(capacities.values()),
+    )
 
 
 def weekly_windows(rng: random.Random) -> list[tuple[str, str]]:
@@ -260,7 +291,7 @@ def as_list(value: Any) -> list[dict[str, Any]]:
 
 def test_nearest_first_search_answers_like_the_full_grid(database_url: str) -> None:
     rng = random.Random(20261202)
-    compared = answered = full = later_days = partial = 0
+    compared = answered = full = later_days = partial = several_seats = 0
     with psycopg.connect(database_url) as conn, conn.cursor() as cur:
         for statement in REFERENCE_SQL:
             cur.execute(statement)
@@ -273,17 +304,19 @@ def test_nearest_first_search_answers_like_the_full_grid(database_url: str) -> N
                 near = near_time(rng, case)
                 preferred = rng.choice([None, *case.resources])
                 ignore = rng.choice([None, None, *case.reservations]) if case.reservations else None
-                args = (case.service_id, case.zone, near, preferred, 5, ignore)
+                seats = rng.choice([1, 1, 1, 2, 3]) if case.capacity > 1 else 1
+                args = (case.service_id, case.zone, near, preferred, 5, ignore, seats)
                 row = cur.execute(
-                    "select booking.alternatives(%s, %s, %s, %s, %s, %s),"
-                    " pg_temp.alternatives_reference(%s, %s, %s, %s, %s, %s)",
+                    "select booking.alternatives(%s, %s, %s, %s, %s, %s, %s),"
+                    " pg_temp.alternatives_reference(%s, %s, %s, %s, %s, %s, %s)",
                     args + args,
                 ).fetchone()
                 assert row is not None
                 searched, reference = as_list(row[0]), as_list(row[1])
                 assert searched == reference, (
-                    f"case {n}: {case}, near {near}, preferred {preferred}"
+                    f"case {n}: {case}, near {near}, preferred {preferred}, seats {seats}"
                 )
+                several_seats += seats > 1 and bool(reference)
                 compared += 1
                 answered += bool(reference)
                 full += len(reference) == 5
@@ -302,3 +335,4 @@ def test_nearest_first_search_answers_like_the_full_grid(database_url: str) -> N
     assert compared > answered > compared // 2
     assert full > compared // 4
     assert partial > 0 and later_days > 0
+    assert several_seats > 0

@@ -27,7 +27,10 @@ EXAMPLES: dict[str, str] = {
     "validate_service_availability": f"select api.validate_service_availability({SVC}, '2026-12-07', '10:00');",
     "create_hold_atomic": (
         f"select api.create_hold_atomic(null, 'alice', {SVC},\n"
-        "  '2026-12-07 10:00 Europe/Warsaw', '2026-12-07 11:00 Europe/Warsaw', null, 'session-1');"
+        "  '2026-12-07 10:00 Europe/Warsaw', '2026-12-07 11:00 Europe/Warsaw', null, 'session-1');\n"
+        "-- three mats of a yoga class (a service with max_seats >= 3, a room with a capacity)\n"
+        "select api.create_hold_atomic(null, 'alice', '<yoga_service_id>',\n"
+        "  '2026-12-07 18:00 Europe/Warsaw', null, null, 'session-1', p_seats => 3);"
     ),
     "convert_hold_to_booking": (
         "select api.convert_hold_to_booking('<hold_id>', 'session-1',\n"
@@ -163,6 +166,21 @@ A preempted hold gets status `preempted`, which emits `hold:preempted` to its ho
 Conflict types: `HOLD_CONFLICT` (only holds in the way), `BOOKING_CONFLICT`, `CACHE_CONFLICT`
 (the caller passed `p_seen_version` older than the change that took the slot) and
 `VERSION_CONFLICT` (a stale `p_expected_version` on cancel or reschedule).
+
+## Classes and seats
+
+A resource has a `capacity` (seats; 1 for a stylist, 12 for a yoga room with 12 mats) and a
+service a `max_seats` (the most seats one hold or booking may take; 1 for an appointment). A
+class is a service performed by a resource with a capacity; a session is one of its slots.
+`create_hold_atomic` and `create_booking_atomic` take `p_seats` (default 1): that many seats of
+one resource, all or nothing (`BK026` outside 1..`max_seats`, `BK027` when no eligible resource
+has that many seats). Seats are taken seat 1 first, then up, each seat a unit of its own under
+the exclusion constraint, so the last seat goes to exactly one caller. Results and reservation
+views carry `seats`; `get_availability` and `validate_service_availability` carry `seats_left`
+(the seats free for the whole slot over the free resources; a start shows while one seat is
+free). A conflict's alternatives offer starts where as many seats as asked for are free on one
+resource. Releasing, converting, cancelling or expiring a reservation acts on all its seats; a
+reschedule takes its seats afresh at the new time.
 
 ## Local times
 

@@ -220,6 +220,21 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "an optional leading `+`. Nothing was written.",
     ),
     ErrorCode(
+        "BK026",
+        ENGINE,
+        ProblemKind(422, "invalid-seats", "Seats out of range"),
+        "`p_seats` (`seats`) is not between 1 and the service's `max_seats`, the most seats one "
+        "hold or booking of it may take (1 for an appointment). Nothing was written.",
+    ),
+    ErrorCode(
+        "BK027",
+        ENGINE,
+        ProblemKind(422, "not-enough-seats", "No resource has that many seats"),
+        "No resource that could take the hold or booking has as many seats as asked for (its "
+        "`capacity`): the named resource, or every eligible one working then; also a reschedule "
+        "onto a resource smaller than the booking. Ask for fewer seats. Nothing was written.",
+    ),
+    ErrorCode(
         "42501",
         POSTGRESQL,
         FORBIDDEN,

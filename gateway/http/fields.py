@@ -40,6 +40,15 @@ WallOrInstant = Annotated[
         extra_json_schema={"anyOf": [{"format": "date-time"}, {"format": LOCAL_DATE_TIME}]},
     ),
 ]
+Seats = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=100,
+        description="how many seats of one resource to take, all or nothing (a class booked for "
+        "a family); at most the service's max_seats (else 422 invalid-seats, BK026). Default 1",
+    ),
+]
 SeenVersion = Annotated[
     int,
     Meta(

@@ -37,10 +37,13 @@ class ServicePath(Struct, frozen=True):
 
 class Slot(LocalSpan):
     """A free start, its times also on the location's clock; `resource_ids` are the free
-    resources in preference order."""
+    resources in preference order (a resource of several seats, a class, while one of its seats
+    is free), `seats_left` the seats free then over them (for an appointment: one per free
+    resource)."""
 
     slot_id: str
     resource_ids: list[UuidText]
+    seats_left: Annotated[int, Meta(ge=1)]
 
 
 class Availability(TypedDict):
@@ -122,6 +125,7 @@ SPECS = [
                             "time_zone": "Europe/Warsaw",
                             "start_local": "2026-12-07T10:00:00",
                             "end_local": "2026-12-07T11:00:00",
+                            "seats_left": 1,
                         }
                     ],
                 },

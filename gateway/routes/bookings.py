@@ -16,6 +16,7 @@ from gateway.http.fields import (
     BookingData,
     IfNoneMatch,
     Instant,
+    Seats,
     SeenVersion,
     Text,
     Text500,
@@ -41,6 +42,7 @@ BOOKED_EXAMPLE = {
     "status": "confirmed",
     "version": 2,
     "resource_id": EXAMPLE_RESOURCE,
+    "seats": 1,
     "start_time": "2026-12-07T09:00:00+00:00",
     "end_time": "2026-12-07T10:00:00+00:00",
     "time_zone": "Europe/Warsaw",
@@ -58,6 +60,7 @@ class BookingRequest(Struct, kw_only=True, frozen=True):
         Annotated[Text, Meta(description="staff/admin only: act for this customer")] | UnsetType
     ) = UNSET
     seen_version: SeenVersion | UnsetType = UNSET
+    seats: Seats = 1
 
 
 class IdempotencyHeader(Struct, frozen=True):
@@ -124,6 +127,7 @@ async def create_booking(request: Request) -> Response:
         resource_id=given(b.resource_id),
         idempotency_key=key,
         seen_version=given(b.seen_version),
+        seats=b.seats,
     )
     g.metrics.outcome(g.metrics.bookings, result)
     if not result["success"]:
@@ -213,7 +217,7 @@ SPECS = [
             "booking_data": {"note": "allergic to latex"},
         },
         headers=IdempotencyHeader,
-        errors=sqlstates("BK001-BK005", "BK011-BK015"),
+        errors=sqlstates("BK001-BK005", "BK011-BK015", "BK026", "BK027"),
         conflicts=("HOLD_CONFLICT", "BOOKING_CONFLICT", "CACHE_CONFLICT"),
     ),
     RouteSpec(
@@ -269,7 +273,7 @@ SPECS = [
         body_example={"start_time": "2026-12-07T14:00:00+01:00"},
         path_params=BookingPath,
         headers=IfMatch,
-        errors=sqlstates("BK003-BK006", "BK008", "BK010", "BK012", "BK013"),
+        errors=sqlstates("BK003-BK006", "BK008", "BK010", "BK012", "BK013", "BK027"),
         conflicts=("HOLD_CONFLICT", "BOOKING_CONFLICT", "VERSION_CONFLICT"),
     ),
 ]

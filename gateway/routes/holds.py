@@ -16,6 +16,7 @@ from gateway.http.fields import (
     EXAMPLE_SERVICE,
     BookingData,
     Instant,
+    Seats,
     SeenVersion,
     Text,
     WallOrInstant,
@@ -44,6 +45,7 @@ class HoldRequest(Struct, kw_only=True, frozen=True):
         Annotated[Text, Meta(description="staff/admin only: act for this customer")] | UnsetType
     ) = UNSET
     seen_version: SeenVersion | UnsetType = UNSET
+    seats: Seats = 1
 
 
 class Hold(HoldResult):
@@ -84,6 +86,7 @@ async def create_hold(request: Request) -> Response:
         session_id=session_id,
         resource_id=given(b.resource_id),
         seen_version=given(b.seen_version),
+        seats=b.seats,
     )
     g.metrics.outcome(g.metrics.holds, result)
     if not result["success"]:
@@ -138,6 +141,7 @@ SPECS = [
                     "end_local": "2026-12-07T11:00:00",
                     "expires_at": "2026-12-01T12:10:00+00:00",
                     "version": 1,
+                    "seats": 1,
                 },
             )
         },
@@ -148,7 +152,7 @@ SPECS = [
             "start_time": "2026-12-07T10:00:00+01:00",
             "end_time": "2026-12-07T11:00:00+01:00",
         },
-        errors=sqlstates("BK001-BK007", "BK012-BK016"),
+        errors=sqlstates("BK001-BK007", "BK012-BK016", "BK026", "BK027"),
         conflicts=("HOLD_CONFLICT", "BOOKING_CONFLICT", "CACHE_CONFLICT"),
     ),
     RouteSpec(

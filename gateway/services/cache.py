@@ -28,8 +28,8 @@ PREFIX = "booking:"
 MAX_LOCAL_ENTRIES = 20_000
 # The shape of the cached slot JSON (the members engine.AVAILABILITY builds), part of every key:
 # bumped when the shape changes, so entries an older gateway left in Redis under a version that is
-# still current are never served (2: time_zone, start_local, end_local added).
-SLOT_SHAPE = 2
+# still current are never served (2: time_zone, start_local, end_local added; 3: seats_left).
+SLOT_SHAPE = 3
 
 # KEYS[1] entry. Returns the value when every tag generation still matches, else nil.
 GET_SCRIPT = """

@@ -76,7 +76,8 @@ select d::date as day,
                                                      'resource_ids', a.resource_ids,
                                                      'time_zone', a.time_zone,
                                                      'start_local', a.start_local,
-                                                     'end_local', a.end_local)
+                                                     'end_local', a.end_local,
+                                                     'seats_left', a.seats_left)
                                   order by a.start_time)
                  from api.get_availability(p_service_id => %(service)s::uuid, p_date => d::date,
                                            p_days => 1, p_resource_id => %(resource)s::uuid) a),
@@ -141,6 +142,7 @@ class Engine:
         session_id: str,
         resource_id: UUID | None,
         seen_version: int | None = None,
+        seats: int = 1,
     ) -> HoldOutcome:
         """`start` and `end` are instants, or naive wall-clock times at the service's location."""
         result: HoldOutcome = await self.db.fetch_value(
@@ -150,7 +152,7 @@ class Engine:
             f" p_service_id => %(service)s::uuid, p_start_time => {_time('start')},"
             f" p_end_time => {_time('end')}, p_expires_at => %(expires)s::timestamptz,"
             " p_session_id => %(session)s::text, p_resource_id => %(resource)s::uuid,"
-            " p_seen_version => %(seen)s::bigint)",
+            " p_seen_version => %(seen)s::bigint, p_seats => %(seats)s::int)",
             {
                 "slot": slot_id,
                 "user": user_id,
@@ -161,6 +163,7 @@ class Engine:
                 "session": session_id,
                 "resource": resource_id,
                 "seen": seen_version,
+                "seats": seats,
             },
         )
         return result
@@ -197,6 +200,7 @@ class Engine:
         resource_id: UUID | None,
         idempotency_key: str | None,
         seen_version: int | None = None,
+        seats: int = 1,
     ) -> BookingOutcome:
         """`start` is an instant, or a naive wall-clock time at the service's location."""
         result: BookingOutcome = await self.db.fetch_value(
@@ -204,7 +208,8 @@ class Engine:
             "select api.create_booking_atomic(p_service_id => %(service)s::uuid,"
             f" p_start_time => {_time('start')}, p_user_id => %(user)s::text,"
             " p_booking_data => %(data)s::jsonb, p_resource_id => %(resource)s::uuid,"
-            " p_idempotency_key => %(key)s::text, p_seen_version => %(seen)s::bigint)",
+            " p_idempotency_key => %(key)s::text, p_seen_version => %(seen)s::bigint,"
+            " p_seats => %(seats)s::int)",
             {
                 "service": service_id,
                 **_time_params("start", start),
@@ -213,6 +218,7 @@ class Engine:
                 "resource": resource_id,
                 "key": idempotency_key,
                 "seen": seen_version,
+                "seats": seats,
             },
         )
         return result

@@ -28,6 +28,9 @@ LocalTimeText = Annotated[
     ),
 ]
 ZoneText = Annotated[str, Meta(description="the location's IANA time zone (Europe/Warsaw)")]
+SeatCount = Annotated[
+    int, Meta(description="how many seats of its resource it takes (1 but for a class)")
+]
 
 
 class LocalSpan(TypedDict):
@@ -58,6 +61,7 @@ class HoldResult(LocalSpan):
     resource_id: UuidText
     expires_at: TimeText
     version: int
+    seats: SeatCount
     conflict_id: NotRequired[UuidText]
     strategy: NotRequired[str]
     outcome: NotRequired[str]
@@ -76,6 +80,7 @@ class BookingResult(LocalSpan):
     status: str
     version: int
     resource_id: UuidText
+    seats: SeatCount
     conflict_id: NotRequired[UuidText]
     strategy: NotRequired[str]
     outcome: NotRequired[str]
@@ -130,6 +135,7 @@ class Reservation(LocalSpan):
     location_id: UuidText
     expires_at: TimeText | None
     version: int
+    seats: SeatCount
     details: dict[str, Any]
     customer: str | None
     cancel_reason: str | None
@@ -153,6 +159,7 @@ class ConflictDecision(TypedDict):
     status: NotRequired[str]
     version: NotRequired[int]
     resource_id: NotRequired[UuidText]
+    seats: NotRequired[int]
     start_time: NotRequired[TimeText]
     end_time: NotRequired[TimeText]
     time_zone: NotRequired[ZoneText]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from gateway.services.results import DayText, LocalSpan, TimeText, UuidText, ZoneText
+from gateway.services.results import DayText, LocalSpan, SeatCount, TimeText, UuidText, ZoneText
 
 
 class Customer(TypedDict):
@@ -31,6 +31,7 @@ class StaffReservation(LocalSpan):
     resource_name: str
     expires_at: TimeText | None
     version: int
+    seats: SeatCount
     details: dict[str, Any]
     cancel_reason: str | None
     created_at: TimeText

@@ -286,3 +286,50 @@ end;
 $$;
 comment on function booking.expire_overlapping_holds(uuid, uuid, tstzrange) is
   'Marks lapsed holds overlapping a range expired in the caller''s transaction, so that its write can take their time.';
+
+-- assert_seats
+-- how many seats an attempt takes: p_seats (NULL: 1), which must be between 1 and the service's
+-- max_seats (BK026).
+create or replace function booking.assert_seats(p_svc booking.services, p_seats integer) returns integer
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if coalesce(p_seats, 1) not between 1 and p_svc.max_seats then
+    raise exception 'p_seats % is not between 1 and %, the most seats one booking of this service may take',
+      p_seats, p_svc.max_seats
+      using errcode = 'BK026', hint = 'Ask for 1 seat, or at most the service''s max_seats.';
+  end if;
+  return coalesce(p_seats, 1);
+end;
+$$;
+comment on function booking.assert_seats(booking.services, integer) is
+  'The number of seats an attempt takes: p_seats, NULL meaning 1; BK026 when it is outside 1..the service''s max_seats.';
+
+-- seat_candidates
+-- the candidate resources (in their order) with at least p_seats seats: all of them for one seat,
+-- with no read. BK027 when none has that many.
+create or replace function booking.seat_candidates(p_svc booking.services, p_candidates uuid[], p_seats integer)
+returns uuid[]
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_result uuid[];
+begin
+  if p_seats <= 1 then
+    return p_candidates;
+  end if;
+  select array_agg(c.id order by c.n) into v_result
+  from unnest(p_candidates) with ordinality c(id, n)
+  join booking.resources r on r.location_id = p_svc.location_id and r.id = c.id
+  where r.capacity >= p_seats;
+  if v_result is null then
+    raise exception 'no resource that could take this booking has % seats', p_seats
+      using errcode = 'BK027', hint = 'Ask for fewer seats, or for a resource with a larger capacity.';
+  end if;
+  return v_result;
+end;
+$$;
+comment on function booking.seat_candidates(booking.services, uuid[], integer) is
+  'The candidate resources, in their order, whose capacity is at least p_seats (all of them, unread, for one seat); BK027 when none is that large.';

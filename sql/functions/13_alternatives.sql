@@ -5,19 +5,24 @@
 -- nearest_free_starts
 -- up to p_limit free starts of a service over local days [p_from, p_from + p_days), nearest to
 -- p_near first, one resource per start (p_preferred if it is free then, else the first free by
--- preference), as JSON. It replaces alternatives_within, which built the days' whole slot grid for
--- every resource:
+-- preference), as JSON. A start is free on a resource when p_seats of its seats (one by default)
+-- are free for the whole slot (for a resource of one seat: the resource). It replaces
+-- alternatives_within, which built the days' whole slot grid for every resource:
 drop function if exists booking.alternatives_within(uuid, text, timestamptz, uuid, integer, uuid, date, integer);
+-- and its form before p_seats would linger beside it (and make every call without p_seats ambiguous):
+drop function if exists booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date, integer);
 -- The answer is the one free_slots over those days would give, found
 -- without computing them all: the days' starts are tried outward from p_near, each against the
--- resources in order until one is free, and the search stops at p_limit. A resource's free time over
--- the days (working_time - busy_time, exactly as in free_slots) is computed the first time a start
--- needs it, so a conflict next to free time reads one or two resources, not the whole location.
+-- resources in order until one is free, and the search stops at p_limit. A seat's free time over the
+-- days (its resource's working_time - the seat's busy_time, exactly as in free_slots) is computed the
+-- first time a start needs it (seat 1 first; a further seat only while too few of the ones before
+-- it are free then), so a conflict next to free time reads one or two resources, not the whole location, and a
+-- resource of one seat costs one working_time and one busy_time, as before seats.
 -- Starts outside everybody's hours are dropped first: a slot free on some resource lies within
 -- that resource's working time, so within the union of all of them (minus the location's closures).
 create or replace function booking.nearest_free_starts(
   p_svc booking.services, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
-  p_ignore uuid, p_from date, p_days integer)
+  p_ignore uuid, p_from date, p_days integer, p_seats integer default 1)
 returns jsonb
 language plpgsql stable
 set search_path = ''
@@ -28,7 +33,13 @@ declare
   v_window tstzrange := tstzrange((p_from::timestamp at time zone p_zone) - interval '1 day',
                                   ((p_from + p_days)::timestamp at time zone p_zone) + interval '1 day');
   v_resources uuid[];          -- eligible resources, p_preferred first, then by preference
-  v_free tstzmultirange[];     -- each one's free time over the days, once computed
+  v_capacity integer[];        -- each one's seats
+  v_first integer[];           -- where its seats begin in v_free
+  v_working tstzmultirange[];  -- each one's working time over the days, once computed
+  v_free tstzmultirange[];     -- each seat's free time over the days, once computed
+  v_seat integer;
+  v_n integer;
+  v_seats_free integer;
   v_anyone tstzmultirange;     -- when at least one of them may work
   v_starts timestamptz[];      -- the days' starts, nearest to p_near first
   v_distance numeric;
@@ -41,16 +52,24 @@ declare
   v_j integer;
   v_k integer;
 begin
-  select array_agg(sr.resource_id order by (sr.resource_id = p_preferred) desc nulls last, sr.preference,
-                   sr.resource_id)
-    into v_resources
-  from booking.service_resources sr
-  join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
-  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.pool = 1;
+  select array_agg(e.resource_id order by e.n), array_agg(e.capacity order by e.n),
+         array_agg(e.first order by e.n)
+    into v_resources, v_capacity, v_first
+  from (select o.resource_id, o.capacity, o.n,
+               (sum(o.capacity) over (order by o.n) - o.capacity + 1)::integer as first
+        from (select sr.resource_id, r.capacity,
+                     row_number() over (order by (sr.resource_id = p_preferred) desc nulls last, sr.preference,
+                                                 sr.resource_id) as n
+              from booking.service_resources sr
+              join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+              where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.pool = 1
+                and r.capacity >= p_seats) o) e;
   if v_resources is null or p_limit < 1 then
     return '[]'::jsonb;
   end if;
-  v_free := array_fill(null::tstzmultirange, array[cardinality(v_resources)]);
+  v_working := array_fill(null::tstzmultirange, array[cardinality(v_resources)]);
+  v_free := array_fill(null::tstzmultirange,
+                       array[v_first[cardinality(v_resources)] + v_capacity[cardinality(v_resources)] - 1]);
 
   -- weekly hours and extra hours of them all (what working_time unites), minus location closures
   select coalesce(range_agg(w.r) filter (where not isempty(w.r)), '{}'::tstzmultirange)
@@ -97,17 +116,28 @@ begin
     v_j := v_i;
     while v_j <= cardinality(v_starts) and abs(extract(epoch from v_starts[v_j] - p_near)) = v_distance loop
       v_best := null;
+      <<resources>>
       for v_k in 1 .. cardinality(v_resources) loop
-        if v_free[v_k] is null then
-          v_free[v_k] := booking.working_time(p_svc.location_id, v_resources[v_k], p_zone, p_from,
-                                              p_from + p_days - 1)
-                         - booking.busy_time(p_svc.location_id, v_resources[v_k], v_window,
-                                             p_svc.buffer_before, p_svc.buffer_after, v_now, p_ignore);
-        end if;
-        if v_free[v_k] @> tstzrange(v_starts[v_j], v_starts[v_j] + p_svc.duration) then
-          v_best := v_resources[v_k];
-          exit;
-        end if;
+        v_seats_free := 0;
+        for v_seat in 1 .. v_capacity[v_k] loop
+          v_n := v_first[v_k] + v_seat - 1;
+          if v_free[v_n] is null then
+            if v_working[v_k] is null then
+              v_working[v_k] := booking.working_time(p_svc.location_id, v_resources[v_k], p_zone, p_from,
+                                                     p_from + p_days - 1);
+            end if;
+            v_free[v_n] := v_working[v_k]
+                           - booking.busy_time(p_svc.location_id, v_resources[v_k], v_window,
+                                               p_svc.buffer_before, p_svc.buffer_after, v_now, p_ignore, v_seat);
+          end if;
+          if v_free[v_n] @> tstzrange(v_starts[v_j], v_starts[v_j] + p_svc.duration) then
+            v_seats_free := v_seats_free + 1;
+            if v_seats_free >= p_seats then
+              v_best := v_resources[v_k];
+              exit resources;
+            end if;
+          end if;
+        end loop;
       end loop;
       if v_best is not null then
         v_at_distance_starts := v_at_distance_starts || v_starts[v_j];
@@ -136,15 +166,17 @@ begin
     from unnest(v_found_starts, v_found_resources) f(starts_at, resource_id)), '[]'::jsonb);
 end;
 $$;
-comment on function booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date, integer) is
-  'Up to p_limit free starts of a service over some local days, nearest to p_near first (the preferred resource first at equal distance), as JSON [{slot_id, start_time, end_time, resource_id, time_zone, start_local, end_local}]; the same answer as free_slots over those days, searched outward from p_near.';
+comment on function booking.nearest_free_starts(booking.services, text, timestamptz, uuid, integer, uuid, date, integer, integer) is
+  'Up to p_limit free starts of a service over some local days, nearest to p_near first (the preferred resource first at equal distance; a start is free on a resource when p_seats of its seats are, one by default), as JSON [{slot_id, start_time, end_time, resource_id, time_zone, start_local, end_local}]; the same answer as free_slots over those days, searched outward from p_near.';
 
 -- alternatives
--- up to p_limit nearest free slots: the same local day first; only when it has too few, the next
--- seven days. Nothing for a service that is no longer offered.
+-- up to p_limit nearest free slots (with p_seats seats free on one resource): the same local day
+-- first; only when it has too few, the next seven days. Nothing for a service that is no longer
+-- offered. Its form before p_seats would make every call without p_seats ambiguous:
+drop function if exists booking.alternatives(uuid, text, timestamptz, uuid, integer, uuid);
 create or replace function booking.alternatives(
   p_service_id uuid, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer default 5,
-  p_ignore uuid default null)
+  p_ignore uuid default null, p_seats integer default 1)
 returns jsonb
 language plpgsql stable
 set search_path = ''
@@ -162,14 +194,14 @@ begin
   end if;
   v_location_zone := booking.location_zone(v_svc.location_id);
   v_found := booking.nearest_free_starts(v_svc, v_location_zone, p_near, p_preferred, p_limit, p_ignore,
-                                         v_day, 1);
+                                         v_day, 1, coalesce(p_seats, 1));
   if jsonb_array_length(v_found) < p_limit then
     v_found := v_found || booking.nearest_free_starts(v_svc, v_location_zone, p_near, p_preferred,
                                                       p_limit - jsonb_array_length(v_found), p_ignore,
-                                                      v_day + 1, 7);
+                                                      v_day + 1, 7, coalesce(p_seats, 1));
   end if;
   return v_found;
 end;
 $$;
-comment on function booking.alternatives(uuid, text, timestamptz, uuid, integer, uuid) is
-  'Up to 5 nearest free slots of a service (same local day first, then the next 7 days; nearest first, the preferred resource first at equal distance), as JSON.';
+comment on function booking.alternatives(uuid, text, timestamptz, uuid, integer, uuid, integer) is
+  'Up to 5 nearest free slots of a service (same local day first, then the next 7 days; nearest first, the preferred resource first at equal distance) with p_seats seats free on one resource (one by default), as JSON.';

@@ -46,13 +46,13 @@ create or replace function booking.reservation_result(p_r booking.reservations, 
 language sql stable
 as $$
   select jsonb_build_object('success', true, 'booking_id', p_r.id, 'status', p_r.status,
-                            'version', p_r.version, 'resource_id', p_r.resource_id,
+                            'version', p_r.version, 'resource_id', p_r.resource_id, 'seats', p_r.seats,
                             'start_time', p_r.starts_at, 'end_time', p_r.ends_at, 'time_zone', p_zone,
                             'start_local', p_r.starts_at at time zone p_zone,
                             'end_local', p_r.ends_at at time zone p_zone);
 $$;
 comment on function booking.reservation_result(booking.reservations, text) is
-  'The success object of convert, direct booking, cancel and reschedule: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}; p_zone is the location''s time zone.';
+  'The success object of convert, direct booking, cancel and reschedule: {success, booking_id, status, version, resource_id, seats, start_time, end_time, time_zone, start_local, end_local} (seats: how many seats of the resource it takes); p_zone is the location''s time zone.';
 
 -- taken_result
 -- the success object of a new hold ({success, hold_id, ..., expires_at, version}) or booking
@@ -63,10 +63,11 @@ as $$
   select case when p_r.status = 'held'
     then jsonb_build_object('success', true, 'hold_id', p_r.id, 'resource_id', p_r.resource_id,
                             'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
-                            'expires_at', p_r.expires_at, 'version', p_r.version, 'time_zone', p_zone,
+                            'expires_at', p_r.expires_at, 'version', p_r.version, 'seats', p_r.seats,
+                            'time_zone', p_zone,
                             'start_local', p_r.starts_at at time zone p_zone,
                             'end_local', p_r.ends_at at time zone p_zone)
     else booking.reservation_result(p_r, p_zone) end;
 $$;
 comment on function booking.taken_result(booking.reservations, text) is
-  'The success object of a new hold ({success, hold_id, resource_id, start_time, end_time, expires_at, version, time_zone, start_local, end_local}) or, for a booking, reservation_result; p_zone is the location''s time zone.';
+  'The success object of a new hold ({success, hold_id, resource_id, start_time, end_time, expires_at, version, seats, time_zone, start_local, end_local}) or, for a booking, reservation_result; p_zone is the location''s time zone.';

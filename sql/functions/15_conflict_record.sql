@@ -33,7 +33,7 @@ declare
 begin
   v_alternatives := case when v_start is null then '[]'::jsonb
                          else booking.alternatives(p_svc.id, p_zone, v_start, p_report.resource_id, 5,
-                                                   p_report.attempted_reservation_id) end;
+                                                   p_report.attempted_reservation_id, p_attempt.seats) end;
   v_offered := case when v_status = 'awaiting_confirmation' then v_alternatives->0 end;
   v_reason := case v_type
     when 'HOLD_CONFLICT' then 'The time is held by another customer.'

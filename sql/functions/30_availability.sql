@@ -1,23 +1,25 @@
 -- Availability: free slots, their version, and a yes/no check for one time.
 
--- get_availability's result before time_zone, start_local and end_local: another result type needs
--- another function (CREATE OR REPLACE cannot change it), so the former one is dropped first
+-- get_availability's result before seats_left (and before time_zone, start_local and end_local):
+-- another result type needs another function (CREATE OR REPLACE cannot change it), so the former one
+-- is dropped first
 do $$
 begin
   if pg_get_function_result(to_regprocedure('api.get_availability(uuid, date, integer, uuid)'))
-     not like '%start_local%' then
+     not like '%seats_left%' then
     drop function api.get_availability(uuid, date, integer, uuid);
   end if;
 end;
 $$;
 
 -- get_availability
--- free starts of a service over p_days local days, one row per start with every free resource, and
--- the start and end on the location's clock.
+-- free starts of a service over p_days local days, one row per start with every free resource, the
+-- start and end on the location's clock, and how many seats are free then (a start shows while at
+-- least one seat of one resource is free; an appointment's seats_left is the number of free staff).
 create or replace function api.get_availability(
   p_service_id uuid, p_date date, p_days integer default 1, p_resource_id uuid default null)
 returns table (slot_id text, start_time timestamptz, end_time timestamptz, resource_ids uuid[],
-               time_zone text, start_local timestamp, end_local timestamp)
+               time_zone text, start_local timestamp, end_local timestamp, seats_left integer)
 language plpgsql stable
 security definer
 set search_path = ''
@@ -34,14 +36,14 @@ begin
   return query
     select booking.slot_id(p_service_id, f.starts_at), f.starts_at, f.ends_at,
            array_agg(f.resource_id order by f.preference, f.resource_id),
-           v_zone, f.starts_at at time zone v_zone, f.ends_at at time zone v_zone
+           v_zone, f.starts_at at time zone v_zone, f.ends_at at time zone v_zone, sum(f.seats_free)::integer
     from booking.free_slots(p_service_id, p_date, p_days, p_resource_id, now()) f
     group by f.starts_at, f.ends_at
     order by f.starts_at;
 end;
 $$;
 comment on function api.get_availability(uuid, date, integer, uuid) is
-  'Free starts of a service on its slot grid in the location''s local time over p_days days from p_date, honouring working hours, exceptions, buffers, minimum notice, maximum advance, live holds and bookings. resource_ids lists the free resources in preference order; time_zone is the location''s zone and start_local, end_local the wall-clock times there. Errors: BK001, BK002, BK014.';
+  'Free starts of a service on its slot grid in the location''s local time over p_days days from p_date, honouring working hours, exceptions, buffers, minimum notice, maximum advance, live holds and bookings. resource_ids lists the free resources in preference order (a resource is free when at least one of its seats is); time_zone is the location''s zone and start_local, end_local the wall-clock times there; seats_left is the number of seats free for the whole slot over those resources (for an appointment, the number of free resources; for a class of 12 mats with 9 taken, 3). Errors: BK001, BK002, BK014.';
 
 -- availability_version
 -- the id of the newest event that touched a service's availability on a local day; 0 when there is
@@ -94,6 +96,7 @@ declare
   v_zone text;
   v_start timestamptz;
   v_free uuid[];
+  v_seats integer;
 begin
   v_svc := booking.active_service(p_service_id);
   v_zone := booking.location_zone(v_svc.location_id);
@@ -116,18 +119,19 @@ begin
                               when 'BK013' then 'off_grid' else 'outside_working_hours' end,
       'resource_ids', '[]'::jsonb);
   end;
-  select array_agg(f.resource_id order by f.preference, f.resource_id) into v_free
+  select array_agg(f.resource_id order by f.preference, f.resource_id), sum(f.seats_free) into v_free, v_seats
   from booking.free_slots(p_service_id, p_date, 1, null, now()) f
   where f.starts_at = v_start;
   return jsonb_build_object(
     'available', v_free is not null,
     'reason', case when v_free is null then 'taken' else null end,
-    'resource_ids', to_jsonb(coalesce(v_free, '{}'::uuid[])))
+    'resource_ids', to_jsonb(coalesce(v_free, '{}'::uuid[])),
+    'seats_left', coalesce(v_seats, 0))
     || booking.local_span(v_start, v_start + v_svc.duration, v_zone);
 end;
 $$;
 comment on function api.validate_service_availability(uuid, date, time, interval) is
-  'Whether a local date and time can be booked now: {available, reason, resource_ids}, and, when the answer is available or taken, also {start_time, end_time, time_zone, start_local, end_local}. reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';
+  'Whether a local date and time can be booked now: {available, reason, resource_ids}, and, when the answer is available or taken, also {seats_left, start_time, end_time, time_zone, start_local, end_local} (seats_left as in get_availability: 0 when taken). reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';
 
 -- popular_services
 -- the services booked most in a recent window: what a cache warm-up should prepare first.

@@ -72,12 +72,12 @@ begin
   end loop;
   insert into booking.reservations as r (id, location_id, resource_id, service_id, customer_id, starts_at,
                                          ends_at, occupied, status, expires_at, session_id, slot_id,
-                                         idempotency_key, details, confirmed_at, units)
+                                         idempotency_key, details, confirmed_at, units, seats)
   values (v_id, p_svc.location_id, v_lead, p_svc.id, p_attempt.customer_id, v_start, v_end, v_occupied,
           p_attempt.status, p_attempt.expires_at, p_attempt.session_id, p_attempt.slot_id,
           p_attempt.idempotency_key, coalesce(p_attempt.details, '{}'::jsonb),
           case when p_attempt.status = 'confirmed' then now() end,
-          v_seats + coalesce(cardinality(v_pools), 0))
+          v_seats + coalesce(cardinality(v_pools), 0), v_seats)
   returning r.* into v_row;
   return v_row;
 end;
@@ -86,11 +86,13 @@ comment on function booking.take_slot(booking.services, uuid[], booking.attempt)
   'Takes the attempt''s units (its seats on the first free candidate resource, then one member of each further pool) and inserts the reservation; NULL when the time is taken, with nothing written. The exclusion constraint of booking.units decides.';
 
 -- create_hold_atomic
--- puts a short hold on a slot for a customer's session.
+-- puts a short hold on a slot (p_seats seats of it for a class) for a customer's session.
+-- Its form before p_seats would linger beside it (and make every call that leaves p_seats out ambiguous):
+drop function if exists api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint);
 create or replace function api.create_hold_atomic(
   p_slot_id text, p_user_id text, p_service_id uuid, p_start_time timestamptz, p_end_time timestamptz,
   p_expires_at timestamptz, p_session_id text, p_resource_id uuid default null,
-  p_seen_version bigint default null)
+  p_seen_version bigint default null, p_seats integer default 1)
 returns jsonb
 language plpgsql
 security definer
@@ -107,6 +109,7 @@ declare
   v_row booking.reservations;
   v_end timestamptz;
   v_slot_id text;
+  v_seats integer;
   v_attempt booking.attempt;
 begin
   perform booking.assert_acts_as(p_user_id);
@@ -119,6 +122,7 @@ begin
   end if;
   v_svc := booking.active_service(p_service_id);
   perform booking.assert_location_access(v_svc.location_id);
+  v_seats := booking.assert_seats(v_svc, p_seats);
   v_zone := booking.location_zone(v_svc.location_id);
   v_slot_id := booking.slot_id(v_svc.id, p_start_time);
   if p_slot_id is not null and p_slot_id <> v_slot_id then
@@ -132,7 +136,8 @@ begin
       using errcode = 'BK007', hint = 'Pass NULL for the service''s hold TTL, or a time within it.';
   end if;
   v_expires := least(coalesce(p_expires_at, v_now + v_svc.hold_ttl), v_now + v_svc.hold_ttl);
-  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
+  v_candidates := booking.seat_candidates(
+    v_svc, booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id), v_seats);
   v_customer := booking.customer_id_for(p_user_id);
   perform booking.assert_live_hold_cap(v_svc.location_id, v_customer);
 
@@ -144,6 +149,8 @@ begin
   v_attempt.session_id := p_session_id;
   v_attempt.slot_id := v_slot_id;
   v_attempt.seen_version := p_seen_version;
+  v_attempt.seats := v_seats;
+  perform booking.lock_arbitration_early(v_svc, v_zone, p_start_time, v_seats);
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
     return booking.taken_result(v_row, v_zone);
@@ -151,8 +158,8 @@ begin
   return booking.settle_conflict(v_svc, v_zone, v_candidates, v_attempt);
 end;
 $$;
-comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint) is
-  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT (0 or NULL: no version, nothing compared). Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version, time_zone, start_local, end_local}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, time_zone, strategy, outcome, status, offered, alternatives}, each alternative {slot_id, start_time, end_time, resource_id, time_zone, start_local, end_local}. Errors: BK001-BK007, BK012-BK016, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
+comment on function api.create_hold_atomic(text, text, uuid, timestamptz, timestamptz, timestamptz, text, uuid, bigint, integer) is
+  'Holds a slot for a customer''s session (p_end_time NULL means start + the service duration; any other end must match it) until expires_at (at most the service''s hold TTL; NULL means the TTL). With p_resource_id NULL, tries every eligible resource in preference order and reports a conflict only when all are taken. p_seats (default 1, at most the service''s max_seats) is how many seats of one resource the hold takes, all on the same resource (a class: seats of a room with a capacity), all or nothing. A taken slot is settled by the service''s conflict strategy (see api.resolve_conflict). p_slot_id is optional: when given it must be the slot_id get_availability returns for this service and start (<service_id>@<start in UTC>), else BK014; the stored slot id is always the canonical one. p_seen_version is the availability version the caller acted on: a slot taken after it is reported as CACHE_CONFLICT (0 or NULL: no version, nothing compared). Success: {success, hold_id, resource_id, start_time, end_time, expires_at, version, seats, time_zone, start_local, end_local}; a taken slot: {success:false, conflict_id, conflict_type, conflict_reason, suggested_action, requires_retry, retry_after, time_zone, strategy, outcome, status, offered, alternatives}, each alternative {slot_id, start_time, end_time, resource_id, time_zone, start_local, end_local} (a start with as many seats free on its resource as asked for). Errors: BK001-BK007, BK012-BK016, BK017 (a staff or admin token whose locations claim leaves out the service''s location), BK026 (p_seats outside 1..max_seats), BK027 (no eligible resource has that many seats).';
 
 -- locked_reservation
 -- a reservation locked for update, or BK008; a customer sees only its own, staff and admins only
@@ -238,6 +245,17 @@ begin
     perform booking.save_contact_details(v_row.customer_id, v_contact);
   end if;
   if v_row.status = 'expired' then
+    if v_row.units > 1 then
+      -- its units come back to life one after another, each maybe waiting for a rival's in-flight
+      -- unit: as a write of several units does, it takes their (resource, hour) locks first (the
+      -- lock order of 41_units.sql), after the resource locks of the move
+      perform booking.lock_unit_spans(
+        v_row.location_id,
+        (select array_agg(distinct u.resource_id) from booking.units u
+         where u.location_id = v_row.location_id and u.reservation_id = v_row.id),
+        (select range_merge(range_agg(u.occupied)) from booking.units u
+         where u.location_id = v_row.location_id and u.reservation_id = v_row.id));
+    end if;
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
     -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)
     perform booking.expire_holds_in_way(v_row, v_row.resource_id, v_row.occupied);
@@ -257,6 +275,7 @@ begin
     v_attempt.operation := 'convert_hold';
     v_attempt.customer_id := v_row.customer_id;
     v_attempt.slot := tstzrange(v_row.starts_at, v_row.ends_at);
+    v_attempt.seats := v_row.seats;
     v_report.conflict_type := coalesce(v_block.conflict_type, 'BOOKING_CONFLICT');
     v_report.resource_id := v_row.resource_id;
     v_report.holder_reservation_id := v_block.holder;
@@ -267,7 +286,7 @@ begin
 end;
 $$;
 comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
-  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. p_booking_data is merged into the booking''s details, except its "contact" object, which is validated (BK022) and stored on the customer as in create_booking_atomic. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK022, BK017 (staff or admin of other locations).';
+  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. p_booking_data is merged into the booking''s details, except its "contact" object, which is validated (BK022) and stored on the customer as in create_booking_atomic. Success: {success, booking_id, status, version, resource_id, seats, start_time, end_time, time_zone, start_local, end_local}; a hold of several seats keeps all of them. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK022, BK017 (staff or admin of other locations).';
 
 -- release_hold
 -- lets a live hold go at once; releasing twice, or releasing a lapsed hold, is harmless and writes nothing.

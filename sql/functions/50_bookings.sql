@@ -9,10 +9,14 @@ comment on function booking.idempotency_lock_key(uuid, text) is
   'Advisory lock key per customer and Idempotency-Key: serializes the first use of a key, so one request is answered and stored once.';
 
 -- create_booking_atomic
--- books a slot directly (staff at the desk, or a customer without a hold), optionally idempotent.
+-- books a slot (p_seats seats of it for a class) directly (staff at the desk, or a customer without a
+-- hold), optionally idempotent.
+-- Its form before p_seats would linger beside it (and make every call that leaves p_seats out ambiguous):
+drop function if exists api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint);
 create or replace function api.create_booking_atomic(
   p_service_id uuid, p_start_time timestamptz, p_user_id text, p_booking_data jsonb,
-  p_resource_id uuid default null, p_idempotency_key text default null, p_seen_version bigint default null)
+  p_resource_id uuid default null, p_idempotency_key text default null, p_seen_version bigint default null,
+  p_seats integer default 1)
 returns jsonb
 language plpgsql
 security definer
@@ -31,6 +35,7 @@ declare
   v_result jsonb;
   v_attempt booking.attempt;
   v_contact jsonb;
+  v_seats integer;
 begin
   perform booking.assert_acts_as(p_user_id);
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
@@ -44,15 +49,19 @@ begin
   end if;
   v_svc := booking.active_service(p_service_id);
   perform booking.assert_location_access(v_svc.location_id);
+  v_seats := booking.assert_seats(v_svc, p_seats);
   v_zone := booking.location_zone(v_svc.location_id);
   v_customer := booking.customer_id_for(p_user_id);
 
   if p_idempotency_key is not null then
-    -- the start in UTC: the hash must not depend on the caller's TimeZone setting
-    v_hash := sha256(convert_to(jsonb_build_object(
+    -- the start in UTC: the hash must not depend on the caller's TimeZone setting. The seats count
+    -- only when more than one: a one-seat request hashes as it did before seats existed, so a retry
+    -- across the upgrade still finds its first answer
+    v_hash := sha256(convert_to((jsonb_build_object(
       'service_id', p_service_id, 'start_time', p_start_time at time zone 'UTC',
       'resource_id', p_resource_id,
-      'booking_data', coalesce(p_booking_data, '{}'::jsonb))::text, 'UTF8'));
+      'booking_data', coalesce(p_booking_data, '{}'::jsonb))
+      || case when v_seats > 1 then jsonb_build_object('seats', v_seats) else '{}'::jsonb end)::text, 'UTF8'));
     perform pg_advisory_xact_lock(booking.idempotency_lock_key(v_customer, p_idempotency_key));
     select k.request_hash, k.response into v_stored
     from booking.idempotency_keys k
@@ -68,7 +77,8 @@ begin
 
   v_end := p_start_time + v_svc.duration;
   perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, now());
-  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
+  v_candidates := booking.seat_candidates(
+    v_svc, booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id), v_seats);
   -- the contact is the customer's, not the reservation's: kept whatever becomes of the attempt (staff
   -- may need it to settle a conflict), and not in the reservation's details
   if v_contact is not null then
@@ -82,6 +92,8 @@ begin
   v_attempt.idempotency_key := p_idempotency_key;
   v_attempt.details := p_booking_data - 'contact';
   v_attempt.seen_version := p_seen_version;
+  v_attempt.seats := v_seats;
+  perform booking.lock_arbitration_early(v_svc, v_zone, p_start_time, v_seats);
   v_row := booking.take_slot(v_svc, v_candidates, v_attempt);
   if v_row.id is not null then
     v_result := booking.reservation_result(v_row, v_zone);
@@ -99,8 +111,8 @@ begin
   return v_result;
 end;
 $$;
-comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint) is
-  'Books a slot directly. With an idempotency key, the same key and request from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. p_booking_data is kept as the booking''s details, except its "contact" object ({name, email, phone}, each optional), which is validated (BK022), normalized (the phone as digits with an optional leading +, the e-mail''s domain in lower case) and stored on the customer, where staff see it. Success: {success, booking_id, status, version, resource_id, start_time, end_time, time_zone, start_local, end_local}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015, BK022, BK017 (a staff or admin token whose locations claim leaves out the service''s location).';
+comment on function api.create_booking_atomic(uuid, timestamptz, text, jsonb, uuid, text, bigint, integer) is
+  'Books a slot directly. With an idempotency key, the same key and request (p_seats included) from the same customer returns the first result (kept 24 hours), and the same key with another request raises BK011 and writes nothing. With p_resource_id NULL, any eligible resource in preference order. p_seats (default 1, at most the service''s max_seats) is how many seats of one resource the booking takes (a class), all or nothing. A taken slot is settled by the service''s conflict strategy; p_seen_version as in create_hold_atomic. p_booking_data is kept as the booking''s details, except its "contact" object ({name, email, phone}, each optional), which is validated (BK022), normalized (the phone as digits with an optional leading +, the e-mail''s domain in lower case) and stored on the customer, where staff see it. Success: {success, booking_id, status, version, resource_id, seats, start_time, end_time, time_zone, start_local, end_local}; a taken slot: the conflict object. Errors: BK001-BK005, BK011-BK015, BK022, BK017 (a staff or admin token whose locations claim leaves out the service''s location), BK026 (p_seats outside 1..max_seats), BK027 (no eligible resource has that many seats).';
 
 -- version_conflict
 -- the result of acting on a stale p_expected_version.
@@ -172,7 +184,10 @@ comment on function api.cancel_booking(uuid, text, bigint) is
 
 -- reschedule_booking
 -- moves a booking to another start (and optionally resource) in one transaction; if the new time is
--- taken the booking keeps its old time. A move that overlaps its own old time works.
+-- taken the booking keeps its old time. A move that overlaps its own old time works. A booking of
+-- several seats, or of a seat of a resource with several, gets its seats afresh at the new time (seat
+-- 1 first, then up, as booking.take_slot takes them): the seat numbers it has now may be taken there
+-- while others are free.
 create or replace function api.reschedule_booking(
   p_booking_id uuid, p_new_start timestamptz, p_expected_version bigint default null,
   p_resource_id uuid default null)
@@ -189,6 +204,9 @@ declare
   v_resource uuid;
   v_end timestamptz;
   v_occupied tstzrange;
+  v_reseat boolean;
+  v_old_seats booking.units[];
+  v_seated boolean := true;
   v_block record;
   v_attempt booking.attempt;
   v_report booking.conflict_report;
@@ -214,31 +232,59 @@ begin
   perform booking.candidate_resources(v_svc, v_zone, p_new_start, v_end, v_resource);
   v_occupied := tstzrange(p_new_start - v_svc.buffer_before, v_end + v_svc.buffer_after);
   perform booking.lock_for_move(v_row.id, v_resource);
+  perform booking.seat_candidates(v_svc, array[v_resource], v_row.seats);   -- BK027: too few seats there
+  v_reseat := v_row.seats > 1 or (select r.capacity > 1 from booking.resources r
+                                  where r.location_id = v_row.location_id and r.id = v_resource);
+  if v_reseat then             -- several units taken one after another: the lock order of 41_units.sql
+    perform booking.lock_unit_spans(v_row.location_id, array[v_resource], v_occupied);
+  end if;
   perform booking.expire_holds_in_way(v_row, v_resource, v_occupied);
   begin
-    update booking.reservations r
-       set resource_id = v_resource, starts_at = p_new_start, ends_at = v_end, occupied = v_occupied,
-           slot_id = booking.slot_id(r.service_id, p_new_start), version = r.version + 1, updated_at = now()
-     where r.location_id = v_row.location_id and r.id = v_row.id
-    returning r.* into v_row;
-    return booking.reservation_result(v_row, v_zone);
+    if v_reseat then
+      -- its seats go first (so that a move overlapping its own old time can take them again), then
+      -- as many as it has are taken at the new time; when too few are free there, the seats it had
+      -- come back (nobody else can have taken them: a rival's insert waits for this delete to end)
+      with gone as (
+        delete from booking.units u
+         where u.location_id = v_row.location_id and u.reservation_id = v_row.id and u.pool = 1
+        returning u.*)
+      select array_agg(g) into v_old_seats from gone g;
+      v_attempt.status := 'confirmed';
+      v_seated := booking.take_seats(v_row.location_id, v_row.id, 1::smallint, v_resource, v_occupied,
+                                     v_attempt, v_row.seats) = v_row.seats;
+      if not v_seated then
+        delete from booking.units u
+         where u.location_id = v_row.location_id and u.reservation_id = v_row.id and u.pool = 1;
+        insert into booking.units select * from unnest(v_old_seats);
+      end if;
+    end if;
+    if v_seated then
+      update booking.reservations r
+         set resource_id = v_resource, starts_at = p_new_start, ends_at = v_end, occupied = v_occupied,
+             slot_id = booking.slot_id(r.service_id, p_new_start), version = r.version + 1, updated_at = now()
+       where r.location_id = v_row.location_id and r.id = v_row.id
+      returning r.* into v_row;
+      return booking.reservation_result(v_row, v_zone);
+    end if;
   exception when exclusion_violation then
-    select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
-                                                            v_row.id);
-    v_attempt.operation := 'reschedule_booking';
-    v_attempt.customer_id := v_row.customer_id;
-    v_attempt.slot := tstzrange(p_new_start, v_end);
-    v_report.conflict_type := coalesce(v_block.conflict_type, 'BOOKING_CONFLICT');
-    v_report.resource_id := v_resource;
-    v_report.holder_reservation_id := v_block.holder;
-    v_report.attempted_reservation_id := v_row.id;
-    v_report.retry_after := v_block.retry_after;
-    return booking.record_conflict(v_svc, v_zone, v_attempt, v_report);
+    null;                       -- the new time is taken: the conflict below
   end;
+  select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
+                                                          v_row.id);
+  v_attempt.operation := 'reschedule_booking';
+  v_attempt.customer_id := v_row.customer_id;
+  v_attempt.slot := tstzrange(p_new_start, v_end);
+  v_attempt.seats := v_row.seats;
+  v_report.conflict_type := coalesce(v_block.conflict_type, 'BOOKING_CONFLICT');
+  v_report.resource_id := v_resource;
+  v_report.holder_reservation_id := v_block.holder;
+  v_report.attempted_reservation_id := v_row.id;
+  v_report.retry_after := v_block.retry_after;
+  return booking.record_conflict(v_svc, v_zone, v_attempt, v_report);
 end;
 $$;
 comment on function api.reschedule_booking(uuid, timestamptz, bigint, uuid) is
-  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. Errors: BK003-BK006, BK008, BK010, BK012, BK013, BK017 (staff or admin of other locations).';
+  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. A booking of several seats (or of a seat of a resource with several) takes its seats afresh at the new time, all or nothing. Errors: BK003-BK006, BK008, BK010, BK012, BK013, BK017 (staff or admin of other locations), BK027 (p_resource_id has fewer seats than the booking takes).';
 
 -- reservation_view
 -- what a caller may see of a reservation: no other customer's details ever reach a customer.
@@ -251,14 +297,14 @@ as $$
     'location_id', p_r.location_id, 'start_time', p_r.starts_at, 'end_time', p_r.ends_at,
     'time_zone', l.time_zone, 'start_local', p_r.starts_at at time zone l.time_zone,
     'end_local', p_r.ends_at at time zone l.time_zone,
-    'expires_at', p_r.expires_at, 'version', p_r.version, 'details', p_r.details,
+    'expires_at', p_r.expires_at, 'version', p_r.version, 'seats', p_r.seats, 'details', p_r.details,
     'customer', (select c.subject from booking.customers c where c.id = p_r.customer_id),
     'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at)
   from booking.locations l
   where l.id = p_r.location_id;
 $$;
 comment on function booking.reservation_view(booking.reservations) is
-  'A reservation as a caller sees it (effective status, times with the location''s time_zone and the wall-clock start_local and end_local, version, details, the customer''s subject) as JSON.';
+  'A reservation as a caller sees it (effective status, times with the location''s time_zone and the wall-clock start_local and end_local, version, seats, details, the customer''s subject) as JSON.';
 
 -- get_reservation
 -- one hold or booking; a customer sees only its own (others are BK008, not found).

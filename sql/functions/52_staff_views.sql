@@ -15,14 +15,14 @@ as $$
   select jsonb_build_object(
     'id', p_r.id, 'status', booking.effective_status(p_r), 'service_id', p_r.service_id,
     'service_name', p_service_name, 'resource_id', p_r.resource_id, 'resource_name', p_resource_name,
-    'expires_at', p_r.expires_at, 'version', p_r.version, 'details', p_r.details,
+    'expires_at', p_r.expires_at, 'version', p_r.version, 'seats', p_r.seats, 'details', p_r.details,
     'cancel_reason', p_r.cancel_reason, 'created_at', p_r.created_at, 'updated_at', p_r.updated_at,
     'customer', jsonb_build_object('subject', p_customer.subject, 'name', p_customer.display_name,
                                    'email', p_customer.email, 'phone', p_customer.phone))
     || booking.local_span(p_r.starts_at, p_r.ends_at, p_zone);
 $$;
 comment on function booking.staff_reservation_view(booking.reservations, text, booking.customers, text, text) is
-  'A reservation as staff see it, as JSON: id, effective status, service and resource (ids and names), start_time, end_time, time_zone, start_local, end_local, expires_at, version, details, cancel_reason, created_at, updated_at and customer {subject, name, email, phone}.';
+  'A reservation as staff see it, as JSON: id, effective status, service and resource (ids and names), start_time, end_time, time_zone, start_local, end_local, expires_at, version, seats, details, cancel_reason, created_at, updated_at and customer {subject, name, email, phone}.';
 
 -- staff_location
 -- the zone of a location a staff or admin caller may read: BK017 for another role or another

@@ -18,6 +18,28 @@ as $$ select hashtextextended('arbitration:' || p_service_id::text || ':' || p_d
 comment on function booking.arbitration_lock_key(uuid, date) is
   'Advisory lock key per service and local day: arbitration takes it so that two arbiters do not place two attempts on the same free slot.';
 
+-- lock_arbitration_early
+-- an attempt of several units (seats, pools) under the arbitration strategy takes the arbitration
+-- lock before booking.take_slot takes its (resource, hour) locks: having lost, it would take it in
+-- settle_conflict after them, out of the lock order (docs/ARCHITECTURE.md, "Advisory locks"), and
+-- could wait there for an arbiter that waits for one of its hour locks.
+create or replace function booking.lock_arbitration_early(
+  p_svc booking.services, p_zone text, p_start timestamptz, p_seats integer)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if p_svc.conflict_strategy = 'arbitration'
+     and (p_seats > 1 or exists (select 1 from booking.service_pools p
+                                 where p.location_id = p_svc.location_id and p.service_id = p_svc.id)) then
+    perform pg_advisory_xact_lock(booking.arbitration_lock_key(p_svc.id, booking.local_day(p_start, p_zone)));
+  end if;
+end;
+$$;
+comment on function booking.lock_arbitration_early(booking.services, text, timestamptz, integer) is
+  'Takes the arbitration lock of the attempt''s service and local day first when the service settles conflicts by arbitration and the attempt takes several units, so that its lock comes before their (resource, hour) locks.';
+
 -- customer_holds_lock_key
 -- serializes one customer's new holds, so the cap on live holds cannot be raced past.
 create or replace function booking.customer_holds_lock_key(p_customer_id uuid) returns bigint
@@ -165,7 +187,8 @@ begin
   -- what the attempt asked for, so that it can be settled later
   v_report.detail := jsonb_build_object('status', p_attempt.status, 'session_id', p_attempt.session_id,
                                         'idempotency_key', p_attempt.idempotency_key,
-                                        'hold_seconds', extract(epoch from p_attempt.expires_at - now()));
+                                        'hold_seconds', extract(epoch from p_attempt.expires_at - now()),
+                                        'seats', coalesce(p_attempt.seats, 1));
 
   if v_strategy in ('last_wins', 'priority_based') then
     if v_strategy = 'priority_based' then
@@ -211,7 +234,8 @@ begin
     if v_row.id is not null then
       v_report.outcome := 'other_resource';
     else
-      for v_alt in select a from jsonb_array_elements(booking.alternatives(p_svc.id, p_zone, v_start, p_candidates[1])) a loop
+      for v_alt in select a from jsonb_array_elements(booking.alternatives(p_svc.id, p_zone, v_start, p_candidates[1],
+                                                                               p_seats => p_attempt.seats)) a loop
         v_elsewhere.slot := tstzrange((v_alt->>'start_time')::timestamptz, (v_alt->>'end_time')::timestamptz);
         v_elsewhere.slot_id := v_alt->>'slot_id';
         v_row := booking.take_slot(p_svc, array[(v_alt->>'resource_id')::uuid], v_elsewhere);
@@ -277,11 +301,12 @@ begin
   v_attempt.expires_at := case when v_attempt.status = 'held' then now() + v_svc.hold_ttl end;
   v_attempt.session_id := p_conflict.detail->>'session_id';
   v_attempt.slot_id := booking.slot_id(v_svc.id, p_start);
+  v_attempt.seats := coalesce((p_conflict.detail->>'seats')::integer, 1);
   return booking.take_slot(v_svc, array[p_resource_id], v_attempt);
 end;
 $$;
 comment on function booking.grant_attempt(booking.conflicts, timestamptz, uuid, boolean) is
-  'Places a conflict''s stored attempt at a time and resource; NULL when taken. A hold is refused with BK016 at the requester''s live-hold cap unless p_enforce_cap is false.';
+  'Places a conflict''s stored attempt (its seats too) at a time and resource; NULL when taken. A hold is refused with BK016 at the requester''s live-hold cap unless p_enforce_cap is false.';
 
 -- confirm_conflict
 -- the requester accepts or declines the alternative offered under the consensus strategy.
@@ -322,7 +347,8 @@ begin
     return jsonb_build_object('success', false, 'conflict_id', v_c.id, 'outcome', 'offer_taken',
                               'conflict_reason', 'The offered time was taken meanwhile.',
                               'alternatives', booking.alternatives(v_c.service_id,
-                                 booking.location_zone(v_c.location_id), v_c.requested_start, v_c.resource_id));
+                                 booking.location_zone(v_c.location_id), v_c.requested_start, v_c.resource_id,
+                                 p_seats => (v_c.detail->>'seats')::integer));
   end if;
   v_zone := booking.location_zone(v_c.location_id);
   return booking.taken_result(v_row, v_zone)
@@ -368,7 +394,8 @@ begin
     return jsonb_build_object('success', true, 'conflict_id', v_c.id, 'outcome', 'kept_existing');
   elsif p_decision = 'offer_alternative' then
     v_offer := booking.alternatives(v_c.service_id, booking.location_zone(v_c.location_id),
-                                    v_c.requested_start, v_c.resource_id)->0;
+                                    v_c.requested_start, v_c.resource_id,
+                                    p_seats => (v_c.detail->>'seats')::integer)->0;
     update booking.conflicts c set status = 'awaiting_confirmation', offered = v_offer, decision = p_decision,
                                    outcome = 'offered_alternative', note = left(p_note, 1000)
      where c.location_id = v_c.location_id and c.id = v_c.id;

@@ -24,7 +24,7 @@ select col_default_is('booking', 'locations', 'time_zone', 'Europe/Warsaw', 'Loc
 select columns_are('booking', 'reservations', array[
   'id', 'location_id', 'resource_id', 'service_id', 'customer_id', 'starts_at', 'ends_at', 'occupied',
   'status', 'expires_at', 'session_id', 'slot_id', 'version', 'idempotency_key', 'details',
-  'cancel_reason', 'created_at', 'updated_at', 'confirmed_at', 'ended_at', 'units'],
+  'cancel_reason', 'created_at', 'updated_at', 'confirmed_at', 'ended_at', 'units', 'seats'],
   'Reservations have exactly the ledger''s columns');
 select columns_are('booking', 'units', array[
   'location_id', 'reservation_id', 'pool', 'seat', 'resource_id', 'occupied', 'status', 'expires_at'],

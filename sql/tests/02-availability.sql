@@ -213,8 +213,9 @@ select is(
                      'start_time', '2031-06-02 10:00+00'::timestamptz, 'end_time', '2031-06-02 11:00+00'::timestamptz,
                      'time_zone', 'UTC', 'start_local', '2031-06-02T10:00:00', 'end_local', '2031-06-02T11:00:00',
                      'resource_ids', jsonb_build_array('b0000000-0000-0000-0000-000000000002',
-                                                       'b0000000-0000-0000-0000-000000000001')),
-  'A free time is available on every free resource in preference order, with its local times');
+                                                       'b0000000-0000-0000-0000-000000000001'),
+                     'seats_left', 2),
+  'A free time is available on every free resource in preference order, with its local times and the seats left (one per free resource)');
 
 select is(
   api.validate_service_availability('c0000000-0000-0000-0000-000000000001', '2031-06-02', '09:15')->>'reason',

@@ -32,9 +32,9 @@ select api.create_hold_atomic(null, 'alice', :'manicure', '2031-03-10 10:00+00',
 
 select is((:'h1'::jsonb)->>'success', 'true', 'A hold on a free slot succeeds');
 select is(array(select jsonb_object_keys(:'h1'::jsonb) order by 1),
-          array['end_local', 'end_time', 'expires_at', 'hold_id', 'resource_id', 'start_local', 'start_time', 'success',
-                'time_zone', 'version'],
-          'A successful hold returns success, hold_id, resource_id, start_time, end_time, expires_at, version, time_zone, start_local and end_local');
+          array['end_local', 'end_time', 'expires_at', 'hold_id', 'resource_id', 'seats', 'start_local', 'start_time',
+                'success', 'time_zone', 'version'],
+          'A successful hold returns success, hold_id, resource_id, start_time, end_time, expires_at, version, seats, time_zone, start_local and end_local');
 select is((:'h1'::jsonb)->>'resource_id', :'anna', 'Any staff takes the preferred resource first');
 select is(((:'h1'::jsonb)->>'start_time')::timestamptz, '2031-03-10 10:00+00'::timestamptz,
           'The hold starts at the requested time');

@@ -211,8 +211,8 @@ select is((select count(*)::int from api.get_availability(:'cut', '2031-03-30') 
               or a.time_zone <> 'Europe/Warsaw'), 0,
           'Every slot''s local times are its instants on the location''s clock');
 select is(pg_get_function_result('api.get_availability(uuid, date, integer, uuid)'::regprocedure),
-          'TABLE(slot_id text, start_time timestamp with time zone, end_time timestamp with time zone, resource_ids uuid[], time_zone text, start_local timestamp without time zone, end_local timestamp without time zone)',
-          'get_availability keeps its columns and adds time_zone, start_local and end_local');
+          'TABLE(slot_id text, start_time timestamp with time zone, end_time timestamp with time zone, resource_ids uuid[], time_zone text, start_local timestamp without time zone, end_local timestamp without time zone, seats_left integer)',
+          'get_availability keeps its columns and adds time_zone, start_local, end_local and seats_left');
 
 select * from finish();
 rollback;

@@ -104,11 +104,11 @@ select is(pg_temp.resource(:'day', 'Anna')->'reservations'->0->'customer',
           'Staff see the customer''s subject, name, e-mail and phone');
 select is((pg_temp.resource(:'day', 'Anna')->'reservations'->0) - 'customer' - 'created_at' - 'updated_at',
           jsonb_build_object('id', :'alice', 'status', 'confirmed', 'service_id', :'cut', 'service_name', 'Cut',
-                             'resource_id', :'anna', 'resource_name', 'Anna', 'expires_at', null, 'version', 1,
+                             'resource_id', :'anna', 'resource_name', 'Anna', 'expires_at', null, 'version', 1, 'seats', 1,
                              'details', '{"note": "fringe"}'::jsonb, 'cancel_reason', null, 'time_zone', 'Europe/Warsaw',
                              'start_time', '2031-03-30 07:00+00'::timestamptz, 'end_time', '2031-03-30 08:00+00'::timestamptz,
                              'start_local', '2031-03-30T09:00:00', 'end_local', '2031-03-30T10:00:00'),
-          'A reservation in the day view: service, resource, times, version, details (no contact in them)');
+          'A reservation in the day view: service, resource, times, version, seats, details (no contact in them)');
 select ok((pg_temp.resource(:'day', 'Anna')->'reservations'->1->>'expires_at')::timestamptz > now(),
           'A live hold shows when it lapses');
 select is(pg_temp.spans(pg_temp.resource(:'day', 'Anna')->'free'), array['08:00-09:00', '10:15-10:30'],
@@ -187,7 +187,7 @@ select is(pg_temp.ids(api.search_bookings(:'w', p_from => '2031-03-31')), array[
 select is((select b - 'customer' - 'created_at' - 'updated_at' - 'version' - 'id' - 'details'
            from jsonb_array_elements(api.search_bookings(:'w', 'desk-erin')->'bookings') b),
           jsonb_build_object('status', 'confirmed', 'service_id', :'cut', 'service_name', 'Cut',
-                             'resource_id', :'bartek', 'resource_name', 'Bartek', 'expires_at', null,
+                             'resource_id', :'bartek', 'resource_name', 'Bartek', 'expires_at', null, 'seats', 1,
                              'cancel_reason', null, 'time_zone', 'Europe/Warsaw',
                              'start_time', '2031-03-29 23:30+00'::timestamptz, 'end_time', '2031-03-30 00:30+00'::timestamptz,
                              'start_local', '2031-03-30T00:30:00', 'end_local', '2031-03-30T01:30:00'),

@@ -142,8 +142,8 @@ select is((select details from booking.reservations where id = :'ben_hold'), '{}
 -- spring forward: 01:30 CET + 30 minutes is 03:00 CEST
 select api.create_hold_atomic(null, 'local-hana', :'quick', '2031-03-30 01:30 Europe/Warsaw', null, null, 'sess-hana') as h \gset
 select is(array(select jsonb_object_keys(:'h'::jsonb) order by 1),
-          array['end_local', 'end_time', 'expires_at', 'hold_id', 'resource_id', 'start_local', 'start_time', 'success',
-                'time_zone', 'version'],
+          array['end_local', 'end_time', 'expires_at', 'hold_id', 'resource_id', 'seats', 'start_local', 'start_time',
+                'success', 'time_zone', 'version'],
           'A hold result adds time_zone, start_local and end_local to its keys');
 select is(jsonb_build_object('time_zone', (:'h'::jsonb)->'time_zone', 'start_local', (:'h'::jsonb)->'start_local',
                              'end_local', (:'h'::jsonb)->'end_local', 'start_time', ((:'h'::jsonb)->>'start_time')::timestamptz),
@@ -152,8 +152,8 @@ select is(jsonb_build_object('time_zone', (:'h'::jsonb)->'time_zone', 'start_loc
           'A hold across the spring-forward gap: 01:30 to 03:00 local, 30 real minutes');
 select api.convert_hold_to_booking(((:'h'::jsonb)->>'hold_id')::uuid, 'sess-hana', '{}') as hb \gset
 select is(array(select jsonb_object_keys(:'hb'::jsonb) order by 1),
-          array['booking_id', 'end_local', 'end_time', 'resource_id', 'start_local', 'start_time', 'status', 'success',
-                'time_zone', 'version'],
+          array['booking_id', 'end_local', 'end_time', 'resource_id', 'seats', 'start_local', 'start_time', 'status',
+                'success', 'time_zone', 'version'],
           'A booking result adds time_zone, start_local and end_local to its keys');
 select is(array[(:'hb'::jsonb)->>'start_local', (:'hb'::jsonb)->>'end_local', (:'hb'::jsonb)->>'time_zone'],
           array['2031-03-30T01:30:00', '2031-03-30T03:00:00', 'Europe/Warsaw'], 'The converted booking keeps its local times');
@@ -219,7 +219,7 @@ select is(array(select k from jsonb_object_keys(api.confirm_conflict(((:'cs'::js
           array['end_local', 'start_local', 'time_zone'], 'and accepting it answers with the local times');
 
 -- validate_service_availability
-select is(api.validate_service_availability(:'quick', '2031-03-30', '03:00') - 'resource_ids',
+select is(api.validate_service_availability(:'quick', '2031-03-30', '03:00') - 'resource_ids' - 'seats_left',
           jsonb_build_object('available', true, 'reason', null, 'time_zone', 'Europe/Warsaw',
                              'start_time', '2031-03-30 01:00+00'::timestamptz, 'end_time', '2031-03-30 01:30+00'::timestamptz,
                              'start_local', '2031-03-30T03:00:00', 'end_local', '2031-03-30T03:30:00'),
