@@ -281,6 +281,34 @@ def test_the_page_is_used_with_the_keyboard_alone(browser: Browser, site: Site) 
         tab.close()
 
 
+def test_with_a_secret_of_its_own_the_page_takes_a_pasted_token(
+    browser: Browser, site: Site
+) -> None:
+    """No demo customers then (no /demo/tokens): the page asks for a token, and works with it."""
+    secret = "a-secret-of-this-deployment-only-0123456789abcdef"
+    proc, base = start_gateway(site.database_url, {"REDIS_URL": "", "BOOKING_JWT_SECRET": secret})
+    context = browser.new_context(viewport=DESKTOP)
+    offline = Offline(context)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/demo?service={MANICURE}&date={working_day(4)}")
+        page.wait_for_selector("body[data-ready=true]", timeout=WITHIN_MS)
+        assert page.is_hidden("#customer") and page.is_visible("#token-form")
+        page.fill("#token", mint_token(secret, "frank", "customer"))
+        page.click("#token-form button")
+        page.wait_for_selector("#live[data-status=open]", timeout=WITHIN_MS)
+        page.click(slot("Celina", "12:00"))
+        mine(page, "held", "12:00").wait_for()
+        assert offline.refused == []
+    finally:
+        context.close()
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def test_the_page_reads_on_a_phone(browser: Browser, site: Site) -> None:
     tab = open_demo(browser, site, "carol", working_day(3), viewport=PHONE)
     try:

@@ -23,6 +23,7 @@ const state = {
   seen: new Set(), // starts shown free today, so a taken row stays (greyed) instead of vanishing
   free: new Set(), // "resource|start" keys free in the last render
   mine: [],
+  own: new Set(), // ids of the holds this page made
   refreshing: null,
   dirty: false,
 };
@@ -358,6 +359,7 @@ async function holdSlot({ startTime, resourceId, label }) {
     const hold = await client.hold({ serviceId: state.service.id, startTime, resourceId, seenVersion: state.version });
     window.demo.timings.push({ kind: "held", at: Date.now(), hold_id: hold.hold_id });
     keepSession(hold.hold_id, hold.session_id);
+    state.own.add(hold.hold_id);
     hideConflict();
     log(`You hold ${hhmm(hold.start_local)} with ${state.names.get(hold.resource_id) || "a stylist"} until ${localTime(hold.expires_at)}.`);
   } catch (error) {
@@ -526,10 +528,11 @@ client.on("availability:updated", (payload, msg) => {
   if (msg.topic !== availabilityTopic(state.service?.id, state.day)) return;
   window.demo.timings.push({ kind: "event", at: Date.now(), id: msg.id ?? null });
   if (payload) {
-    const mine = state.mine.some((m) => m.id === payload.reservation_id);
-    const what = { held: "held", confirmed: "booked" }[payload.status] || `freed (${payload.status})`;
-    const who = state.names.get(payload.resource_id) || "someone";
-    if (!mine) log(`Live: ${localTime(payload.start_time)} with ${who} ${what} by another client.`);
+    // the event may come before this page's own answer: "yours" only when known already
+    const yours = state.own.has(payload.reservation_id) || state.mine.some((m) => m.id === payload.reservation_id);
+    const what = { held: "held", confirmed: "booked" }[payload.status] || `free again (${payload.status})`;
+    const who = state.names.get(payload.resource_id) || "a stylist";
+    log(`Live: ${localTime(payload.start_time)} with ${who} ${what}${yours ? " (yours)" : ""}.`);
   } else {
     log("Live: caught up after a long disconnect.");
   }
