@@ -27,12 +27,15 @@ $(BENCH_STAMP): $(DEV_STAMP)
 	@touch $@
 
 ## make run: embedded PostgreSQL (or $$DATABASE_URL), migrated, demo data, gateway on 127.0.0.1:8000
+## (it prints the demo page's and the API docs' URLs: /demo and /docs)
 run: $(RUN_STAMP)
 	$(VENV)/bin/booking serve --prepare --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-## make test: PostgreSQL with pgTAP and Redis (found or installed), then pytest (pgTAP files included)
+## make test: PostgreSQL with pgTAP and Redis (found or installed), Debian's Chromium for the browser
+## tests (installed when missing), then pytest (pgTAP files included)
 test: $(DEV_STAMP)
 	@set -euo pipefail; \
+	scripts/ensure-chromium.sh; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
 	export REDIS_URL="$$(PYTHON=$(PY) scripts/ensure-redis.sh)"; \
 	echo "testing against $$DATABASE_URL and $$REDIS_URL"; \

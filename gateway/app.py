@@ -41,6 +41,8 @@ from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
 from gateway.services.redisconn import OptionalRedis
 from gateway.state import Gateway
+from gateway.web import pages as web_pages
+from gateway.web.routes import browser_routes, route_templates
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 # document are both made from this list (gateway/http/spec.py).
 SPECS: list[RouteSpec] = [
     *routes_ops.SPECS,
+    *web_pages.SPECS,
     *routes_availability.SPECS,
     *routes_holds.SPECS,
     *routes_bookings.SPECS,
@@ -155,9 +158,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await redis.close()
             await pool.close()
 
+    browser = browser_routes(cfg)  # static files; the demo's tokens with the development secret
+    templates = ROUTE_TEMPLATES | route_templates(browser)
     return Starlette(
-        routes=[*ROUTES, websocket_route()],
-        middleware=middleware_stack(lambda: ROUTE_TEMPLATES, cfg.cors_origins),
+        routes=[*ROUTES, websocket_route(), *browser],
+        middleware=middleware_stack(lambda: templates, cfg.cors_origins),
         exception_handlers={
             Problem: on_problem,
             HTTPException: on_http_exception,

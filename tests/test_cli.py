@@ -152,6 +152,26 @@ def test_serve_on_a_port_in_use_exits_with_one_line_naming_how_to_choose_another
     assert "startup" not in done.stderr.lower(), done.stderr
 
 
+def test_serve_prints_where_the_demo_page_and_the_api_docs_are(database_url: str) -> None:
+    """`make run` shows a person where to look first."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        env=booking_env(DATABASE_URL=database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    base = f"http://127.0.0.1:{port}"
+    assert first == f"live demo: {base}/demo    API docs (try it out): {base}/docs"
+
+
 # --- booking serve: the development JWT secret -----------------------------------------------
 
 

@@ -27,6 +27,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "gateway.app",
     ),
     "jobs": ("gateway.routes", "gateway.http", "gateway.realtime", "gateway.cli", "gateway.app"),
+    # pages and static files for browsers: plumbing from http, never the engine or the relay
+    "web": (
+        "gateway.routes",
+        "gateway.services",
+        "gateway.state",
+        "gateway.realtime",
+        "gateway.jobs",
+        "gateway.cli",
+        "gateway.app",
+    ),
 }
 # what services may take from realtime: the event record only (not the hub, the listener, ...)
 SERVICES_FROM_REALTIME = frozenset({"gateway.realtime.events", "gateway.realtime.versions"})

@@ -29,6 +29,7 @@ from gateway.app import OPENAPI_DOCUMENT, SPECS, create_app
 from gateway.cli.migrate import migrate
 from gateway.config import Settings
 from gateway.http.problems import CONFLICT_PROBLEMS
+from gateway.web.routes import DEMO_TOKENS_PATH
 from tests.fixtures import HttpCatalogue, next_test_day, start_gateway, with_dbname
 
 J = dict[str, Any]
@@ -68,6 +69,9 @@ def test_the_served_routes_are_the_documented_operations(
         for method in route.methods or ()
         if method != "HEAD"
     }
+    # the demo's token endpoint is no API operation: it is served only with the development
+    # secret (tests/test_http_demo_tokens.py), so a document shared by every gateway leaves it out
+    served -= {("GET", DEMO_TOKENS_PATH), ("POST", DEMO_TOKENS_PATH)}
     document = httpx.get(gateway_url + "/openapi.json").json()
     documented = {
         (method.upper(), path)

@@ -32,3 +32,15 @@ def test_make_run_installs_the_runtime_dependencies_only(tmp_path: Path) -> None
 def test_make_test_adds_the_test_tools_and_make_bench_the_plotting_ones(tmp_path: Path) -> None:
     assert "-e '.[dev]'" in planned_commands("test", tmp_path)
     assert "-e '.[dev,bench]'" in planned_commands("bench", tmp_path)
+
+
+def test_make_test_installs_debians_chromium_for_the_browser_tests(tmp_path: Path) -> None:
+    """Before pytest runs, Chromium and its driver are there: installed with apt-get (after one
+    `apt-get update`) when missing, never a browser downloaded by a test tool."""
+    plan = planned_commands("test", tmp_path)
+    assert plan.index("scripts/ensure-chromium.sh") < plan.index("-m pytest"), plan
+    script = (ROOT / "scripts" / "ensure-chromium.sh").read_text(encoding="utf-8")
+    code = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+    assert sum("apt-get update" in line for line in code) == 1
+    assert any("apt-get install -y -qq chromium chromium-driver" in line for line in code)
+    assert "playwright install" not in plan + script

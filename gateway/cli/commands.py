@@ -138,6 +138,13 @@ def listen_problem(host: str, port: int) -> str | None:
     return None
 
 
+def pages_banner(host: str, port: int) -> str:
+    """Where a person looks first: the live demo page and the interactive API docs."""
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
+    return f"live demo: {base}/demo    API docs (try it out): {base}/docs"
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -155,6 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so the
     # embedded server is stopped below instead of being left running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(pages_banner(args.host, args.port), flush=True)
     try:
         uvicorn.run(
             "gateway.app:create_app",

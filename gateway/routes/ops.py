@@ -1,25 +1,18 @@
-"""Operations: /health, /ready (database, listener, Redis), /metrics, /openapi.json, /docs."""
+"""Operations: /health, /ready (database, listener, Redis), /metrics, /openapi.json. (/docs, the
+document as a web page, is in gateway/web/pages.py.)"""
 
 from __future__ import annotations
 
-import html
-import json
 from typing import Any, Literal, TypedDict
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from gateway.http.metrics import CONTENT_TYPE
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import served_document
 from gateway.services.results import Health
 from gateway.state import gateway
-
-DOCS_CSS = (
-    "body{font-family:sans-serif;max-width:70em;margin:2em auto}"
-    "td{padding:.2em .8em;border-bottom:1px solid #ddd}"
-    "pre{background:#f6f6f6;padding:1em;overflow:auto}"
-)
 
 
 class Alive(TypedDict):
@@ -83,30 +76,6 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(served_document(request))
 
 
-async def docs(request: Request) -> Response:
-    doc = served_document(request)
-    rows = []
-    for path, ops in doc["paths"].items():
-        for method, op in ops.items():
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
-                f"</td><td>{html.escape(op.get('summary', ''))}</td></tr>"
-            )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>"
-        f"{html.escape(doc['info']['title'])}</title><style>{DOCS_CSS}</style></head><body>"
-        f"<h1>{html.escape(doc['info']['title'])}</h1>"
-        f"<p>{html.escape(doc['info']['description'])}</p>"
-        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
-        "<table>"
-        + "".join(rows)
-        + "</table><h2>Document</h2><pre>"
-        + html.escape(json.dumps(doc, indent=2))
-        + "</pre></body></html>"
-    )
-    return HTMLResponse(page)
-
-
 SPECS = [
     RouteSpec(
         "GET",
@@ -148,16 +117,6 @@ SPECS = [
         "This document (OpenAPI 3.1)",
         "operations",
         {200: Answer("The OpenAPI document", dict[str, Any])},
-        public=True,
-        database=False,
-    ),
-    RouteSpec(
-        "GET",
-        "/docs",
-        docs,
-        "This document as a web page",
-        "operations",
-        {200: Answer("An HTML page", str, media_type="text/html")},
         public=True,
         database=False,
     ),
