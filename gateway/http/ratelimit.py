@@ -2,7 +2,7 @@
 request) when Redis is there, in process otherwise or while Redis is down.
 
 GCRA keeps one number per key, the theoretical arrival time (TAT). A request at `now` is let
-through when TAT - burst * T <= now (T = 1 / rate); it then moves TAT to max(TAT, now) + T.
+through when TAT - (burst - 1) * T <= now (T = 1 / rate); it then moves TAT to max(TAT, now) + T.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ local tats = {}
 for i, k in ipairs(KEYS) do
   local tat = tonumber(redis.call('GET', k) or '0')
   if tat < now then tat = now end
-  local allow_at = tat + period - burst * period
+  local allow_at = tat - (burst - 1) * period
   if allow_at > now and allow_at - now > worst then worst = allow_at - now end
   tats[i] = tat + period
 end
@@ -77,7 +77,9 @@ class RateLimiter:
         new: list[float] = []
         for k in keys:
             tat = max(self._tat.get(k, 0.0), now)
-            allow_at = tat + self.period - self.burst * self.period
+            # tat - (burst - 1) * T, not tat + T - burst * T: adding and taking back T rounds, and
+            # a first request (tat = now) could come out a hair above now and be refused
+            allow_at = tat - (self.burst - 1) * self.period
             worst = max(worst, allow_at - now)
             new.append(tat + self.period)
         if worst > 0:
