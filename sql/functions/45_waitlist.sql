@@ -289,6 +289,23 @@ $$;
 comment on function booking.offer_freed_time(uuid, tstzrange) is
   'Offers time freed at a location to the waiting entries overlapping it, in line order (joined_at, id), each through booking.try_waitlist_offer, until nothing more fits; returns how many offers it made. Called by the reservations trigger; inside an offer being made it only queues the time (booking.waitlist_pending) for the walk in progress.';
 
+-- lock_waiting_entries
+-- locks the waiting entries at a location whose wanted time overlaps a span, in line order: what
+-- the BEFORE trigger below does for each reservation that frees time, after the reservation's own
+-- row lock (the lock order: a reservation, then the entries it frees time for).
+create or replace function booking.lock_waiting_entries(p_location_id uuid, p_span tstzrange) returns void
+language sql
+set search_path = ''
+set enable_seqscan = off
+as $$
+  select count(*) from (select 1 from booking.waitlist_entries e
+                         where e.location_id = p_location_id and e.status = 'waiting' and e.occupied && p_span
+                         order by e.joined_at, e.id
+                         for update) l;
+$$;
+comment on function booking.lock_waiting_entries(uuid, tstzrange) is
+  'Locks the waiting entries at a location whose wanted time overlaps p_span, in line order (joined_at, id): what a write that frees time takes after the row lock of the reservation it frees, before its units change.';
+
 -- waitlist_lock_entries
 -- BEFORE a reservation frees time: lock the waiting entries that time may serve, in line order, so
 -- that a second transaction freeing time for them waits here, before it has freed anything.
@@ -298,10 +315,7 @@ set search_path = ''
 set enable_seqscan = off
 as $$
 begin
-  perform 1 from booking.waitlist_entries e
-   where e.location_id = old.location_id and e.status = 'waiting' and e.occupied && old.occupied
-   order by e.joined_at, e.id
-   for update;
+  perform booking.lock_waiting_entries(old.location_id, old.occupied);
   return new;
 end;
 $$;
