@@ -53,6 +53,32 @@ def one(conn: psycopg.Connection[Any], query: str, *args: object) -> Any:
     return row[0]
 
 
+def book(conn: psycopg.Connection[Any], cat: Catalogue, start: datetime, subject: str) -> str:
+    result = as_json(
+        one(
+            conn,
+            "select api.create_booking_atomic(%s, %s, %s, '{}')",
+            cat.service_id,
+            start,
+            subject,
+        )
+    )
+    return str(result["booking_id"])
+
+
+def hold(conn: psycopg.Connection[Any], cat: Catalogue, start: datetime, subject: str) -> str:
+    result = as_json(
+        one(
+            conn,
+            "select api.create_hold_atomic(null, %s, %s, %s, null, null, 's')",
+            subject,
+            cat.service_id,
+            start,
+        )
+    )
+    return str(result["hold_id"])
+
+
 def join_in_order(url: str, cat: Catalogue, start: datetime, subjects: list[str]) -> list[str]:
     """Each subject joins the waiting list in its own transaction, in list order: the line."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -94,7 +120,7 @@ def entry_states(conn: psycopg.Connection[Any], entry_ids: list[str]) -> dict[st
 
 
 def live_offers_per_entry(conn: psycopg.Connection[Any], location: uuid.UUID) -> dict[str, int]:
-    """How many live holds each entry's session has (an offer is a hold of session waitlist:<id>)."""
+    """How many live holds each entry's session has (an offer: a hold of session waitlist:<id>)."""
     rows = conn.execute(
         "select substr(session_id, 10), count(*) from booking.reservations"
         " where location_id = %s and session_id like 'waitlist:%%' and status = 'held'"
@@ -118,11 +144,7 @@ async def test_a_cancel_storm_offers_each_freed_seat_once_in_line_order(big_url:
     cat = seed_class(big_url, "Cancel storm class", seats)
     start = cat.start(DAY, time(10))
     with psycopg.connect(big_url, autocommit=True) as conn:
-        bookings = [
-            as_json(one(conn, "select api.create_booking_atomic(%s, %s, %s, '{}')",
-                        cat.service_id, start, f"storm-booker-{i}"))["booking_id"]  # fmt: skip
-            for i in range(seats)
-        ]
+        bookings = [book(conn, cat, start, f"storm-booker-{i}") for i in range(seats)]
     line = join_in_order(big_url, cat, start, [f"storm-waiter-{i}" for i in range(waiters)])
     retried = Retried()
 
@@ -160,11 +182,7 @@ async def test_holds_racing_for_lapsed_seats_lose_to_the_waiting_list(big_url: s
     cat = seed_class(big_url, "Lapsed class", seats)
     start = cat.start(DAY, time(12))
     with psycopg.connect(big_url, autocommit=True) as conn:
-        holds = [
-            as_json(one(conn, "select api.create_hold_atomic(null, %s, %s, %s, null, null, 's')",
-                        f"lapser-{i}", cat.service_id, start))["hold_id"]  # fmt: skip
-            for i in range(seats)
-        ]
+        holds = [hold(conn, cat, start, f"lapser-{i}") for i in range(seats)]
     line = join_in_order(big_url, cat, start, [f"patient-{i}" for i in range(waiters)])
     with psycopg.connect(big_url, autocommit=True) as conn:
         conn.execute(
@@ -206,11 +224,7 @@ async def test_joins_racing_frees_leave_nobody_waiting_for_free_time(big_url: st
         cat = seed_catalogue(conn, name="Join race", resources=4, max_live_holds_per_customer=5)
     start = cat.start(DAY, time(10))
     with psycopg.connect(big_url, autocommit=True) as conn:
-        bookings = [
-            as_json(one(conn, "select api.create_booking_atomic(%s, %s, %s, '{}')",
-                        cat.service_id, start, f"join-booker-{i}"))["booking_id"]  # fmt: skip
-            for i in range(4)
-        ]
+        bookings = [book(conn, cat, start, f"join-booker-{i}") for i in range(4)]
     early = join_in_order(big_url, cat, start, [f"early-{i}" for i in range(3)])
     retried = Retried()
 
@@ -253,11 +267,7 @@ async def test_declines_pass_each_offer_down_the_line_once(big_url: str) -> None
     cat = seed_class(big_url, "Decline class", seats)
     start = cat.start(DAY, time(14))
     with psycopg.connect(big_url, autocommit=True) as conn:
-        bookings = [
-            as_json(one(conn, "select api.create_booking_atomic(%s, %s, %s, '{}')",
-                        cat.service_id, start, f"decline-booker-{i}"))["booking_id"]  # fmt: skip
-            for i in range(seats)
-        ]
+        bookings = [book(conn, cat, start, f"decline-booker-{i}") for i in range(seats)]
     line = join_in_order(big_url, cat, start, [f"decliner-{i}" for i in range(waiters)])
     with psycopg.connect(big_url, autocommit=True) as conn:
         for b in bookings:
@@ -300,5 +310,3 @@ def test_the_line_is_kept_in_join_order(big_url: str) -> None:
             as_json(one(conn, "select api.get_waitlist_entry(%s)", e))["position"] for e in line
         ]
         assert positions == [1, None, 2, 3, 4]
-
-
