@@ -36,6 +36,7 @@ from gateway.routes import resources as routes_resources
 from gateway.routes import schedule as routes_schedule
 from gateway.routes import schedule_exceptions as routes_schedule_exceptions
 from gateway.routes import services as routes_services
+from gateway.routes import waitlist as routes_waitlist
 from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
@@ -54,6 +55,7 @@ SPECS: list[RouteSpec] = [
     *routes_availability.SPECS,
     *routes_holds.SPECS,
     *routes_bookings.SPECS,
+    *routes_waitlist.SPECS,
     *routes_schedule.SPECS,
     *routes_locks.SPECS,
     *routes_conflicts.SPECS,

@@ -186,3 +186,30 @@ class BookingClient:
         return await self.request(
             "POST", f"/v1/bookings/{booking_id}/reschedule", json=body, headers=headers
         )
+
+    async def join_waitlist(
+        self,
+        service_id: Id,
+        start: datetime | str,
+        *,
+        resource_id: Id | None = None,
+        seats: int | None = None,
+        user_id: str | None = None,
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"service_id": str(service_id), "start_time": _iso(start)}
+        if resource_id is not None:
+            body["resource_id"] = str(resource_id)
+        if seats is not None:
+            body["seats"] = seats
+        if user_id is not None:
+            body["user_id"] = user_id
+        return await self.request("POST", "/v1/waitlist", json=body)
+
+    async def get_waitlist_entry(self, entry_id: Id) -> httpx.Response:
+        return await self.request("GET", f"/v1/waitlist/{entry_id}")
+
+    async def leave_waitlist(self, entry_id: Id) -> httpx.Response:
+        return await self.request("DELETE", f"/v1/waitlist/{entry_id}")
+
+    async def decline_offer(self, entry_id: Id) -> httpx.Response:
+        return await self.request("POST", f"/v1/waitlist/{entry_id}/decline")

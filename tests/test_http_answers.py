@@ -242,6 +242,7 @@ WELL_FORMED: dict[Operation, J] = {
     ("POST", "/v1/cache/invalidate"): {"json": {"tags": ["day:2031-01-06"]}},
     ("POST", "/v1/cache/warm"): {"json": {}},
     ("GET", "/v1/locations/{id}/schedule"): {"params": {"date": "2031-01-06"}},
+    ("POST", "/v1/waitlist"): {"json": {"service_id": str(uuid.uuid4()), "start_time": LATER}},
 }
 
 
@@ -415,6 +416,36 @@ def _search_with_a_next_page(c: Ctx) -> httpx.Response:
     return r
 
 
+def _waiting(c: Ctx, *, free: bool = False) -> tuple[tuple[str, str], J]:
+    """A customer of its own on the waiting list of a taken slot (offered at once when `free`)."""
+    day = next_test_day()
+    if not free:
+        _booking(c, _someone(), day, 9)
+    who = _someone()
+    body = {"service_id": c.cat.solo_service_id, "start_time": _start(c, day, 9)}
+    r = c.call("POST", "/v1/waitlist", who=who, json=body)
+    assert r.status_code == 201, r.text
+    entry: J = r.json()
+    return who, entry
+
+
+def _taken_slot(c: Ctx) -> J:
+    day = next_test_day()
+    _booking(c, _someone(), day, 9)
+    return {"service_id": c.cat.solo_service_id, "start_time": _start(c, day, 9)}
+
+
+def _join_again(c: Ctx, **change: Any) -> httpx.Response:
+    who, entry = _waiting(c)
+    body = {"service_id": c.cat.solo_service_id, "start_time": entry["start_time"], **change}
+    return c.call("POST", "/v1/waitlist", who=who, json=body)
+
+
+def _on_entry(c: Ctx, method: str, action: str = "", *, free: bool = False) -> httpx.Response:
+    who, entry = _waiting(c, free=free)
+    return c.call(method, f"/v1/waitlist/{entry['entry_id']}{action}", who=who)
+
+
 # Requests that reach one status of one operation (the others come from `_probe`'s rules).
 PROBES: dict[tuple[str, str, int], Callable[[Ctx], httpx.Response]] = {
     ("GET", "/v1/services/{id}/availability", 200): lambda c: _availability(c, revalidate=False),
@@ -474,6 +505,27 @@ PROBES: dict[tuple[str, str, int], Callable[[Ctx], httpx.Response]] = {
     ),
     ("GET", "/v1/locations/{id}/schedule", 422): lambda c: c.call(
         "GET", f"/v1/locations/{c.cat.location_id}/schedule", who=("probe-staff", "staff")
+    ),
+    ("POST", "/v1/waitlist", 201): lambda c: c.call(
+        "POST", "/v1/waitlist", who=_someone(), json=_taken_slot(c)
+    ),
+    ("POST", "/v1/waitlist", 200): lambda c: _join_again(c),
+    ("POST", "/v1/waitlist", 403): lambda c: _acting_as_another(c, "/v1/waitlist"),
+    ("POST", "/v1/waitlist", 409): lambda c: _join_again(c, resource_id=c.cat.resource_a),
+    ("GET", "/v1/waitlist", 200): lambda c: c.call("GET", "/v1/waitlist", who=_someone()),
+    ("GET", "/v1/waitlist", 403): lambda c: c.call("GET", "/v1/waitlist?user_id=x", who=_someone()),
+    ("GET", "/v1/waitlist", 422): lambda c: c.call("GET", "/v1/waitlist?include_ended=maybe"),
+    ("GET", "/v1/waitlist/{id}", 200): lambda c: _on_entry(c, "GET"),
+    ("DELETE", "/v1/waitlist/{id}", 200): lambda c: _on_entry(c, "DELETE"),
+    ("POST", "/v1/waitlist/{id}/decline", 200): lambda c: _on_entry(
+        c, "POST", "/decline", free=True
+    ),
+    ("POST", "/v1/waitlist/{id}/decline", 409): lambda c: _on_entry(c, "POST", "/decline"),
+    ("GET", "/v1/services/{id}/waitlist", 200): lambda c: c.call(
+        "GET", f"/v1/services/{c.cat.solo_service_id}/waitlist", who=("probe-staff", "staff")
+    ),
+    ("GET", "/v1/services/{id}/waitlist", 422): lambda c: c.call(
+        "GET", f"/v1/services/{c.cat.solo_service_id}/waitlist?start_time=soon"
     ),
     ("GET", "/v1/locations/{id}/bookings", 200): _search_with_a_next_page,
     ("GET", "/v1/locations/{id}/bookings", 422): lambda c: c.call(

@@ -52,6 +52,18 @@ EXAMPLES: dict[str, str] = {
     "get_reservation": "select api.get_reservation('<booking_id>');",
     "list_customer_reservations": "select api.list_customer_reservations('alice');",
     "cleanup_expired_holds": "select api.cleanup_expired_holds();",
+    "cleanup_waitlist": "select api.cleanup_waitlist();",
+    "join_waitlist": (
+        f"select api.join_waitlist('carol', {SVC}, '2026-12-07 10:00 Europe/Warsaw');"
+        "  -- taken: waiting, position 1\n"
+        f"select api.join_waitlist('dora', {SVC}, '2026-12-07 10:00 Europe/Warsaw', {ANNA});"
+        "  -- Anna only"
+    ),
+    "get_waitlist_entry": "select api.get_waitlist_entry('<entry_id>');  -- status, position, offer",
+    "leave_waitlist": "select api.leave_waitlist('<entry_id>');",
+    "decline_offer": "select api.decline_offer('<entry_id>');  -- the next in line is offered the time",
+    "list_waitlist": f"select api.list_waitlist({SVC}, '2026-12-07 10:00 Europe/Warsaw');",
+    "list_customer_waitlist": "select api.list_customer_waitlist('carol');",
     "cleanup_expired_locks": "select api.cleanup_expired_locks();",
     "cleanup_expired_idempotency_keys": "select api.cleanup_expired_idempotency_keys();",
     "acquire_lock": "select api.acquire_lock('maintenance', 'gateway-1', '30 seconds');",
@@ -181,6 +193,28 @@ views carry `seats`; `get_availability` and `validate_service_availability` carr
 free). A conflict's alternatives offer starts where as many seats as asked for are free on one
 resource. Releasing, converting, cancelling or expiring a reservation acts on all its seats; a
 reschedule takes its seats afresh at the new time.
+
+## Waiting lists
+
+A customer waits for a taken slot (a booked appointment, a full class) with
+`api.join_waitlist`; its place in line is its join time, and `api.get_waitlist_entry` shows its
+`position`. When time frees there (a cancel, a release, a hold that expires, lazily or by
+`api.cleanup_expired_holds`, a booking rescheduled away, a preempted hold), the first waiter it
+fits is offered it **in the same transaction**: a hold for that customer with the service's hold
+TTL and `session_id` `waitlist:<entry_id>`, and a `waitlist:offered` event on `user:<subject>`.
+The offer converts like any hold:
+
+```sql
+select api.convert_hold_to_booking('<offer hold_id>', 'waitlist:<entry_id>', '{}');  -- entry: accepted
+```
+
+`api.decline_offer` (or releasing the hold) declines it, and an offer whose hold expires lapses;
+either way the time goes to the next in line at once. A waiter at the live-hold cap, or whose
+start is beyond the advance limit, is passed over and keeps its place; one whose start can no
+longer be booked (past, inside the notice, the service retired) lapses. A waiter wanting two seats
+of a class is offered when two are free at once; a one-seat waiter behind it may take a single
+freed seat first. Joining a slot that is free is an offer at once. Entry statuses: `waiting`,
+`offered`, `accepted`, `declined`, `lapsed`, `left`.
 
 ## Local times
 

@@ -235,6 +235,35 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "onto a resource smaller than the booking. Ask for fewer seats. Nothing was written.",
     ),
     ErrorCode(
+        "BK029",
+        ENGINE,
+        ProblemKind(404, "waitlist-entry-not-found", "Waiting-list entry not found"),
+        "The waiting-list entry does not exist — or belongs to another customer (a customer never "
+        "learns that someone else's entry exists).",
+    ),
+    ErrorCode(
+        "BK030",
+        ENGINE,
+        ProblemKind(409, "waitlist-entry-not-offered", "The entry has no open offer"),
+        "Declining an offer of a waiting-list entry that is not offered (still waiting, or "
+        "accepted, lapsed, left). Leave the list with `api.leave_waitlist` instead.",
+    ),
+    ErrorCode(
+        "BK031",
+        ENGINE,
+        ProblemKind(409, "already-waiting", "Already on the waiting list for this slot"),
+        "The customer already waits (or holds an offer) for this slot with other seats or "
+        "another resource; the message names the entry. Joining again with the same ones returns "
+        "that entry instead.",
+    ),
+    ErrorCode(
+        "BK032",
+        ENGINE,
+        ProblemKind(409, "too-many-waitlist-entries", "Waiting for too many slots here"),
+        "The customer already has the most live waiting-list entries (waiting or offered) a "
+        "customer may have at one location (20); leave one first.",
+    ),
+    ErrorCode(
         "42501",
         POSTGRESQL,
         FORBIDDEN,

@@ -1,6 +1,7 @@
 """The periodic maintenance job, in exactly one process at a time: a lease
 (`api.acquire_lock('booking-maintenance', owner, ttl)`) renewed on every run. The holder expires
-lapsed holds (each emits hold:expired and availability:updated through the outbox), removes
+lapsed holds (each emits hold:expired and availability:updated through the outbox, and offers
+their time to the waiting lists), marks waiting-list entries whose start has come lapsed, removes
 lapsed leases and idempotency records, and prunes the event log."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class MaintenanceReport:
     runs: int = 0
     led_runs: int = 0
     expired_holds: int = 0
+    lapsed_waitlist_entries: int = 0
     pruned_events: int = 0
     last_error: str | None = None
     totals: dict[str, int] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class Maintenance:
             return False
         self.report.led_runs += 1
         self.report.expired_holds += await self.engine.cleanup_expired_holds()
+        self.report.lapsed_waitlist_entries += await self.engine.cleanup_waitlist()
         await self.engine.cleanup_expired_locks()
         await self.engine.cleanup_expired_idempotency_keys()
         if self.report.led_runs % PRUNE_EVERY_RUNS == 1:

@@ -39,6 +39,8 @@ from gateway.services.results import (
     HoldRelease,
     Recommendation,
     Reservation,
+    ServiceWaitlist,
+    WaitlistEntry,
 )
 from gateway.services.staff_results import BookingSearch, LocationSchedule
 
@@ -274,6 +276,74 @@ class Engine:
         )
         return result
 
+    # waiting lists: the database checks who may act for whom and where
+
+    async def join_waitlist(
+        self,
+        who: Principal,
+        *,
+        user_id: str,
+        service_id: UUID,
+        start: datetime,
+        resource_id: UUID | None,
+        seats: int,
+    ) -> WaitlistEntry:
+        """`start` is an instant, or a naive wall-clock time at the service's location."""
+        result: WaitlistEntry = await self.db.fetch_value(
+            who,
+            "select api.join_waitlist(p_user_id => %(user)s::text,"
+            f" p_service_id => %(service)s::uuid, p_start_time => {_time('start')},"
+            " p_resource_id => %(resource)s::uuid, p_seats => %(seats)s::int)",
+            {
+                "user": user_id,
+                "service": service_id,
+                **_time_params("start", start),
+                "resource": resource_id,
+                "seats": seats,
+            },
+        )
+        return result
+
+    async def get_waitlist_entry(self, who: Principal, entry_id: UUID) -> WaitlistEntry:
+        result: WaitlistEntry = await self.db.fetch_value(
+            who, "select api.get_waitlist_entry(p_entry_id => %(id)s::uuid)", {"id": entry_id}
+        )
+        return result
+
+    async def leave_waitlist(self, who: Principal, entry_id: UUID) -> WaitlistEntry:
+        result: WaitlistEntry = await self.db.fetch_value(
+            who, "select api.leave_waitlist(p_entry_id => %(id)s::uuid)", {"id": entry_id}
+        )
+        return result
+
+    async def decline_offer(self, who: Principal, entry_id: UUID) -> WaitlistEntry:
+        result: WaitlistEntry = await self.db.fetch_value(
+            who, "select api.decline_offer(p_entry_id => %(id)s::uuid)", {"id": entry_id}
+        )
+        return result
+
+    async def list_customer_waitlist(
+        self, who: Principal, user_id: str, include_ended: bool
+    ) -> list[WaitlistEntry]:
+        result: list[WaitlistEntry] = await self.db.fetch_value(
+            who,
+            "select api.list_customer_waitlist(p_user_id => %(user)s::text,"
+            " p_include_ended => %(ended)s::bool)",
+            {"user": user_id, "ended": include_ended},
+        )
+        return result
+
+    async def list_waitlist(
+        self, who: Principal, service_id: UUID, start: datetime | None, include_ended: bool
+    ) -> ServiceWaitlist:
+        result: ServiceWaitlist = await self.db.fetch_value(
+            who,
+            "select api.list_waitlist(p_service_id => %(service)s::uuid,"
+            " p_start_time => %(start)s::timestamptz, p_include_ended => %(ended)s::bool)",
+            {"service": service_id, "start": start, "ended": include_ended},
+        )
+        return result
+
     async def acquire_lock(
         self, who: Principal | None, key: str, owner: str, ttl: timedelta
     ) -> int | None:
@@ -357,6 +427,9 @@ class Engine:
 
     async def cleanup_expired_holds(self) -> int:
         return int(await self.db.fetch_value(None, "select api.cleanup_expired_holds()", {}))
+
+    async def cleanup_waitlist(self) -> int:
+        return int(await self.db.fetch_value(None, "select api.cleanup_waitlist()", {}))
 
     async def cleanup_expired_locks(self) -> int:
         return int(await self.db.fetch_value(None, "select api.cleanup_expired_locks()", {}))

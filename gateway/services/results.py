@@ -221,3 +221,43 @@ class Health(TypedDict):
     expired_uncleaned_holds: int
     open_conflicts: int
     last_event_id: int
+
+
+class WaitlistOffer(TypedDict):
+    """The hold offered to a waiting-list entry: convert it with its `session_id`
+    (POST /v1/holds/{hold_id}/booking), or decline it."""
+
+    hold_id: UuidText
+    session_id: str
+    resource_id: UuidText
+    expires_at: TimeText
+
+
+class WaitlistEntry(LocalSpan):
+    """A waiting-list entry (`api.get_waitlist_entry`, `api.join_waitlist`, leave, decline): its
+    status, place in line (waiting only), the slot on the location's clock, and the open offer."""
+
+    success: Literal[True]
+    entry_id: UuidText
+    status: str
+    position: int | None
+    location_id: UuidText
+    service_id: UuidText
+    resource_id: UuidText | None
+    seats: int
+    slot_id: str
+    customer: str | None
+    joined_at: TimeText
+    offers: int
+    end_reason: str | None
+    version: int
+    offer: WaitlistOffer | None
+    created: NotRequired[bool]  # api.join_waitlist: false when the live entry already existed
+
+
+class ServiceWaitlist(TypedDict):
+    """`api.list_waitlist`: a service's entries by start, each line in order."""
+
+    service_id: UuidText
+    location_id: UuidText
+    entries: list[WaitlistEntry]

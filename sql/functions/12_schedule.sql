@@ -272,6 +272,27 @@ as $$
 declare
   v_count integer;
 begin
+  if current_setting('booking.waitlist_offering', true) = 'on' then
+    -- inside an offer to a waiting list (sql/functions/45_waitlist.sql), which holds entry locks:
+    -- a lapsed hold whose row another transaction has locked is being changed by it (expired,
+    -- converted, released), and that transaction offers its time when it commits; waiting for it
+    -- here could close a cycle with its own wait for those entries
+    with lapsed as (
+      select r.location_id, r.id from booking.reservations r
+       where r.location_id = p_location_id
+         and r.id in (select u.reservation_id from booking.units u
+                      where u.location_id = p_location_id and u.resource_id = p_resource_id
+                        and u.occupied && p_occupied
+                        and u.status in ('held', 'confirmed') and u.status <> 'confirmed' and u.expires_at <= now())
+         and r.status in ('held', 'confirmed') and r.status <> 'confirmed'
+       for update skip locked)
+    update booking.reservations r
+       set status = 'expired', version = r.version + 1, updated_at = now(), ended_at = now()
+      from lapsed
+     where r.location_id = lapsed.location_id and r.id = lapsed.id;
+    get diagnostics v_count = row_count;
+    return v_count;
+  end if;
   update booking.reservations r
      set status = 'expired', version = r.version + 1, updated_at = now(), ended_at = now()
    where r.location_id = p_location_id

@@ -10,6 +10,17 @@ as $$
 declare
   v_count integer;
 begin
+  -- the waiting entries the lapsed holds' time may serve, in line order, first: the holds are then
+  -- locked without waiting (skip locked), so cleanup never holds a hold's row while it waits for an
+  -- entry that a transaction offering time (and perhaps waiting for that row) has locked
+  -- (sql/functions/45_waitlist.sql)
+  perform 1 from booking.waitlist_entries e
+   where e.status = 'waiting'
+     and exists (select 1 from booking.units u
+                  where u.location_id = e.location_id and u.occupied && e.occupied
+                    and u.status = 'held' and u.expires_at <= now())
+   order by e.joined_at, e.id
+   for update of e;
   with lapsed as (
     select r.location_id, r.id from booking.reservations r
     where r.status = 'held' and r.expires_at <= now()

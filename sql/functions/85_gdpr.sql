@@ -50,7 +50,9 @@ begin
    where r.customer_id = v_cust.id and (v_allowed is null or r.location_id = any(v_allowed));
   if v_allowed is not null and cardinality(v_ids) = 0 and not exists (
       select 1 from booking.conflicts c
-       where c.requester_customer_id = v_cust.id and c.location_id = any(v_allowed)) then
+       where c.requester_customer_id = v_cust.id and c.location_id = any(v_allowed)) and not exists (
+      select 1 from booking.waitlist_entries e
+       where e.customer_id = v_cust.id and e.location_id = any(v_allowed)) then
     raise exception 'customer % not found at your locations', p_user_id using errcode = 'BK008',
       hint = 'Your token''s locations hold no data about this subject.';
   end if;
@@ -68,6 +70,12 @@ begin
       join booking.resources res on res.location_id = r.location_id and res.id = r.resource_id
       join booking.locations l on l.id = r.location_id
       where r.id = any(v_ids)), '[]'::jsonb),
+    -- the waiting lists the customer joined (no other customer appears in them)
+    'waitlist', coalesce((
+      select jsonb_agg(to_jsonb(e) || jsonb_build_object('status', booking.waitlist_effective_status(e))
+                       order by e.starts_at, e.joined_at, e.id)
+      from booking.waitlist_entries e
+      where e.customer_id = v_cust.id and (v_allowed is null or e.location_id = any(v_allowed))), '[]'::jsonb),
     -- the other party of a conflict is another customer: only this customer's side is shown
     'conflicts', coalesce((
       select jsonb_agg(case when c.requester_customer_id = v_cust.id
@@ -96,7 +104,7 @@ begin
 end;
 $$;
 comment on function api.export_customer(text) is
-  'GDPR export: everything held about a customer as JSON {format, exported_at, customer, reservations, conflicts, audit}. A customer may export only itself; staff and admin anyone, and when their token lists locations, what is held at those locations (the customer row, reservations, conflicts and audit rows there; BK008 when there is nothing). Errors: BK008 (no such customer), BK014, BK015.';
+  'GDPR export: everything held about a customer as JSON {format, exported_at, customer, reservations, waitlist, conflicts, audit}. A customer may export only itself; staff and admin anyone, and when their token lists locations, what is held at those locations (the customer row, reservations, waiting-list entries, conflicts and audit rows there; BK008 when there is nothing). Errors: BK008 (no such customer), BK014, BK015.';
 
 -- erase_customer
 -- removes a customer's personal data and keeps the anonymous history (rows, times, statuses, counts).
@@ -136,7 +144,10 @@ begin
                 where r.customer_id = v_cust.id and not (r.location_id = any(booking.caller_locations())))
        or exists (select 1 from booking.conflicts c
                    where c.requester_customer_id = v_cust.id
-                     and not (c.location_id = any(booking.caller_locations())))) then
+                     and not (c.location_id = any(booking.caller_locations())))
+       or exists (select 1 from booking.waitlist_entries e
+                   where e.customer_id = v_cust.id
+                     and not (e.location_id = any(booking.caller_locations())))) then
     raise exception 'customer % has data at locations your token does not list', p_user_id
       using errcode = 'BK017', hint = 'Ask an admin of every location (a token without a "locations" claim).';
   end if;
@@ -158,6 +169,10 @@ begin
      set status = 'released', version = r.version + 1, updated_at = now(), ended_at = now()
    where r.customer_id = v_cust.id and r.status = 'held';
   get diagnostics v_released = row_count;
+  -- nobody waits for a slot under an erased name (an offered entry was declined with its hold above)
+  update booking.waitlist_entries e
+     set status = 'left', end_reason = 'erased', ended_at = now(), version = e.version + 1, updated_at = now()
+   where e.customer_id = v_cust.id and e.status in ('waiting', 'offered');
 
   update booking.reservations r
      set details = '{}'::jsonb, cancel_reason = null, session_id = null, idempotency_key = null
@@ -186,4 +201,4 @@ begin
 end;
 $$;
 comment on function api.erase_customer(text) is
-  'GDPR erasure, admin only: clears the customer''s name, e-mail, phone and subject (now erased:<id>), empties reservation details, cancel reasons, sessions and idempotency keys (also in the audit log and conflicts), releases live holds; keeps reservation rows, times, statuses and counts. Idempotent: a repeated call returns already_erased true and changes nothing. Returns {success, customer_id, erased_at, already_erased, reservations_scrubbed, holds_released}. An admin whose token lists locations may erase only a customer with no reservation or conflict elsewhere (BK017). Errors: BK008, BK014, BK017.';
+  'GDPR erasure, admin only: clears the customer''s name, e-mail, phone and subject (now erased:<id>), empties reservation details, cancel reasons, sessions and idempotency keys (also in the audit log and conflicts), releases live holds, takes the customer off every waiting list (entries left, end_reason erased); keeps reservation rows, times, statuses and counts. Idempotent: a repeated call returns already_erased true and changes nothing. Returns {success, customer_id, erased_at, already_erased, reservations_scrubbed, holds_released}. An admin whose token lists locations may erase only a customer with no reservation or conflict elsewhere (BK017). Errors: BK008, BK014, BK017.';

@@ -22,6 +22,17 @@ grant execute on function
   api.health()
 to booking_customer, booking_staff, booking_admin;
 
+-- Waiting lists (sql/functions/45_waitlist.sql): a customer joins, reads, leaves and declines its own
+-- entries (staff and admins anyone's at their locations); staff and admins list a service's lines.
+grant execute on function
+  api.join_waitlist(text, uuid, timestamptz, uuid, integer),
+  api.get_waitlist_entry(uuid),
+  api.leave_waitlist(uuid),
+  api.decline_offer(uuid),
+  api.list_customer_waitlist(text, boolean)
+to booking_customer, booking_staff, booking_admin;
+grant execute on function api.list_waitlist(uuid, timestamptz, boolean) to booking_staff, booking_admin;
+
 -- The gateway itself (no caller role): public availability, health, and the maintenance job's lease.
 grant execute on function
   api.get_availability(uuid, date, integer, uuid),
@@ -33,6 +44,7 @@ grant execute on function
   api.renew_lock(text, text, bigint, interval),
   api.release_lock(text, text, bigint),
   api.cleanup_expired_holds(),
+  api.cleanup_waitlist(),
   api.cleanup_expired_locks(),
   api.cleanup_expired_idempotency_keys()
 to booking_gateway;
@@ -52,6 +64,7 @@ grant execute on function
   api.renew_lock(text, text, bigint, interval),
   api.release_lock(text, text, bigint),
   api.cleanup_expired_holds(),
+  api.cleanup_waitlist(),
   api.cleanup_expired_locks(),
   api.cleanup_expired_idempotency_keys()
 to booking_admin;
