@@ -203,8 +203,7 @@ begin
       if v_pooled then
         v_pool := booking.missing_pool(p_svc, array[v_resource], p_attempt, v_resource);
         if v_pool.pool is not null then
-          v_report.detail := v_report.detail
-                             || jsonb_build_object('pool', jsonb_build_object('pool', v_pool.pool, 'name', v_pool.name));
+          v_named := jsonb_build_object('pool', jsonb_build_object('pool', v_pool.pool, 'name', v_pool.name));
           continue;
         end if;
       end if;
@@ -225,6 +224,7 @@ begin
         end if;
       end if;
     end loop;
+    v_report.detail := v_report.detail || v_named;   -- the pool that kept a preemption from helping
     return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   elsif v_strategy = 'rollback_all' then
     foreach v_resource in array p_candidates loop
