@@ -26,6 +26,7 @@ from psycopg import sql
 from gateway.cli.catalogue.durations import Duration
 from gateway.cli.catalogue.errors import CatalogueError
 from gateway.cli.catalogue.files import encode_catalogue, parse_catalogue
+from gateway.cli.catalogue.references import resolve_references
 from gateway.cli.demo_data import load_demo_data
 from gateway.cli.migrate import migrate
 from gateway.paths import DEMO_CATALOGUE_FILE
@@ -34,10 +35,18 @@ from tests.support.database import server_url, with_dbname
 LOCATION = "10000000-0000-4000-8000-000000000001"
 ANNA = "20000000-0000-4000-8000-000000000001"
 HAIRCUT = "30000000-0000-4000-8000-000000000002"
-CATALOGUE_TABLES = ("locations", "resources", "services", "service_resources", "working_hours")
+CATALOGUE_TABLES = (
+    "locations",
+    "resources",
+    "services",
+    "service_resources",
+    "service_pools",
+    "working_hours",
+)
 
 # The demo salon as sql/demo/demo_data.sql inserted it before the demo became a catalogue file
-# (removed with that change; kept here, verbatim, as the reference the file must reproduce).
+# (removed with that change; kept here, verbatim, as the reference the file must reproduce), and
+# the wash station Colouring needs for its first 20 minutes, added with multi-resource services.
 DEMO_DATA_SQL = """
 insert into booking.locations (id, name, time_zone) values
   ('10000000-0000-4000-8000-000000000001', 'Studio Mokotów', 'Europe/Warsaw');
@@ -67,6 +76,13 @@ insert into booking.service_resources (location_id, service_id, resource_id, pre
   ('10000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000003', '20000000-0000-4000-8000-000000000004', 1),
   ('10000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000004', '20000000-0000-4000-8000-000000000002', 1),
   ('10000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000004', '20000000-0000-4000-8000-000000000003', 2);
+
+insert into booking.resources (id, location_id, kind, name) values
+  ('20000000-0000-4000-8000-000000000005', '10000000-0000-4000-8000-000000000001', 'room', 'Wash station');
+insert into booking.service_pools (location_id, service_id, pool, name, starts_after, lasts) values
+  ('10000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000004', 2, 'Wash station', '0', '20 minutes');
+insert into booking.service_resources (location_id, service_id, resource_id, preference, pool) values
+  ('10000000-0000-4000-8000-000000000001', '30000000-0000-4000-8000-000000000004', '20000000-0000-4000-8000-000000000005', 1, 2);
 
 -- Monday to Saturday, 09:00-18:00 for everyone; Saturday ends at 14:00.
 insert into booking.working_hours (location_id, resource_id, weekday, hours)
@@ -224,7 +240,8 @@ def test_the_demo_file_gives_exactly_the_catalogue_the_demo_sql_gave(new_databas
     with psycopg.connect(from_sql) as conn:
         conn.execute(DEMO_DATA_SQL.encode())
     expected = catalogue_rows(from_sql)
-    assert len(expected["working_hours"]) == 24 and len(expected["service_resources"]) == 7
+    assert len(expected["working_hours"]) == 30 and len(expected["service_resources"]) == 8
+    assert len(expected["service_pools"]) == 1
     assert catalogue_rows(from_file) == expected
 
 
@@ -248,14 +265,14 @@ def test_demo_data_command_applies_the_demo_file_through_the_api(database: str) 
         audited = conn.execute(
             "select entity, count(*) from booking.catalogue_audit group by entity order by 1"
         ).fetchall()
-    # written by the api functions, so audited: one location, 4 resources with their hours,
-    # 4 services with their eligible resources
+    # written by the api functions, so audited: one location, 5 resources with their hours,
+    # 4 services with their eligible resources, and Colouring's wash station (its resources too)
     assert audited == [
         ("location", 1),
-        ("resource", 4),
+        ("resource", 5),
         ("service", 4),
-        ("service_resources", 4),
-        ("working_hours", 4),
+        ("service_resources", 5),
+        ("working_hours", 5),
     ]
     assert events(database) == [("catalogue:changed", LOCATION)]
 
@@ -267,7 +284,7 @@ def test_applying_the_same_file_twice_writes_nothing_the_second_time(database: s
     first = apply(database, DEMO_CATALOGUE_FILE)
     assert first.returncode == 0, first.stderr
     assert "location 'Studio Mokotów': created" in first.stdout
-    assert first.stdout.strip().endswith("13 change(s) applied")
+    assert first.stdout.strip().endswith("15 change(s) applied")
     before = written(database)
     assert before["events"] and before["audit"]
 
@@ -299,14 +316,19 @@ select api.update_service('30000000-0000-4000-8000-000000000004', p_max_advance 
 select api.update_service('30000000-0000-4000-8000-000000000003', p_active => false,
   p_conflict_strategy => 'last_wins', p_price => 199.99, p_currency => 'eur');
 select api.create_resource('10000000-0000-4000-8000-000000000001', 'Anna', 'equipment',
-                           '20000000-0000-4000-8000-000000000005');
+                           '20000000-0000-4000-8000-000000000006', p_capacity => 3);
 select api.set_working_hours('20000000-0000-4000-8000-000000000001',
   '[{"weekday": 1, "start": "08:00", "end": "12:00"},
     {"weekday": 1, "start": "13:00", "end": "24:00"},
     {"weekday": 7, "start": "10:00", "end": "11:30"}]');
 select api.set_service_resources('30000000-0000-4000-8000-000000000001',
-  array['20000000-0000-4000-8000-000000000003', '20000000-0000-4000-8000-000000000005',
+  array['20000000-0000-4000-8000-000000000003', '20000000-0000-4000-8000-000000000006',
         '20000000-0000-4000-8000-000000000001']::uuid[]);
+select api.update_service('30000000-0000-4000-8000-000000000002', p_max_seats => 2);
+select api.set_service_pools('30000000-0000-4000-8000-000000000002',
+  '[{"pool": 4, "name": "Chair", "starts_after": "10 minutes",
+     "resource_ids": ["20000000-0000-4000-8000-000000000006",
+                      "20000000-0000-4000-8000-000000000004"]}]');
 select api.update_resource('20000000-0000-4000-8000-000000000002', p_active => false);
 select api.add_schedule_exception('10000000-0000-4000-8000-000000000001', 'closure',
   '2031-12-24 00:00+01', '2031-12-27 00:00+01', p_note => 'Christmas');
@@ -330,6 +352,12 @@ def test_export_then_apply_to_an_empty_database_gives_the_same_catalogue(
     assert done.returncode == 0, done.stderr
     text = exported.read_text(encoding="utf-8")
     assert "3 months" in text and "24 hours" in text and "1 minute 30 seconds" in text
+    exported_catalogue = parse_catalogue(text.encode(), "json" if suffix == ".json" else "yaml")
+    haircut = next(s for s in exported_catalogue.services if str(s.id) == HAIRCUT)
+    chair = [(p.pool, p.name, str(p.starts_after), p.lasts) for p in haircut.pools]
+    assert haircut.max_seats == 2 and chair == [(4, "Chair", "10 minutes", None)]
+    assert {r.name: r.capacity for r in exported_catalogue.resources}["Massage room"] == 1
+    assert max(r.capacity for r in exported_catalogue.resources) == 3
 
     into_empty = apply(target, exported)
     assert into_empty.returncode == 0, into_empty.stderr
@@ -403,6 +431,66 @@ def test_a_change_in_the_file_applies_exactly_that_change_with_one_event(
     assert json.loads(gone["working_hours"].pop()) == {**tuesday, "hours": "[09:00:00,18:00:00)"}
     assert json.loads(came["working_hours"].pop()) == {**tuesday, "hours": "[10:00:00,19:00:00)"}
     assert events(database) == [*events_before, ("catalogue:changed", LOCATION)]
+
+
+COLOURING_POOLS = """    resources: [Bartek, Celina]
+    pools:                     # besides the stylist: the wash station for the first 20 minutes
+      - name: Wash station
+        lasts: 20 minutes
+        resources: [Wash station]
+"""
+
+
+def test_a_resource_moves_between_the_pools_of_a_service(database: str, tmp_path: Path) -> None:
+    """A resource is in one pool of a service: a file that moves the wash station among those
+    who perform Colouring, or the 30 minutes of Colouring before a pool that starts at 45, is
+    applied by taking the pools away first and setting the file's after the resources."""
+    assert load_demo_data(database)
+    moved = changed_demo(
+        tmp_path, COLOURING_POOLS, "    resources: [Bartek, Wash station, Celina]\n", "moved.yaml"
+    )
+    done = apply(database, moved)
+    assert done.returncode == 0, done.stderr
+    assert "service 'Colouring': resources changed" in done.stdout
+    assert "service 'Colouring': pools changed" in done.stdout
+    with psycopg.connect(database) as conn:
+        pools = conn.execute(
+            "select resource_id::text, pool, preference from booking.service_resources"
+            " where service_id = '30000000-0000-4000-8000-000000000004' order by pool, preference"
+        ).fetchall()
+    wash = "20000000-0000-4000-8000-000000000005"
+    assert [(r, p) for r, p, _ in pools] == [
+        ("20000000-0000-4000-8000-000000000002", 1),
+        (wash, 1),
+        (CELINA, 1),
+    ]
+    back = apply(database, DEMO_CATALOGUE_FILE)
+    assert back.returncode == 0, back.stderr
+    assert apply(database, DEMO_CATALOGUE_FILE).stdout.strip() == "no change"
+
+    later = COLOURING_POOLS.replace("lasts: 20 minutes", "starts_after: 45 minutes")
+    late = changed_demo(tmp_path, COLOURING_POOLS, later, "late.yaml")
+    assert apply(database, late).returncode == 0
+    shorter = tmp_path / "shorter.yaml"
+    shorter.write_text(
+        demo_text().replace("    duration: 90 minutes\n", "    duration: 30 minutes\n"), "utf-8"
+    )
+    done = apply(database, shorter)
+    assert done.returncode == 0, done.stderr
+    assert "service 'Colouring': changed" in done.stdout
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "select s.duration, p.starts_after, p.lasts from booking.services s"
+            " join booking.service_pools p on p.service_id = s.id where s.name = 'Colouring'"
+        ).fetchone()
+    assert row == (timedelta(minutes=30), timedelta(0), timedelta(minutes=20))
+
+
+def test_a_resource_in_two_pools_of_a_service_names_its_place(tmp_path: Path) -> None:
+    text = demo_text().replace("resources: [Wash station]", "resources: [Celina]")
+    with pytest.raises(CatalogueError) as caught:
+        resolve_references(parse_catalogue(text.encode(), "yaml"))
+    assert caught.value.where == "services[3].pools[0].resources[0]"
 
 
 # --- exceptions ---------------------------------------------------------------------------------
@@ -553,7 +641,7 @@ def test_a_dry_run_prints_the_changes_and_writes_nothing(database: str) -> None:
     before = written(database)
     done = apply(database, DEMO_CATALOGUE_FILE, "--dry-run")
     assert done.returncode == 0, done.stderr
-    assert "13 change(s) would be applied (dry run: nothing written)" in done.stdout
+    assert "15 change(s) would be applied (dry run: nothing written)" in done.stdout
     assert written(database) == before
 
 

@@ -545,6 +545,7 @@ WELL_FORMED |= {
     ("POST", "/v1/locations/{id}/services"): {"json": {"name": "Probe", "duration_minutes": 60}},
     ("PATCH", "/v1/services/{id}"): {"json": {}},
     ("PUT", "/v1/services/{id}/resources"): {"json": {"resource_ids": []}},
+    ("PUT", "/v1/services/{id}/pools"): {"json": {"pools": []}},
     ("POST", "/v1/locations/{id}/resources"): {"json": {"name": "Probe"}},
     ("PATCH", "/v1/resources/{id}"): {"json": {}},
     ("PUT", "/v1/resources/{id}/hours"): {"json": {"hours": []}},
@@ -593,6 +594,16 @@ def _booked(c: Ctx) -> Booked:
     booking = {"service_id": svc, "start_time": f"{next_test_day()}T10:00"}
     assert c.call("POST", "/v1/bookings", who=_someone(), json=booking).status_code == 201
     return Booked(loc, res, svc)
+
+
+def _pooled(c: Ctx) -> httpx.Response:
+    """A service of a location of its own given a wash station for its first 20 minutes."""
+    loc = _location(c)
+    wash = str(_made(c, f"/v1/locations/{loc}/resources", {"name": "Wash", "kind": "room"})["id"])
+    body = {"name": "Colour", "duration_minutes": 90, "slot_step_minutes": 30}
+    svc = str(_made(c, f"/v1/locations/{loc}/services", body)["id"])
+    pool = {"pool": 2, "name": "Wash station", "lasts_minutes": 20, "resource_ids": [wash]}
+    return c.call("PUT", f"/v1/services/{svc}/pools", json={"pools": [pool]})
 
 
 def _stale(c: Ctx, method: str, path: str, body: J) -> httpx.Response:
@@ -646,6 +657,10 @@ PROBES |= {
     ),
     ("PUT", "/v1/services/{id}/resources", 412): lambda c: _stale(
         c, "PUT", f"/v1/services/{_service(c)}/resources", {"resource_ids": []}
+    ),
+    ("PUT", "/v1/services/{id}/pools", 200): _pooled,
+    ("PUT", "/v1/services/{id}/pools", 412): lambda c: _stale(
+        c, "PUT", f"/v1/services/{_service(c)}/pools", {"pools": []}
     ),
     ("POST", "/v1/locations/{id}/resources", 201): lambda c: c.call(
         "POST", f"/v1/locations/{_location(c)}/resources", json={"name": "Probe"}

@@ -13,7 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import jsonschema_rs
 import pytest
+
+from gateway.app import OPENAPI_DOCUMENT
 
 J = dict[str, Any]
 ZONE = "Europe/Warsaw"
@@ -444,6 +447,86 @@ def test_choosing_who_performs_a_service(api: Api, salon: Salon) -> None:
     assert r.status_code == 404 and _code(r) == "BK001"
     assert api.ok("PUT", path, json={"resource_ids": []})["resource_ids"] == []
     assert api.ok("GET", path, who=None)["items"] == []
+
+
+def test_capacity_and_max_seats(api: Api, salon: Salon) -> None:
+    rooms = f"/v1/locations/{salon.id}/resources"
+    mats = api.ok("POST", rooms, 201, json={"name": "Yoga room", "kind": "room", "capacity": 12})
+    assert (
+        mats["capacity"] == 12 and api.ok("POST", rooms, 201, json={"name": "X"})["capacity"] == 1
+    )
+    assert api.ok("PATCH", f"/v1/resources/{mats['id']}", json={"capacity": 8})["capacity"] == 8
+    r = api.call("POST", rooms, json={"name": "Hall", "capacity": 1001})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "capacity"
+    services = f"/v1/locations/{salon.id}/services"
+    yoga = api.ok(
+        "POST", services, 201, json={"name": "Yoga", "duration_minutes": 60, "max_seats": 4}
+    )
+    assert yoga["max_seats"] == 4
+    changed = api.ok("PATCH", f"/v1/services/{yoga['id']}", json={"max_seats": 2})
+    assert changed["max_seats"] == 2
+    r = api.call("PATCH", f"/v1/services/{yoga['id']}", json={"max_seats": 0})
+    assert r.status_code == 422
+
+
+def test_a_service_that_needs_a_wash_station_for_its_first_20_minutes(
+    api: Api, salon: Salon
+) -> None:
+    loc = salon.id
+    wash = api.ok(
+        "POST", f"/v1/locations/{loc}/resources", 201, json={"name": "Wash", "kind": "room"}
+    )
+    api.ok("PUT", f"/v1/resources/{wash['id']}/hours", json={"hours": WEEK})
+    service = salon.service["id"]
+    path = f"/v1/services/{service}/pools"
+    pool = {"pool": 2, "name": "Wash station", "lasts_minutes": 20, "resource_ids": [wash["id"]]}
+    version = salon.service["version"]
+    r = api.call("PUT", path, json={"pools": [pool]}, if_match=f'"{version}"')
+    assert r.status_code == 200, r.text
+    assert r.headers["etag"] == f'"{version + 1}"'
+    assert r.json()["pools"] == [{**pool, "starts_after_minutes": 0}]
+    assert api.ok("PUT", path, json={"pools": [pool]})["version"] == version + 1  # no change
+
+    shown = api.ok("GET", f"/v1/services/{service}", who=None)
+    assert shown["pools"] == [{**pool, "starts_after_minutes": 0}]
+    needed = api.ok("GET", f"/v1/services/{service}/resources", who=None)["items"]
+    assert [(p["name"], p["pool"]) for p in needed] == [("Anna", 1), ("Celina", 1), ("Wash", 2)]
+
+    # the wash station is one: a second Cut at 10:00 is refused although Celina is free, naming it
+    _book(api, salon, 10)
+    body = {"service_id": service, "start_time": f"{_day()}T10:00"}
+    r = api.call("POST", "/v1/holds", ("pool-customer", "customer"), json=body)
+    assert r.status_code == 409, r.text
+    assert r.json()["pool"] == {"pool": 2, "name": "Wash station"}
+    documented = OPENAPI_DOCUMENT["paths"]["/v1/holds"]["post"]["responses"]["409"]
+    schema = documented["content"]["application/problem+json"]["schema"]
+    validator = jsonschema_rs.validator_for(
+        {**schema, "components": OPENAPI_DOCUMENT["components"]}
+    )
+    assert [e.message for e in validator.iter_errors(r.json())] == []
+    assert "pool" in OPENAPI_DOCUMENT["components"]["schemas"]["Problem"]["properties"]
+    slots = api.ok("GET", f"/v1/services/{service}/availability", params={"date": str(_day())})
+    assert f"{_day()}T10:00:00" not in {s["start_local"] for s in slots["slots"]}
+
+    for pools, status, code in (
+        ([{**pool, "starts_after_minutes": 60}], 422, "BK023"),
+        ([{**pool, "resource_ids": [salon.anna["id"]]}], 422, "BK024"),
+        ([pool, {**pool, "pool": 3}], 422, "BK024"),
+        ([{**pool, "resource_ids": [str(uuid.uuid4())]}], 404, "BK019"),
+    ):
+        r = api.call("PUT", path, json={"pools": pools})
+        assert (r.status_code, _code(r)) == (status, code), r.text
+    r = api.call("PUT", path, json={"pools": [{**pool, "pool": 1}]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"].startswith("pools")
+    r = api.call("PUT", path, json={"pools": []}, if_match=f'"{version}"')
+    assert r.status_code == 412 and _code(r) == "BK021"
+    r = api.call("PUT", f"/v1/services/{uuid.uuid4()}/pools", json={"pools": []})
+    assert r.status_code == 404 and _code(r) == "BK001"
+    r = api.call("PUT", path, ("eve", "customer"), json={"pools": []})
+    assert r.status_code == 403
+    r = api.call("PATCH", f"/v1/services/{service}", json={"duration_minutes": 15})
+    assert r.status_code == 200  # the wash station starts with it: still within 15 minutes
+    assert api.ok("PUT", path, json={"pools": []})["pools"] == []
 
 
 # --- schedule exceptions -------------------------------------------------------------------------

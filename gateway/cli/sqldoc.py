@@ -19,6 +19,8 @@ SVC = "'30000000-0000-4000-8000-000000000001'"
 LOC = "'10000000-0000-4000-8000-000000000001'"
 ANNA = "'20000000-0000-4000-8000-000000000001'"
 CELINA = "'20000000-0000-4000-8000-000000000003'"
+COLOURING = "'30000000-0000-4000-8000-000000000004'"
+WASH = "20000000-0000-4000-8000-000000000005"
 MONDAYS = '[{"weekday": 1, "start": "09:00", "end": "13:00"},\n  {"weekday": 1, "start": "14:00", "end": "18:00"}]'
 SATURDAY = '[{"start": "10:00", "end": "16:00"}]'
 EXAMPLES: dict[str, str] = {
@@ -78,7 +80,8 @@ EXAMPLES: dict[str, str] = {
     "list_locations": "select * from api.list_locations();",
     "location_services": f"select * from api.location_services({LOC});",
     "get_service": f"select * from api.get_service({SVC});",
-    "service_resources": f"select * from api.service_resources({SVC});",
+    "service_resources": f"select * from api.service_resources({COLOURING});",
+    "service_pools": f"select * from api.service_pools({COLOURING});  -- the wash station",
     "location_schedule": (
         f"select jsonb_pretty(api.location_schedule({LOC}, '2026-12-07'));\n"
         f"select api.location_schedule({LOC}, '2026-12-07',"
@@ -109,7 +112,10 @@ EXAMPLES: dict[str, str] = {
         f"select api.update_location({LOC}, p_expected_version => 1, p_name => 'Studio Mokotów II');\n"
         f"select api.update_location({LOC}, p_active => false, p_cancel_future => true);  -- closes it"
     ),
-    "create_resource": f"select api.create_resource({LOC}, 'Daria');  -- kind staff; or 'room', 'equipment'",
+    "create_resource": (
+        f"select api.create_resource({LOC}, 'Daria');  -- kind staff; or 'room', 'equipment'\n"
+        f"select api.create_resource({LOC}, 'Yoga room', 'room', p_capacity => 12);  -- 12 at once"
+    ),
     "update_resource": (
         f"select api.update_resource({ANNA}, p_expected_version => 1, p_name => 'Anna K.');\n"
         f"select api.update_resource({ANNA}, p_active => false);  -- BK020 while she has future bookings"
@@ -125,6 +131,11 @@ EXAMPLES: dict[str, str] = {
     "set_service_resources": (
         f"select api.set_service_resources({SVC}, array[{CELINA}, {ANNA}]::uuid[]);"
         "  -- Celina first"
+    ),
+    "set_service_pools": (
+        f'select api.set_service_pools({COLOURING}, \'[{{"pool": 2, "name": "Wash station",\n'
+        f'  "lasts": "20 minutes", "resource_ids": ["{WASH}"]}}]\');'
+        "  -- its first 20 minutes"
     ),
     "set_working_hours": (
         f"select api.set_working_hours({ANNA}, '{MONDAYS}');  -- the whole week: Mondays only\n"
@@ -215,6 +226,27 @@ longer be booked (past, inside the notice, the service retired) lapses. A waiter
 of a class is offered when two are free at once; a one-seat waiter behind it may take a single
 freed seat first. Joining a slot that is free is an offer at once. Entry statuses: `waiting`,
 `offered`, `accepted`, `declined`, `lapsed`, `left`.
+
+## Multi-resource services
+
+Besides the resources that perform it for its whole duration (its main pool,
+`api.set_service_resources`), a service may need further pools (`api.set_service_pools`): the
+demo's Colouring needs the wash station for its first 20 minutes. A pool has a number (2 to 8),
+a name, when it is needed (`starts_after` from the appointment's start, for `lasts`, NULL: until
+the end) and its members in preference order; a resource is in one pool of a service at most
+(`BK024`), and a pool starts within the duration (`BK023`). A hold or booking takes one member
+of every pool, all or nothing, each for its part of the appointment, with the service's buffer
+before where that part starts with the appointment and its buffer after where it lasts to its
+end. Availability, `validate_service_availability` and the alternatives of a conflict show a start
+only when every pool has a member free then; a hold where nobody of a pool works is `BK003`.
+When a further pool was what was taken (a stylist was free), the conflict object says which:
+`"pool": {"pool": 2, "name": "Wash station"}` (kept in `booking.conflicts.detail`). The
+strategies act on the main pool: with a further pool taken, nothing is preempted or rolled back
+(`last_wins`, `priority_based` and `rollback_all` refuse), `consensus` offers and `arbitration`
+places at a time every pool has free, and `admin_intervention` escalates; `last_wins` and
+`priority_based` preempt the holds on a stylist only when every pool would then be free. A
+reschedule keeps the booking's members, each unit moved by as much as the start: each must work
+then (`BK003`) and be free (else a conflict naming the pool; the booking keeps its time).
 
 ## Local times
 

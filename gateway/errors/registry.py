@@ -179,8 +179,9 @@ REGISTRY: tuple[ErrorCode, ...] = (
         ENGINE,
         ProblemKind(422, "invalid-catalogue-value", "Catalogue value not allowed"),
         "A catalogue change carries a value that is not allowed, named in the message: a name, "
-        "duration, buffer, grid step, notice, advance, hold TTL, strategy, price or currency out "
-        "of range; an unknown time zone (IANA names only, e.g. `Europe/Warsaw`); working hours "
+        "duration, buffer, grid step, notice, advance, hold TTL, strategy, price, currency, "
+        "capacity or `max_seats` out of range; a further pool's number (2 to 8), name, offsets "
+        "or members; an unknown time zone (IANA names only, e.g. `Europe/Warsaw`); working hours "
         "whose end is not after their start or that overlap; an exception of the same kind "
         "overlapping another; a resource listed twice; a closed location; an id already taken.",
     ),
@@ -198,7 +199,8 @@ REGISTRY: tuple[ErrorCode, ...] = (
         ProblemKind(409, "future-bookings", "It has future bookings"),
         "Deactivating a location, resource or service that still has future bookings or live "
         "holds; the message counts them. Cancel or move them first, or pass "
-        "`p_cancel_future => true` to cancel them with the deactivation.",
+        "`p_cancel_future => true` to cancel them with the deactivation. Also lowering a "
+        "resource's `capacity` below a seat that a future booking or live hold still uses.",
     ),
     ErrorCode(
         "BK021",
@@ -218,6 +220,22 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "acceptable: not an object, an unknown or non-text detail, a name outside 1 to 200 "
         "characters, an e-mail that is not one address, or a phone that is not 6 to 15 digits with "
         "an optional leading `+`. Nothing was written.",
+    ),
+    ErrorCode(
+        "BK023",
+        ENGINE,
+        ProblemKind(422, "pool-outside-service", "A pool is not needed within the service"),
+        "A further pool of a service (`api.set_service_pools`) would start at or after the end of "
+        "the appointment: its `starts_after` is not less than the service's duration (also when "
+        "`api.update_service` shortens the duration below a pool's start). Nothing was written.",
+    ),
+    ErrorCode(
+        "BK024",
+        ENGINE,
+        ProblemKind(422, "resource-in-two-pools", "A resource is in one pool of a service"),
+        "A resource would be in two pools of one service: listed in two further pools, or in a "
+        "further pool and among the resources that perform the service (its main pool). Take it "
+        "out of the one it is in first. Nothing was written.",
     ),
     ErrorCode(
         "BK026",

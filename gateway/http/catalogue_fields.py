@@ -49,6 +49,37 @@ TimeZone = Annotated[
 HoldCap = Annotated[
     int, Meta(ge=1, le=100, description="live holds one customer may have here at once")
 ]
+Capacity = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=1000,
+        description="seats: customers it takes at once, 1 to 1000 (1 for a stylist or a room)",
+    ),
+]
+MaxSeats = Annotated[
+    int, Meta(ge=1, le=100, description="the most seats one hold or booking may take, 1 to 100")
+]
+PoolNumber = Annotated[
+    int, Meta(ge=2, le=8, description="2 to 8, each once (pool 1 is who performs the service)")
+]
+PoolStart = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=720,
+        description="minutes after the appointment's start the pool is needed from, less than "
+        "the duration",
+    ),
+]
+PoolLength = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=720,
+        description="minutes the pool is needed for (beyond the end: until the end)",
+    ),
+]
 CancelFuture = Annotated[
     bool,
     Meta(

@@ -34,7 +34,7 @@ from gateway.http.problems import (
     SQLSTATE_PROBLEMS,
 )
 from gateway.http.spec import JSON, RouteSpec
-from gateway.services.results import Alternative, ZoneText
+from gateway.services.results import Alternative, ConflictPool, ZoneText
 
 J = dict[str, Any]
 REF = "#/components/schemas/{name}"
@@ -44,7 +44,7 @@ RATE_LIMITED_PREFIX = "/v1/"  # as gateway/http/middleware/ratelimit.py limits
 
 class Problem(TypedDict):
     """RFC 9457 problem details; conflicts add the conflict's members (alternatives, the
-    location's time_zone...)."""
+    location's time_zone, the further pool that was taken...)."""
 
     type: Annotated[str, Meta(extra_json_schema={"format": "uri"})]
     title: str
@@ -53,6 +53,7 @@ class Problem(TypedDict):
     code: NotRequired[Annotated[str, Meta(description="SQLSTATE or conflict type")]]
     alternatives: NotRequired[list[Alternative]]
     time_zone: NotRequired[ZoneText]
+    pool: NotRequired[ConflictPool]
 
 
 def _ref(name: str) -> J:

@@ -11,7 +11,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.http.catalogue_fields import CancelFuture, CatalogueIfMatch
+from gateway.http.catalogue_fields import CancelFuture, Capacity, CatalogueIfMatch
 from gateway.http.fields import EXAMPLE_RESOURCE, Text
 from gateway.http.responses import caller, entry_headers, expected_version, json_response
 from gateway.http.spec import Answer, RouteSpec
@@ -42,6 +42,7 @@ class NewResource(Struct, kw_only=True, frozen=True):
 
     name: Annotated[Text, Meta(description="the name customers see")]
     kind: Kind = "staff"
+    capacity: Capacity = 1
     id: Annotated[UUID, Meta(description="default: a new id")] | UnsetType = UNSET
 
 
@@ -51,6 +52,7 @@ class ResourceChange(Struct, kw_only=True, frozen=True):
 
     name: Text | UnsetType = UNSET
     kind: Kind | UnsetType = UNSET
+    capacity: Capacity | UnsetType = UNSET
     active: bool | UnsetType = UNSET
     cancel_future: CancelFuture = False
 
@@ -76,7 +78,12 @@ async def create_resource(request: Request) -> Response:
     who = caller(request)
     b = await body_of(request, NewResource, g.settings.max_body_bytes)
     row = await g.engine.create_resource(
-        who, request.path_params["id"], name=b.name, kind=b.kind, resource_id=given(b.id)
+        who,
+        request.path_params["id"],
+        name=b.name,
+        kind=b.kind,
+        capacity=b.capacity,
+        resource_id=given(b.id),
     )
     return json_response(row, 201, entry_headers(row["version"], f"/v1/resources/{row['id']}"))
 
@@ -92,6 +99,7 @@ async def update_resource(request: Request) -> Response:
         version,
         name=given(b.name),
         kind=given(b.kind),
+        capacity=given(b.capacity),
         active=given(b.active),
         cancel_future=b.cancel_future,
     )
@@ -126,7 +134,8 @@ SPECS = [
         "PATCH",
         "/v1/resources/{id:uuid}",
         update_resource,
-        "Rename, re-kind or (de)activate a resource (admin); If-Match guards against a stale read",
+        "Rename, re-kind, resize or (de)activate a resource (admin); If-Match guards against a"
+        " stale read",
         "catalogue",
         {200: Answer("Changed (or unchanged); ETag is its version", Resource)},
         sql="api.update_resource",

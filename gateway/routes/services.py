@@ -1,6 +1,7 @@
-"""Services: what a location offers and who performs it (public); adding, changing and retiring a
-service and choosing its resources in preference order (admin, If-Match). Intervals are whole
-minutes (gateway/http/catalogue_fields.py)."""
+"""Services: what a location offers, who performs it and what else it needs (public); adding,
+changing and retiring a service, choosing its resources in preference order and its further pools
+(a wash station for its first 20 minutes) (admin, If-Match). Intervals are whole minutes
+(gateway/http/catalogue_fields.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from gateway.http.catalogue_fields import (
     Duration,
     HoldTtl,
     MaxAdvance,
+    MaxSeats,
     MinNotice,
+    PoolLength,
+    PoolNumber,
+    PoolStart,
     Price,
     SlotStep,
 )
@@ -38,9 +43,10 @@ from gateway.services.catalogue_results import (
     Service,
     ServiceDetails,
     ServiceOfferList,
+    ServicePools,
     ServiceResources,
 )
-from gateway.services.catalogue_sql import ServiceSettings
+from gateway.services.catalogue_sql import PoolSettings, ServiceSettings
 from gateway.state import gateway
 
 ROLE_REFUSED = "42501"  # a customer or staff token: no EXECUTE on the admin functions
@@ -90,6 +96,7 @@ class NewService(Struct, kw_only=True, frozen=True):
     conflict_strategy: Strategy = "first_come_first_serve"
     price: Price = 0
     currency: Currency = "PLN"
+    max_seats: MaxSeats = 1
     id: Annotated[UUID, Meta(description="default: a new id")] | UnsetType = UNSET
 
 
@@ -107,6 +114,7 @@ class ServiceChange(Struct, kw_only=True, frozen=True):
     conflict_strategy: Strategy | UnsetType = UNSET
     price: Price | UnsetType = UNSET
     currency: Currency | UnsetType = UNSET
+    max_seats: MaxSeats | UnsetType = UNSET
     active: bool | UnsetType = UNSET
     cancel_future: CancelFuture = False
 
@@ -119,6 +127,31 @@ class ServiceResourcesRequest(Struct, kw_only=True, frozen=True):
             description="resources of the service's location, each once, the first tried first "
             "when the customer asks for anyone; [] for nobody",
         ),
+    ]
+
+
+class PoolRequest(Struct, kw_only=True, frozen=True):
+    """A further pool: one of its resources is taken for its part of each appointment."""
+
+    pool: PoolNumber
+    name: Annotated[Text, Meta(description="what the pool is, e.g. Wash station")]
+    starts_after_minutes: PoolStart = 0
+    lasts_minutes: PoolLength | None = None
+    resource_ids: Annotated[
+        list[UUID],
+        Meta(
+            min_length=1,
+            max_length=1000,
+            description="resources of the service's location, each in one pool of the service, "
+            "the first tried first",
+        ),
+    ]
+
+
+class ServicePoolsRequest(Struct, kw_only=True, frozen=True):
+    pools: Annotated[
+        list[PoolRequest],
+        Meta(max_length=7, description="every further pool of the service; [] for none"),
     ]
 
 
@@ -135,6 +168,7 @@ def _settings(b: NewService | ServiceChange) -> ServiceSettings:
         conflict_strategy=given(b.conflict_strategy),
         price=given(b.price),
         currency=given(b.currency),
+        max_seats=given(b.max_seats),
     )
 
 
@@ -192,6 +226,25 @@ async def set_service_resources(request: Request) -> Response:
     result = await g.engine.set_service_resources(
         who, request.path_params["id"], b.resource_ids, version
     )
+    return json_response(result, headers=entry_headers(result["version"]))
+
+
+async def set_service_pools(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    version = expected_version(request)
+    b = await body_of(request, ServicePoolsRequest, g.settings.max_body_bytes)
+    pools = [
+        PoolSettings(
+            pool=p.pool,
+            name=p.name,
+            starts_after=p.starts_after_minutes,
+            lasts=p.lasts_minutes,
+            resource_ids=[str(r) for r in p.resource_ids],
+        )
+        for p in b.pools
+    ]
+    result = await g.engine.set_service_pools(who, request.path_params["id"], pools, version)
     return json_response(result, headers=entry_headers(result["version"]))
 
 
@@ -257,13 +310,14 @@ SPECS = [
         body_example={"price": 130, "buffer_after_minutes": 10},
         path_params=ServicePath,
         headers=CatalogueIfMatch,
-        errors=(ROLE_REFUSED, "BK001", "BK017", "BK018", "BK019", "BK020", "BK021"),
+        errors=(ROLE_REFUSED, "BK001", "BK017", "BK018", "BK019", "BK020", "BK021", "BK023"),
     ),
     RouteSpec(
         "GET",
         "/v1/services/{id:uuid}/resources",
         service_resources,
-        "Who performs a service, in the order 'anyone' tries them (public)",
+        "Who performs a service and what else it needs: resources by pool, each pool in the order"
+        " 'anyone' tries them (public)",
         "catalogue",
         {200: Answer("In preference order", PerformerList)},
         sql="api.service_resources",
@@ -283,6 +337,49 @@ SPECS = [
         body_example={"resource_ids": [EXAMPLE_RESOURCE]},
         path_params=ServicePath,
         headers=CatalogueIfMatch,
-        errors=(ROLE_REFUSED, "BK001", "BK017", "BK018", "BK019", "BK021"),
+        errors=(ROLE_REFUSED, "BK001", "BK017", "BK018", "BK019", "BK021", "BK024"),
+    ),
+    RouteSpec(
+        "PUT",
+        "/v1/services/{id:uuid}/pools",
+        set_service_pools,
+        "Set what a service needs besides who performs it: its further pools (admin); If-Match:"
+        " the service's version",
+        "catalogue",
+        {
+            200: Answer(
+                "Set; ETag is the service's version",
+                ServicePools,
+                example={
+                    "service_id": EXAMPLE_SERVICE,
+                    "location_id": EXAMPLE_LOCATION,
+                    "version": 3,
+                    "pools": [
+                        {
+                            "pool": 2,
+                            "name": "Wash station",
+                            "starts_after_minutes": 0,
+                            "lasts_minutes": 20,
+                            "resource_ids": [EXAMPLE_RESOURCE],
+                        }
+                    ],
+                },
+            )
+        },
+        sql="api.set_service_pools",
+        body=ServicePoolsRequest,
+        body_example={
+            "pools": [
+                {
+                    "pool": 2,
+                    "name": "Wash station",
+                    "lasts_minutes": 20,
+                    "resource_ids": [EXAMPLE_RESOURCE],
+                }
+            ]
+        },
+        path_params=ServicePath,
+        headers=CatalogueIfMatch,
+        errors=(ROLE_REFUSED, "BK001", "BK017", "BK018", "BK019", "BK021", "BK023", "BK024"),
     ),
 ]

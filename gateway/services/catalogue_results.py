@@ -53,22 +53,38 @@ class ServiceOfferList(TypedDict):
     items: list[ServiceOffer]
 
 
+class ServicePool(TypedDict):
+    """A further pool of a service: what it needs besides who performs it (a wash station for its
+    first 20 minutes), counted from the appointment's start; lasts_minutes null: until the end.
+    A booking takes one of its resources, in preference order."""
+
+    pool: int
+    name: str
+    starts_after_minutes: Minutes
+    lasts_minutes: Minutes | None
+    resource_ids: list[UuidText]
+
+
 class ServiceDetails(ServiceOffer):
-    """One active service with its location (`api.get_service`)."""
+    """One active service with its location (`api.get_service`) and its further pools
+    (`api.service_pools`, their active resources; [] for most services)."""
 
     location_id: UuidText
+    pools: list[ServicePool]
 
 
 class Performer(TypedDict):
-    """A resource that performs a service, public fields only (`api.service_resources`)."""
+    """A resource a service needs, public fields only (`api.service_resources`): pool 1 performs
+    it, pools 2 to 8 are its further pools."""
 
     id: UuidText
     name: str
     kind: str
+    pool: int
 
 
 class PerformerList(TypedDict):
-    """The resources in the order "any staff" tries them."""
+    """The resources by pool, each pool in the order "any staff" tries them."""
 
     service_id: UuidText
     items: list[Performer]
@@ -103,6 +119,7 @@ class Resource(EndedReservations):
     kind: str
     name: str
     active: bool
+    capacity: int
     version: int
     created_at: TimeText
     updated_at: TimeText
@@ -125,6 +142,7 @@ class Service(EndedReservations):
     price: float
     currency: str
     active: bool
+    max_seats: int
     version: int
     created_at: TimeText
     updated_at: TimeText
@@ -138,6 +156,16 @@ class ServiceResources(TypedDict):
     location_id: UuidText
     version: int
     resource_ids: list[UuidText]
+
+
+class ServicePools(TypedDict):
+    """A service's further pools, every resource listed (inactive ones too), and the service's
+    version after the change (`api.set_service_pools`)."""
+
+    service_id: UuidText
+    location_id: UuidText
+    version: int
+    pools: list[ServicePool]
 
 
 class WeeklyHours(TypedDict):

@@ -1,6 +1,7 @@
 """The SQL the engine sends for the catalogue (gateway/services/engine.py, "catalogue"): the public
 reads as JSON, and the one change made to what the functions return: the intervals of a service
-given in minutes (`duration` -> `duration_minutes`), the unit HTTP requests use."""
+and of its further pools given in minutes (`duration` -> `duration_minutes`, `starts_after` ->
+`starts_after_minutes`), the unit HTTP requests use."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class ServiceSettings:
     conflict_strategy: str | None = None
     price: float | None = None
     currency: str | None = None
+    max_seats: int | None = None
 
 
 def minutes(interval: str) -> str:
@@ -69,7 +71,42 @@ def service_params(settings: ServiceSettings) -> dict[str, object]:
         "strategy": settings.conflict_strategy,
         "price": settings.price,
         "currency": settings.currency,
+        "max_seats": settings.max_seats,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """A further pool as a request gives it: offsets in whole minutes (lasts None: until the
+    end), resources in preference order."""
+
+    pool: int
+    name: str
+    starts_after: int
+    lasts: int | None
+    resource_ids: list[str]
+
+    def as_api_json(self) -> dict[str, object]:
+        """The pool as api.set_service_pools takes it: intervals as text."""
+        return {
+            "pool": self.pool,
+            "name": self.name,
+            "starts_after": f"{self.starts_after} minutes",
+            "lasts": None if self.lasts is None else f"{self.lasts} minutes",
+            "resource_ids": self.resource_ids,
+        }
+
+
+def pools_in_minutes(pools: str) -> str:
+    """A JSON array of pools as api.set_service_pools answers them (`pools`, a jsonb expression)
+    with starts_after and lasts in minutes."""
+    starts_after = minutes("(p->>'starts_after')::interval")
+    lasts = minutes("(p->>'lasts')::interval")
+    return (
+        "coalesce((select jsonb_agg((p - 'starts_after' - 'lasts') || jsonb_build_object("
+        f"'starts_after_minutes', {starts_after}, 'lasts_minutes', {lasts}) order by n)"
+        f" from jsonb_array_elements({pools}) with ordinality x(p, n)), '[]'::jsonb)"
+    )
 
 
 _OFFER = (
@@ -93,14 +130,31 @@ from api.location_services(p_location_id => %(location)s::uuid)
                        slot_step, next_available_day, n)
 """
 
+_SERVICE_POOLS = (
+    "(select coalesce(jsonb_agg(jsonb_build_object('pool', p.pool, 'name', p.name,"
+    f" 'starts_after_minutes', {minutes('p.starts_after')},"
+    f" 'lasts_minutes', {minutes('p.lasts')}, 'resource_ids', to_jsonb(p.resource_ids))"
+    " order by p.n), '[]'::jsonb)"
+    " from api.service_pools(p_service_id => %(service)s::uuid) with ordinality"
+    " p(pool, name, starts_after, lasts, resource_ids, n))"
+)
+
 GET_SERVICE = f"""
-select jsonb_build_object({_OFFER}, 'location_id', s.location_id)
+select jsonb_build_object({_OFFER}, 'location_id', s.location_id, 'pools', {_SERVICE_POOLS})
        || {_OFFERED_MINUTES}
 from api.get_service(p_service_id => %(service)s::uuid) s
 """
 
 SERVICE_RESOURCES = """
-select coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'kind', r.kind)
+select coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'kind', r.kind,
+                                             'pool', r.pool)
                           order by r.n), '[]'::jsonb)
-from api.service_resources(p_service_id => %(service)s::uuid) with ordinality r(id, name, kind, n)
+from api.service_resources(p_service_id => %(service)s::uuid)
+     with ordinality r(id, name, kind, pool, n)
+"""
+
+SET_SERVICE_POOLS = f"""
+select (r - 'pools') || jsonb_build_object('pools', {pools_in_minutes("r->'pools'")})
+from api.set_service_pools(p_service_id => %(id)s::uuid, p_pools => %(pools)s::jsonb,
+                           p_expected_version => %(version)s::bigint) as c(r)
 """

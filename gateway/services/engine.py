@@ -24,10 +24,11 @@ from gateway.services.catalogue_results import (
     Service,
     ServiceDetails,
     ServiceOffer,
+    ServicePools,
     ServiceResources,
     WorkingHours,
 )
-from gateway.services.catalogue_sql import ServiceSettings
+from gateway.services.catalogue_sql import PoolSettings, ServiceSettings
 from gateway.services.db import Database
 from gateway.services.results import (
     ActiveConflict,
@@ -594,13 +595,27 @@ class Engine:
         return result
 
     async def create_resource(
-        self, who: Principal, location_id: UUID, *, name: str, kind: str, resource_id: UUID | None
+        self,
+        who: Principal,
+        location_id: UUID,
+        *,
+        name: str,
+        kind: str,
+        capacity: int,
+        resource_id: UUID | None,
     ) -> Resource:
         result: Resource = await self.db.fetch_value(
             who,
             "select api.create_resource(p_location_id => %(location)s::uuid,"
-            " p_name => %(name)s::text, p_kind => %(kind)s::text, p_id => %(id)s::uuid)",
-            {"location": location_id, "name": name, "kind": kind, "id": resource_id},
+            " p_name => %(name)s::text, p_kind => %(kind)s::text, p_id => %(id)s::uuid,"
+            " p_capacity => %(capacity)s::int)",
+            {
+                "location": location_id,
+                "name": name,
+                "kind": kind,
+                "id": resource_id,
+                "capacity": capacity,
+            },
         )
         return result
 
@@ -612,6 +627,7 @@ class Engine:
         *,
         name: str | None,
         kind: str | None,
+        capacity: int | None,
         active: bool | None,
         cancel_future: bool,
     ) -> Resource:
@@ -620,7 +636,7 @@ class Engine:
             "select api.update_resource(p_resource_id => %(id)s::uuid,"
             " p_expected_version => %(version)s::bigint, p_name => %(name)s::text,"
             " p_kind => %(kind)s::text, p_active => %(active)s::bool,"
-            " p_cancel_future => %(cancel)s::bool)",
+            " p_cancel_future => %(cancel)s::bool, p_capacity => %(capacity)s::int)",
             {
                 "id": resource_id,
                 "version": expected_version,
@@ -628,6 +644,7 @@ class Engine:
                 "kind": kind,
                 "active": active,
                 "cancel": cancel_future,
+                "capacity": capacity,
             },
         )
         return result
@@ -646,7 +663,8 @@ class Engine:
                 "api.create_service(p_location_id => %(location)s::uuid, p_name => %(name)s::text,"
                 f" {catalogue_sql.INTERVAL_ARGUMENTS},"
                 " p_conflict_strategy => %(strategy)s::text, p_price => %(price)s::numeric,"
-                " p_currency => %(currency)s::text, p_id => %(id)s::uuid)"
+                " p_currency => %(currency)s::text, p_id => %(id)s::uuid,"
+                " p_max_seats => %(max_seats)s::int)"
             ),
             {
                 "location": location_id,
@@ -674,7 +692,7 @@ class Engine:
                 f" {catalogue_sql.INTERVAL_ARGUMENTS},"
                 " p_conflict_strategy => %(strategy)s::text, p_price => %(price)s::numeric,"
                 " p_currency => %(currency)s::text, p_active => %(active)s::bool,"
-                " p_cancel_future => %(cancel)s::bool)"
+                " p_cancel_future => %(cancel)s::bool, p_max_seats => %(max_seats)s::int)"
             ),
             {
                 "id": service_id,
@@ -698,6 +716,27 @@ class Engine:
             "select api.set_service_resources(p_service_id => %(id)s::uuid,"
             " p_resource_ids => %(resources)s::uuid[], p_expected_version => %(version)s::bigint)",
             {"id": service_id, "resources": resource_ids, "version": expected_version},
+        )
+        return result
+
+    async def set_service_pools(
+        self,
+        who: Principal,
+        service_id: UUID,
+        pools: list[PoolSettings],
+        expected_version: int | None,
+    ) -> ServicePools:
+        """`pools`: the service's further pools, all of them ([] for none)."""
+        from psycopg.types.json import Jsonb
+
+        result: ServicePools = await self.db.fetch_value(
+            who,
+            catalogue_sql.SET_SERVICE_POOLS,
+            {
+                "id": service_id,
+                "pools": Jsonb([p.as_api_json() for p in pools]),
+                "version": expected_version,
+            },
         )
         return result
 

@@ -51,6 +51,14 @@ class Alternative(LocalSpan):
     resource_id: UuidText
 
 
+class ConflictPool(TypedDict):
+    """The further pool of a service whose resources were all taken (the wash station, while a
+    stylist was free): a conflict names it."""
+
+    pool: Annotated[int, Meta(description="2 to 8")]
+    name: str
+
+
 class HoldResult(LocalSpan):
     """A new hold (`api.create_hold_atomic`), its times also on the location's clock. When the
     service's conflict strategy placed it after a conflict, it also says how (conflict_id,
@@ -107,6 +115,7 @@ class ConflictResult(TypedDict):
     status: str
     offered: Alternative | None
     alternatives: list[Alternative]
+    pool: NotRequired[ConflictPool]  # a further pool of the service was what was taken
     current_version: NotRequired[int]  # VERSION_CONFLICT
     expected_version: NotRequired[int]
 

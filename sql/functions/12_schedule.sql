@@ -116,10 +116,64 @@ $$;
 comment on function booking.busy_time(uuid, uuid, tstzrange, interval, interval, timestamptz, uuid, integer) is
   'Live units of one seat of a resource in a window, widened by a service''s buffers; expired holds count as free.';
 
+-- pool_starts
+-- the starts at which every further pool of a service has a member with a seat free for the pool's
+-- part of the appointment, over local days, as one multirange: computed once per call from each
+-- member's free time (working_time - busy_time, as free_slots computes it per resource).
+create or replace function booking.pool_starts(
+  p_svc booking.services, p_zone text, p_from date, p_days integer, p_now timestamptz, p_ignore uuid)
+returns tstzmultirange
+language sql stable
+set search_path = ''
+as $$
+  with pools as (   -- when each pool is needed from a start, and the buffers its member keeps free
+    select p.pool, p.starts_after,
+           case when p.lasts is null or p.starts_after + p.lasts >= p_svc.duration then p_svc.duration
+                else p.starts_after + p.lasts end as ends_after,
+           case when p.starts_after = interval '0' then p_svc.buffer_before else interval '0' end as buffer_before,
+           case when p.lasts is null or p.starts_after + p.lasts >= p_svc.duration then p_svc.buffer_after
+                else interval '0' end as buffer_after
+    from booking.service_pools p
+    where p.location_id = p_svc.location_id and p.service_id = p_svc.id
+  ),
+  members as materialized (   -- once per member
+    select p.pool, p.starts_after, p.ends_after, p.buffer_before, p.buffer_after, r.id as resource_id,
+           r.capacity,
+           booking.working_time(r.location_id, r.id, p_zone, p_from, p_from + p_days - 1) as time
+    from pools p
+    join booking.service_resources sr
+      on sr.location_id = p_svc.location_id and sr.service_id = p_svc.id and sr.pool = p.pool
+    join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+  ),
+  free as (                   -- once per seat of a member
+    select m.pool, m.starts_after, m.ends_after,
+           m.time - booking.busy_time(p_svc.location_id, m.resource_id,
+                                      tstzrange((p_from::timestamp at time zone p_zone) - interval '1 day',
+                                                ((p_from + p_days)::timestamp at time zone p_zone) + interval '1 day'),
+                                      m.buffer_before, m.buffer_after, p_now, p_ignore, g.seat) as time
+    from members m, generate_series(1, m.capacity) g(seat)
+  ),
+  -- a free [x, y) of a member holds the pool's part [t + starts_after, t + ends_after) for every
+  -- start t in [x - starts_after, y - ends_after]
+  pool_ok as (
+    select p.pool,
+           coalesce((select range_agg(tstzrange(lower(r) - f.starts_after, upper(r) - f.ends_after, '[]'))
+                     from free f cross join lateral unnest(f.time) r
+                     where f.pool = p.pool and upper(r) - f.ends_after >= lower(r) - f.starts_after),
+                    '{}'::tstzmultirange) as starts
+    from pools p
+  )
+  select coalesce(range_intersect_agg(o.starts), '{}'::tstzmultirange) from pool_ok o;
+$$;
+comment on function booking.pool_starts(booking.services, text, date, integer, timestamptz, uuid) is
+  'The starts over local days [p_from, p_from + p_days) at which every further pool of the service has an active member with a seat free for the pool''s part of the appointment (booking.pool_span: buffers where the part touches the appointment''s start or end), as one multirange; each member''s free time is computed once. Empty when a pool has nobody free.';
+
 -- free_slots
 -- every free (resource, start) of a service over local days, on the slot grid, honouring hours,
 -- exceptions, buffers, notice, advance limit, live holds and bookings, with how many of the
--- resource's seats are free then (1 for a resource of one seat).
+-- resource's seats are free then (1 for a resource of one seat). A service with further pools
+-- offers a start only when every pool has a member free for its part (booking.pool_starts, computed
+-- once per call); a service without pools reads only their absence, once, and checks nothing per row.
 -- free_slots before seats_free (another result type needs another function):
 drop function if exists booking.free_slots(uuid, date, integer, uuid, timestamptz, uuid);
 create or replace function booking.free_slots(
@@ -131,7 +185,10 @@ language sql stable
 set search_path = ''
 as $$
   with svc as (
-    select s.*, l.time_zone
+    select s.*, l.time_zone,
+           case when exists (select 1 from booking.service_pools p
+                             where p.location_id = s.location_id and p.service_id = s.id)
+                then booking.pool_starts(s, l.time_zone, p_from, p_days, p_now, p_ignore) end as pool_starts
     from booking.services s join booking.locations l on l.id = s.location_id
     where s.id = p_service_id and s.active
   ),
@@ -168,10 +225,11 @@ as $$
     and grid.starts_at >= p_now + svc.min_notice
     and grid.starts_at <= ((p_now at time zone svc.time_zone) + svc.max_advance) at time zone svc.time_zone
     and f.time @> tstzrange(grid.starts_at, grid.starts_at + svc.duration)
+    and (svc.pool_starts is null or svc.pool_starts @> grid.starts_at)     -- NULL: no further pools
   group by f.resource_id, f.preference, grid.starts_at, svc.duration
 $$;
 comment on function booking.free_slots(uuid, date, integer, uuid, timestamptz, uuid) is
-  'Free (resource, start) pairs of a service over p_days local days starting p_from, with the number of the resource''s seats free for the whole appointment; the engine behind availability.';
+  'Free (resource, start) pairs of a service over p_days local days starting p_from, with the number of the resource''s seats free for the whole appointment; for a service with further pools, only starts at which every pool has a member free for its part (booking.pool_starts). The engine behind availability.';
 
 -- assert_bookable_time
 -- why a start cannot be offered on a resource regardless of other reservations, as an error raised:

@@ -20,6 +20,8 @@ drop function if exists booking.nearest_free_starts(booking.services, text, time
 -- resource of one seat costs one working_time and one busy_time, as before seats.
 -- Starts outside everybody's hours are dropped first: a slot free on some resource lies within
 -- that resource's working time, so within the union of all of them (minus the location's closures).
+-- A service with further pools keeps only the starts at which every pool has a member free for its
+-- part (booking.pool_starts, once per call, as free_slots does).
 create or replace function booking.nearest_free_starts(
   p_svc booking.services, p_zone text, p_near timestamptz, p_preferred uuid, p_limit integer,
   p_ignore uuid, p_from date, p_days integer, p_seats integer default 1)
@@ -41,6 +43,7 @@ declare
   v_n integer;
   v_seats_free integer;
   v_anyone tstzmultirange;     -- when at least one of them may work
+  v_pool_starts tstzmultirange;   -- further pools: the starts each has a member free for (NULL: none)
   v_starts timestamptz[];      -- the days' starts, nearest to p_near first
   v_distance numeric;
   v_at_distance_starts timestamptz[];
@@ -94,8 +97,14 @@ begin
           and e.period && tstzrange(p_from::timestamp at time zone p_zone,
                                     (p_from + p_days)::timestamp at time zone p_zone)) w;
 
+  if exists (select 1 from booking.service_pools p
+             where p.location_id = p_svc.location_id and p.service_id = p_svc.id) then
+    v_pool_starts := booking.pool_starts(p_svc, p_zone, p_from, p_days, v_now, p_ignore);
+  end if;
+
   -- each local day's grid from its local midnight, without the wall-clock times a DST change skips,
   -- within the minimum notice and the advance limit (the grid of free_slots), where anyone works
+  -- (and every further pool has a member free)
   select array_agg(g.starts_at order by abs(extract(epoch from g.starts_at - p_near)), g.starts_at)
     into v_starts
   from generate_series(0, p_days - 1) k
@@ -106,7 +115,8 @@ begin
   where (g.starts_at at time zone p_zone) = l.local_start
     and g.starts_at >= v_now + p_svc.min_notice
     and g.starts_at <= ((v_now at time zone p_zone) + p_svc.max_advance) at time zone p_zone
-    and v_anyone @> tstzrange(g.starts_at, g.starts_at + p_svc.duration);
+    and v_anyone @> tstzrange(g.starts_at, g.starts_at + p_svc.duration)
+    and (v_pool_starts is null or v_pool_starts @> g.starts_at);
 
   while v_i <= coalesce(cardinality(v_starts), 0) and cardinality(v_found_starts) < p_limit loop
     -- the starts at the next distance from p_near (one before it, one after it, at most)

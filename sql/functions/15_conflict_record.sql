@@ -12,7 +12,9 @@ drop function if exists booking.record_conflict(booking.services, text, text, te
 -- record_conflict
 -- writes a conflict row (kept although the caller's action failed) and returns the conflict object
 -- every API function gives back: type, reason, what to do, up to 5 alternatives, strategy and outcome,
--- and the location's time zone (the alternatives carry their local times).
+-- and the location's time zone (the alternatives carry their local times); and, when what was taken
+-- is a further pool of the service (a wash station, not the stylist), that pool: the report's
+-- detail says {"pool": {pool, name}}, kept with the conflict and given back as its pool member.
 -- The attempt says who asked for which time in which operation; the report says the rest.
 create or replace function booking.record_conflict(
   p_svc booking.services, p_zone text, p_attempt booking.attempt, p_report booking.conflict_report)
@@ -68,11 +70,13 @@ begin
     'outcome', v_outcome,
     'status', v_status,
     'offered', v_offered,
-    'alternatives', v_alternatives);
+    'alternatives', v_alternatives)
+    || case when p_report.detail ? 'pool' then jsonb_build_object('pool', p_report.detail->'pool')
+            else '{}'::jsonb end;
 end;
 $$;
 comment on function booking.record_conflict(booking.services, text, booking.attempt, booking.conflict_report) is
-  'Records a conflict in booking.conflicts (the attempt: operation, requester, requested time; the report: type, resource, holder, strategy, outcome, status, detail) and returns the conflict result object with alternatives and the location''s time_zone.';
+  'Records a conflict in booking.conflicts (the attempt: operation, requester, requested time; the report: type, resource, holder, strategy, outcome, status, detail) and returns the conflict result object with alternatives and the location''s time_zone, and pool ({pool, name}) when the detail names the further pool that was taken.';
 
 -- blocking_reservation
 -- after a write lost to the exclusion constraint: who holds the time (the type, the holder, when it may free up).
@@ -95,3 +99,96 @@ as $$
 $$;
 comment on function booking.blocking_reservation(uuid, uuid[], tstzrange, uuid) is
   'The live reservations (by their units on the resources) in the way of a write: HOLD_CONFLICT when only holds block, else BOOKING_CONFLICT.';
+
+-- pool_label
+-- a further pool of a service as a conflict names it: {pool, name}.
+create or replace function booking.pool_label(p_location_id uuid, p_service_id uuid, p_pool smallint) returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  select jsonb_build_object('pool', p_pool,
+                            'name', coalesce((select p.name from booking.service_pools p
+                                              where p.location_id = p_location_id and p.service_id = p_service_id
+                                                and p.pool = p_pool), 'pool ' || p_pool));
+$$;
+comment on function booking.pool_label(uuid, uuid, smallint) is
+  'A further pool of a service as conflicts name it: {pool, name} (name "pool N" when the service no longer has that pool).';
+
+-- missing_pool
+-- after a write of a service with further pools took nothing: the first further pool with no member
+-- free for its part, when the main pool had a candidate free; NULL when the main pool was taken (the
+-- strategies act on it) or, by now, nothing is missing. With p_preempting (a main resource whose
+-- holds in the way a strategy would preempt), the main pool is not asked about and the units of
+-- those holds count as free.
+create or replace function booking.missing_pool(
+  p_svc booking.services, p_candidates uuid[], p_attempt booking.attempt, p_preempting uuid default null)
+returns booking.pool_need
+language plpgsql stable
+set search_path = ''
+set enable_seqscan = off
+as $$
+declare
+  v_start timestamptz := lower(p_attempt.slot);
+  v_occupied tstzrange := tstzrange(lower(p_attempt.slot) - p_svc.buffer_before,
+                                    upper(p_attempt.slot) + p_svc.buffer_after);
+  v_pool booking.pool_need;
+begin
+  -- a candidate with as many seats free as asked for (seats busy: those with a live unit overlapping)
+  if p_preempting is null and not exists (
+      select 1 from unnest(p_candidates) c(id)
+      join booking.resources r on r.location_id = p_svc.location_id and r.id = c.id
+      where r.capacity - (select count(distinct u.seat) from booking.units u
+                          where u.location_id = p_svc.location_id and u.resource_id = c.id
+                            and u.status in ('held', 'confirmed') and (u.status = 'confirmed' or u.expires_at > now())
+                            and u.occupied && v_occupied) >= coalesce(p_attempt.seats, 1)) then
+    return null;
+  end if;
+  for v_pool in select * from booking.further_pools(p_svc, booking.location_zone(p_svc.location_id), v_start) loop
+    if not exists (
+        select 1 from unnest(v_pool.members) m(id)
+        join booking.resources r on r.location_id = p_svc.location_id and r.id = m.id
+        where r.capacity > (select count(distinct u.seat) from booking.units u
+                            where u.location_id = p_svc.location_id and u.resource_id = m.id
+                              and u.status in ('held', 'confirmed') and (u.status = 'confirmed' or u.expires_at > now())
+                              and u.occupied && v_pool.occupied
+                              and not (u.status = 'held' and u.reservation_id in (
+                                         select h.reservation_id from booking.units h
+                                         where h.location_id = p_svc.location_id and h.resource_id = p_preempting
+                                           and h.status = 'held' and h.occupied && v_occupied)))) then
+      return v_pool;
+    end if;
+  end loop;
+  return null;
+end;
+$$;
+comment on function booking.missing_pool(booking.services, uuid[], booking.attempt, uuid) is
+  'After an attempt of a service with further pools took nothing: the first further pool (booking.pool_need) none of whose working members has a seat free for its part, provided a main-pool candidate was free; NULL when the main pool was what was taken, or nothing is missing any more. With p_preempting, the main pool is not asked about and the units of holds in the way on that resource count as free (what preempting them would free).';
+
+-- unit_in_the_way
+-- after a move or revival of a reservation's units hit the exclusion constraint: the first of its units,
+-- at its new place (the main pool on p_lead over p_lead_occupied, the others moved by as much), that
+-- overlaps a live unit of another reservation on the same seat.
+create or replace function booking.unit_in_the_way(
+  p_row booking.reservations, p_lead uuid, p_lead_occupied tstzrange,
+  out pool smallint, out resource_id uuid, out occupied tstzrange)
+language sql stable
+set search_path = ''
+set enable_seqscan = off
+as $$
+  select x.pool, x.resource_id, x.occupied
+  from (select u.pool, u.seat,
+               case when u.pool = 1 then p_lead else u.resource_id end as resource_id,
+               case when u.pool = 1 then p_lead_occupied
+                    else tstzrange(lower(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied)),
+                                   upper(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied))) end as occupied
+        from booking.units u
+        where u.location_id = p_row.location_id and u.reservation_id = p_row.id) x
+  where exists (select 1 from booking.units o
+                where o.location_id = p_row.location_id and o.resource_id = x.resource_id and o.seat = x.seat
+                  and o.status in ('held', 'confirmed') and o.occupied && x.occupied
+                  and o.reservation_id <> p_row.id)
+  order by x.pool, x.seat
+  limit 1;
+$$;
+comment on function booking.unit_in_the_way(booking.reservations, uuid, tstzrange) is
+  'The first unit of a reservation (pool, resource and span at its new place: the main pool on p_lead over p_lead_occupied, the others moved by as much) that a live unit of another reservation overlaps on the same seat; what a move or revival that hit the exclusion constraint ran into.';

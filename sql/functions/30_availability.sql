@@ -122,6 +122,11 @@ begin
   select array_agg(f.resource_id order by f.preference, f.resource_id), sum(f.seats_free) into v_free, v_seats
   from booking.free_slots(p_service_id, p_date, 1, null, now()) f
   where f.starts_at = v_start;
+  -- not free: a further pool with nobody working for its part is outside working hours, not taken
+  if v_free is null and exists (select 1 from booking.further_pools(v_svc, v_zone, v_start) f
+                                where cardinality(f.members) = 0) then
+    return jsonb_build_object('available', false, 'reason', 'outside_working_hours', 'resource_ids', '[]'::jsonb);
+  end if;
   return jsonb_build_object(
     'available', v_free is not null,
     'reason', case when v_free is null then 'taken' else null end,
@@ -131,7 +136,7 @@ begin
 end;
 $$;
 comment on function api.validate_service_availability(uuid, date, time, interval) is
-  'Whether a local date and time can be booked now: {available, reason, resource_ids}, and, when the answer is available or taken, also {seats_left, start_time, end_time, time_zone, start_local, end_local} (seats_left as in get_availability: 0 when taken). reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours, taken. Errors: BK001, BK002, BK014.';
+  'Whether a local date and time can be booked now (as get_availability would list it: for a service with further pools, every pool has a member free for its part): {available, reason, resource_ids}, and, when the answer is available or taken, also {seats_left, start_time, end_time, time_zone, start_local, end_local} (seats_left as in get_availability: 0 when taken). reason is one of wrong_duration, nonexistent_local_time, too_soon_or_past, too_far_ahead, off_grid, outside_working_hours (also: nobody in a further pool works for its part), taken. Errors: BK001, BK002, BK014.';
 
 -- popular_services
 -- the services booked most in a recent window: what a cache warm-up should prepare first.

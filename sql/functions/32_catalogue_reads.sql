@@ -123,10 +123,21 @@ $$;
 comment on function api.get_service(uuid) is
   'One active service (one row): its location, name, duration, buffers, price and currency, the location''s time zone, slot grid step and next_available_day (as in location_services). Public: no personal data. Errors: BK001 unknown, BK002 no longer offered, BK019 the location is closed.';
 
+-- service_resources before pool: another result type needs another function (CREATE OR REPLACE
+-- cannot change it), so the former one is dropped first
+do $$
+begin
+  if pg_get_function_result(to_regprocedure('api.service_resources(uuid)')) not like '%pool%' then
+    drop function api.service_resources(uuid);
+  end if;
+end;
+$$;
+
 -- service_resources
--- who performs an active service: the active resources' id, public name and kind, in preference order.
+-- who performs an active service and what else it needs: the active resources' id, public name, kind
+-- and pool (1: who performs it; 2..8: its further pools, api.service_pools), by pool and preference.
 create or replace function api.service_resources(p_service_id uuid)
-returns table (id uuid, name text, kind text)
+returns table (id uuid, name text, kind text, pool smallint)
 language plpgsql stable
 security definer
 set search_path = ''
@@ -135,12 +146,38 @@ declare
   v_svc booking.services := booking.active_service(p_service_id);
 begin
   return query
-    select r.id, r.name, r.kind
+    select r.id, r.name, r.kind, sr.pool
     from booking.service_resources sr
     join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
     where sr.location_id = v_svc.location_id and sr.service_id = v_svc.id
-    order by sr.preference, sr.resource_id;
+    order by sr.pool, sr.preference, sr.resource_id;
 end;
 $$;
 comment on function api.service_resources(uuid) is
-  'The active resources that perform an active service, in the order "any staff" tries them (preference): id (to pass as p_resource_id), public name and kind (staff, room, ...). Public: nothing else about them. Errors: BK001, BK002.';
+  'The active resources an active service needs, by pool and then in the order "any staff" tries them (preference): id (to pass as p_resource_id, for pool 1), public name, kind (staff, room, ...) and pool: 1 for who performs the service, 2 to 8 for its further pools (api.service_pools says what and when). Public: nothing else about them. Errors: BK001, BK002.';
+
+-- service_pools
+-- what an active service needs besides who performs it: its further pools, when, and their active members.
+create or replace function api.service_pools(p_service_id uuid)
+returns table (pool smallint, name text, starts_after interval, lasts interval, resource_ids uuid[])
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_svc booking.services := booking.active_service(p_service_id);
+begin
+  return query
+    select p.pool, p.name, p.starts_after, p.lasts,
+           coalesce((select array_agg(sr.resource_id order by sr.preference, sr.resource_id)
+                     from booking.service_resources sr
+                     join booking.resources r on r.location_id = sr.location_id and r.id = sr.resource_id and r.active
+                     where sr.location_id = p.location_id and sr.service_id = p.service_id and sr.pool = p.pool),
+                    '{}'::uuid[])
+    from booking.service_pools p
+    where p.location_id = v_svc.location_id and p.service_id = v_svc.id
+    order by p.pool;
+end;
+$$;
+comment on function api.service_pools(uuid) is
+  'The further pools of an active service (none for most services): pool number (2 to 8), name (e.g. "Wash station"), starts_after and lasts (NULL: until the end), counted from the appointment''s start, and the active members in preference order. A hold or booking takes one member of every pool, all or nothing; availability shows a start only when each pool has a member free for its part. Public: no personal data. Errors: BK001, BK002.';

@@ -11,6 +11,7 @@ drop function if exists booking.take_slot(booking.services, uuid[], uuid, text, 
 -- inserted with ON CONFLICT DO NOTHING: the exclusion constraint decides, waiting for an in-flight
 -- rival; no subtransaction is needed. An appointment (one unit) takes no lock; a write of several
 -- units takes the (resource, hour) locks of its candidates first (the lock order of 41_units.sql).
+-- A further pool nobody works for at that time is BK003, before anything is written.
 create or replace function booking.take_slot(
   p_svc booking.services, p_candidates uuid[], p_attempt booking.attempt)
 returns booking.reservations
@@ -26,6 +27,7 @@ declare
   v_seats integer := coalesce(p_attempt.seats, 1);
   v_pools booking.pool_need[];
   v_pool record;
+  v_zone text;
   v_resource uuid;
   v_lead uuid;
   v_member uuid;
@@ -35,8 +37,15 @@ declare
 begin
   if v_seats > 1 or exists (select 1 from booking.service_pools p
                             where p.location_id = p_svc.location_id and p.service_id = p_svc.id) then
+    v_zone := booking.location_zone(p_svc.location_id);
     select coalesce(array_agg(f), '{}') into v_pools
-      from booking.further_pools(p_svc, booking.location_zone(p_svc.location_id), v_start) f;
+      from booking.further_pools(p_svc, v_zone, v_start) f;
+    select p.pool, p.name into v_pool from unnest(v_pools) p where cardinality(p.members) = 0 order by p.pool limit 1;
+    if v_pool.pool is not null then
+      raise exception 'nobody in pool % ("%") of this service works at %', v_pool.pool, v_pool.name,
+        v_start at time zone v_zone
+        using errcode = 'BK003', hint = 'Choose a time from get_availability: it offers a start only when every pool has someone free.';
+    end if;
     perform booking.lock_unit_spans(
       p_svc.location_id,
       p_candidates || coalesce((select array_agg(m) from unnest(v_pools) p, unnest(p.members) m), '{}'),
@@ -83,7 +92,7 @@ begin
 end;
 $$;
 comment on function booking.take_slot(booking.services, uuid[], booking.attempt) is
-  'Takes the attempt''s units (its seats on the first free candidate resource, then one member of each further pool) and inserts the reservation; NULL when the time is taken, with nothing written. The exclusion constraint of booking.units decides.';
+  'Takes the attempt''s units (its seats on the first free candidate resource, then one member of each further pool) and inserts the reservation; NULL when the time is taken, with nothing written (all or nothing). The exclusion constraint of booking.units decides. BK003 when nobody in a further pool works then.';
 
 -- create_hold_atomic
 -- puts a short hold on a slot (p_seats seats of it for a class) for a customer's session.
@@ -221,6 +230,9 @@ declare
   v_attempt booking.attempt;
   v_report booking.conflict_report;
   v_contact jsonb;
+  v_way_pool smallint;
+  v_way_resource uuid;
+  v_way_occupied tstzrange;
 begin
   if p_booking_data is not null and jsonb_typeof(p_booking_data) <> 'object' then
     raise exception 'p_booking_data must be a JSON object' using errcode = 'BK014';
@@ -245,16 +257,9 @@ begin
     perform booking.save_contact_details(v_row.customer_id, v_contact);
   end if;
   if v_row.status = 'expired' then
+    -- reviving several units at once: the (resource, hour) locks first (the lock order of 41_units.sql)
     if v_row.units > 1 then
-      -- its units come back to life one after another, each maybe waiting for a rival's in-flight
-      -- unit: as a write of several units does, it takes their (resource, hour) locks first (the
-      -- lock order of 41_units.sql), after the resource locks of the move
-      perform booking.lock_unit_spans(
-        v_row.location_id,
-        (select array_agg(distinct u.resource_id) from booking.units u
-         where u.location_id = v_row.location_id and u.reservation_id = v_row.id),
-        (select range_merge(range_agg(u.occupied)) from booking.units u
-         where u.location_id = v_row.location_id and u.reservation_id = v_row.id));
+      perform booking.lock_units_at(v_row, v_row.resource_id, v_row.occupied);
     end if;
     -- another hold may have taken this time meanwhile and lapsed too: it is free, expire it first
     -- (a 'held' row cannot overlap another live one, so only an expired hold needs this)
@@ -268,10 +273,22 @@ begin
     returning r.* into v_row;
     return booking.reservation_result(v_row, v_zone);
   exception when exclusion_violation then
-    -- only an expired hold gets here: its time was taken while it was not held
+    -- only an expired hold gets here: its time was taken while it was not held (its stylist's, or a
+    -- further pool's unit: then the conflict names that pool)
     v_svc := booking.active_service(v_row.service_id);
-    select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_row.resource_id],
-                                                            v_row.occupied, v_row.id);
+    if v_row.units > 1 then
+      select w.pool, w.resource_id, w.occupied into v_way_pool, v_way_resource, v_way_occupied
+        from booking.unit_in_the_way(v_row, v_row.resource_id, v_row.occupied) w;
+    end if;
+    if v_way_pool > 1 then
+      select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_way_resource],
+                                                              v_way_occupied, v_row.id);
+      v_report.detail := jsonb_build_object('pool', booking.pool_label(v_row.location_id, v_row.service_id,
+                                                                       v_way_pool));
+    else
+      select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_row.resource_id],
+                                                              v_row.occupied, v_row.id);
+    end if;
     v_attempt.operation := 'convert_hold';
     v_attempt.customer_id := v_row.customer_id;
     v_attempt.slot := tstzrange(v_row.starts_at, v_row.ends_at);
@@ -286,7 +303,7 @@ begin
 end;
 $$;
 comment on function api.convert_hold_to_booking(uuid, text, jsonb) is
-  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free, else a conflict with alternatives comes back. Converting twice returns the booking. p_booking_data is merged into the booking''s details, except its "contact" object, which is validated (BK022) and stored on the customer as in create_booking_atomic. Success: {success, booking_id, status, version, resource_id, seats, start_time, end_time, time_zone, start_local, end_local}; a hold of several seats keeps all of them. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK022, BK017 (staff or admin of other locations).';
+  'Turns a hold into a confirmed booking in place (the booking keeps the hold''s id). An expired hold still converts if its time is still free (every unit of it: its seats and each further pool''s member it had), else a conflict with alternatives comes back, naming the further pool ({pool, name}) when that is what was taken. Converting twice returns the booking. p_booking_data is merged into the booking''s details, except its "contact" object, which is validated (BK022) and stored on the customer as in create_booking_atomic. Success: {success, booking_id, status, version, resource_id, seats, start_time, end_time, time_zone, start_local, end_local}; a hold of several seats keeps all of them. Errors: BK008 unknown, BK009 foreign session, BK010 released/cancelled/preempted, BK014, BK022, BK017 (staff or admin of other locations).';
 
 -- release_hold
 -- lets a live hold go at once; releasing twice, or releasing a lapsed hold, is harmless and writes nothing.

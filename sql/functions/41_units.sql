@@ -216,3 +216,58 @@ as $$
 $$;
 comment on function booking.expire_holds_in_way(booking.reservations, uuid, tstzrange) is
   'Expires lapsed holds in the way of a reservation''s units at their new place (main pool on p_lead over p_lead_occupied, the others moved by as much).';
+
+-- lock_units_at
+-- what a move or revival of a reservation with several units takes before its UPDATE: the (resource,
+-- hour) locks of lock_unit_spans for every unit at its new place (the main pool on p_lead over
+-- p_lead_occupied, the others moved by as much), so that it cannot wait for a multi-unit write that
+-- waits for it (the lock order of this file). A reservation of one unit needs none.
+create or replace function booking.lock_units_at(
+  p_row booking.reservations, p_lead uuid, p_lead_occupied tstzrange) returns void
+language sql
+set search_path = ''
+set enable_seqscan = off
+as $$
+  select booking.lock_unit_spans(p_row.location_id, array_agg(x.resource_id), range_merge(range_agg(x.occupied)))
+  from (select case when u.pool = 1 then p_lead else u.resource_id end as resource_id,
+               case when u.pool = 1 then p_lead_occupied
+                    else tstzrange(lower(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied)),
+                                   upper(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied))) end as occupied
+        from booking.units u
+        where u.location_id = p_row.location_id and u.reservation_id = p_row.id) x;
+$$;
+comment on function booking.lock_units_at(booking.reservations, uuid, tstzrange) is
+  'Takes the (resource, hour) locks (booking.lock_unit_spans) of every unit of a reservation at its new place (main pool on p_lead over p_lead_occupied, the others moved by as much): what moving or reviving several units at once takes first.';
+
+-- assert_units_work
+-- BK003 when a further pool's member of a reservation does not work for its part of the appointment
+-- once moved to p_slot (its part: its unit moved by as much as the start, without the buffers).
+create or replace function booking.assert_units_work(p_row booking.reservations, p_zone text, p_slot tstzrange)
+returns void
+language plpgsql stable
+set search_path = ''
+set enable_seqscan = off
+as $$
+declare
+  v_unit record;
+begin
+  for v_unit in
+    select u.pool, u.resource_id,
+           tstzrange(lower(u.occupied) + (lower(p_slot) - p_row.starts_at),
+                     upper(u.occupied) + (lower(p_slot) - p_row.starts_at)) * p_slot as part
+    from booking.units u
+    where u.location_id = p_row.location_id and u.reservation_id = p_row.id and u.pool > 1
+    order by u.pool
+  loop
+    if not isempty(v_unit.part)
+       and not booking.works_during(p_row.location_id, v_unit.resource_id, p_zone, lower(v_unit.part),
+                                    upper(v_unit.part)) then
+      raise exception 'resource % (pool %) does not work at % for this booking''s move', v_unit.resource_id,
+        v_unit.pool, lower(v_unit.part) at time zone p_zone
+        using errcode = 'BK003', hint = 'Choose a time at which every resource of the booking works (see get_availability).';
+    end if;
+  end loop;
+end;
+$$;
+comment on function booking.assert_units_work(booking.reservations, text, tstzrange) is
+  'Raises BK003 when a member of a further pool a reservation has a unit of does not work for its part of the appointment moved to p_slot (the unit moved by as much as the start, without the buffers): a reschedule keeps the members it has.';

@@ -187,7 +187,9 @@ comment on function api.cancel_booking(uuid, text, bigint) is
 -- taken the booking keeps its old time. A move that overlaps its own old time works. A booking of
 -- several seats, or of a seat of a resource with several, gets its seats afresh at the new time (seat
 -- 1 first, then up, as booking.take_slot takes them): the seat numbers it has now may be taken there
--- while others are free.
+-- while others are free. A booking of a service with further pools keeps their members, each unit
+-- moved by as much as the start (the units trigger); each must work then (BK003) and be free (else
+-- a conflict naming the pool).
 create or replace function api.reschedule_booking(
   p_booking_id uuid, p_new_start timestamptz, p_expected_version bigint default null,
   p_resource_id uuid default null)
@@ -210,6 +212,9 @@ declare
   v_block record;
   v_attempt booking.attempt;
   v_report booking.conflict_report;
+  v_way_pool smallint;
+  v_way_resource uuid;
+  v_way_occupied tstzrange;
 begin
   v_row := booking.locked_reservation(p_booking_id, 'booking');
   -- the state first, then the version (as in cancel_booking)
@@ -231,12 +236,15 @@ begin
   perform booking.assert_bookable_time(v_svc, v_zone, p_new_start, v_end, now());
   perform booking.candidate_resources(v_svc, v_zone, p_new_start, v_end, v_resource);
   v_occupied := tstzrange(p_new_start - v_svc.buffer_before, v_end + v_svc.buffer_after);
+  if v_row.units > 1 then            -- its further pools' members must work at the new time too
+    perform booking.assert_units_work(v_row, v_zone, tstzrange(p_new_start, v_end));
+  end if;
   perform booking.lock_for_move(v_row.id, v_resource);
   perform booking.seat_candidates(v_svc, array[v_resource], v_row.seats);   -- BK027: too few seats there
   v_reseat := v_row.seats > 1 or (select r.capacity > 1 from booking.resources r
                                   where r.location_id = v_row.location_id and r.id = v_resource);
-  if v_reseat then             -- several units taken one after another: the lock order of 41_units.sql
-    perform booking.lock_unit_spans(v_row.location_id, array[v_resource], v_occupied);
+  if v_reseat or v_row.units > 1 then   -- several units taken or moved: the lock order of 41_units.sql
+    perform booking.lock_units_at(v_row, v_resource, v_occupied);
   end if;
   perform booking.expire_holds_in_way(v_row, v_resource, v_occupied);
   begin
@@ -267,10 +275,21 @@ begin
       return booking.reservation_result(v_row, v_zone);
     end if;
   exception when exclusion_violation then
-    null;                       -- the new time is taken: the conflict below
+    -- the new time is taken: the main pool's, or a further pool's unit at its new time (named below)
+    if v_row.units > 1 then
+      select w.pool, w.resource_id, w.occupied into v_way_pool, v_way_resource, v_way_occupied
+        from booking.unit_in_the_way(v_row, v_resource, v_occupied) w;
+    end if;
   end;
-  select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
-                                                          v_row.id);
+  if v_way_pool > 1 then
+    select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_way_resource],
+                                                            v_way_occupied, v_row.id);
+    v_report.detail := jsonb_build_object('pool', booking.pool_label(v_row.location_id, v_row.service_id,
+                                                                     v_way_pool));
+  else
+    select * into v_block from booking.blocking_reservation(v_row.location_id, array[v_resource], v_occupied,
+                                                            v_row.id);
+  end if;
   v_attempt.operation := 'reschedule_booking';
   v_attempt.customer_id := v_row.customer_id;
   v_attempt.slot := tstzrange(p_new_start, v_end);
@@ -284,7 +303,7 @@ begin
 end;
 $$;
 comment on function api.reschedule_booking(uuid, timestamptz, bigint, uuid) is
-  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. A booking of several seats (or of a seat of a resource with several) takes its seats afresh at the new time, all or nothing. Errors: BK003-BK006, BK008, BK010, BK012, BK013, BK017 (staff or admin of other locations), BK027 (p_resource_id has fewer seats than the booking takes).';
+  'Moves a confirmed booking to p_new_start (same resource unless p_resource_id is given) in one transaction. A taken new time returns a conflict with alternatives and the booking keeps its old time. Anything but a confirmed booking is BK010 (checked before the version); a stale p_expected_version returns VERSION_CONFLICT. Moving onto a time overlapping its own old time works. A booking of several seats (or of a seat of a resource with several) takes its seats afresh at the new time, all or nothing. A booking of a service with further pools keeps their members, each moved by as much as the start: each must work then (else BK003) and be free (else a conflict naming the pool, {pool, name}). Errors: BK003-BK006, BK008, BK010, BK012, BK013, BK017 (staff or admin of other locations), BK027 (p_resource_id has fewer seats than the booking takes).';
 
 -- reservation_view
 -- what a caller may see of a reservation: no other customer's details ever reach a customer.

@@ -73,6 +73,48 @@ $$;
 comment on function booking.check_resource_values(text, text) is
   'Raises BK018 unless the name has 1 to 200 characters and the kind is staff, room or equipment.';
 
+-- check_capacity
+-- BK018 unless a resource's capacity (seats: customers at once) is between 1 and 1000.
+create or replace function booking.check_capacity(p_capacity integer)
+returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if p_capacity is null or p_capacity not between 1 and 1000 then
+    raise exception 'a resource''s capacity is 1 to 1000 seats, not %', coalesce(p_capacity::text, 'NULL')
+      using errcode = 'BK018', hint = 'Use 1 for a stylist or a room, the number of places for a class.';
+  end if;
+end;
+$$;
+comment on function booking.check_capacity(integer) is
+  'Raises BK018 unless a resource''s capacity (how many customers it takes at once) is between 1 and 1000.';
+
+-- assert_seats_free_above
+-- BK020 when lowering a resource's capacity would strand live future units on seats above it.
+create or replace function booking.assert_seats_free_above(p_location_id uuid, p_resource_id uuid, p_capacity integer)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_stranded integer;
+begin
+  select count(*) into v_stranded
+  from booking.units u
+  where u.location_id = p_location_id and u.resource_id = p_resource_id and u.seat > p_capacity
+    and u.status in ('held', 'confirmed') and (u.status = 'confirmed' or u.expires_at > now())
+    and upper(u.occupied) > now();
+  if v_stranded > 0 then
+    raise exception 'resource % still has % future bookings or live holds on seats above %', p_resource_id,
+      v_stranded, p_capacity
+      using errcode = 'BK020', hint = 'Cancel or move them first, or keep the capacity until they are over.';
+  end if;
+end;
+$$;
+comment on function booking.assert_seats_free_above(uuid, uuid, integer) is
+  'Raises BK020 when a resource has live future units (bookings or live holds) on a seat above p_capacity: what lowering its capacity to p_capacity would leave without a seat.';
+
 -- check_price_values
 -- BK018 unless a price fits numeric(10,2) exactly and the currency is an ISO 4217 code.
 create or replace function booking.check_price_values(p_price numeric, p_currency text) returns void
@@ -129,6 +171,10 @@ begin
   elsif p_svc.hold_ttl is null or p_svc.hold_ttl <= interval '0' or p_svc.hold_ttl > interval '1 day' then
     v_problem := format('the hold TTL must be more than 0 and at most 1 day, not %s', p_svc.hold_ttl);
     v_hint := 'Most services use ''10 minutes''.';
+  elsif p_svc.max_seats is null or p_svc.max_seats not between 1 and 100 then
+    v_problem := format('max_seats (the seats one booking may take) must be between 1 and 100, not %s',
+                        coalesce(p_svc.max_seats::text, 'NULL'));
+    v_hint := 'Use 1 for an appointment, more for a class a family books together.';
   elsif p_svc.conflict_strategy is null
         or p_svc.conflict_strategy not in ('first_come_first_serve', 'last_wins', 'priority_based', 'rollback_all',
                                            'consensus', 'arbitration', 'admin_intervention') then
@@ -141,7 +187,7 @@ begin
 end;
 $$;
 comment on function booking.check_service_values(booking.services) is
-  'Raises BK018 naming the first setting of a service that is not allowed: name, duration (0-12 h), buffers (0-12 h), grid step (5 min-1 day), maximum advance (> 0), minimum notice (0 up to the maximum advance), hold TTL (0-1 day), conflict strategy.';
+  'Raises BK018 naming the first setting of a service that is not allowed: name, duration (0-12 h), buffers (0-12 h), grid step (5 min-1 day), maximum advance (> 0), minimum notice (0 up to the maximum advance), hold TTL (0-1 day), max_seats (1-100), conflict strategy.';
 
 -- locked_location
 -- a location locked against other changes, after checking the caller may act there; BK019 when unknown.
@@ -396,8 +442,10 @@ comment on function api.update_location(uuid, bigint, text, text, integer, boole
 
 -- create_resource
 -- adds a staff member, room or piece of equipment to a location.
+drop function if exists api.create_resource(uuid, text, text, uuid);   -- the form before p_capacity
 create or replace function api.create_resource(
-  p_location_id uuid, p_name text, p_kind text default 'staff', p_id uuid default null)
+  p_location_id uuid, p_name text, p_kind text default 'staff', p_id uuid default null,
+  p_capacity integer default 1)
 returns jsonb
 language plpgsql
 security definer
@@ -409,12 +457,13 @@ begin
   perform booking.assert_role(array['admin']);
   perform booking.open_location(p_location_id);
   perform booking.check_resource_values(p_name, p_kind);
+  perform booking.check_capacity(p_capacity);
   if p_id is not null and exists (select 1 from booking.resources r where r.id = p_id) then
     raise exception 'a resource with id % already exists', p_id
       using errcode = 'BK018', hint = 'Change it with api.update_resource, or leave p_id NULL.';
   end if;
-  insert into booking.resources as r (id, location_id, kind, name)
-  values (coalesce(p_id, gen_random_uuid()), p_location_id, p_kind, p_name)
+  insert into booking.resources as r (id, location_id, kind, name, capacity)
+  values (coalesce(p_id, gen_random_uuid()), p_location_id, p_kind, p_name, p_capacity)
   returning r.* into v_row;
   perform booking.audit_catalogue(p_location_id => v_row.location_id, p_entity => 'resource',
                                   p_entity_id => v_row.id, p_action => 'create', p_before => null,
@@ -422,14 +471,15 @@ begin
   return to_jsonb(v_row);
 end;
 $$;
-comment on function api.create_resource(uuid, text, text, uuid) is
-  'Admin only: adds an active resource (kind staff, room or equipment) to an open location; it works no hours until api.set_working_hours gives it some, and performs nothing until api.set_service_resources lists it. p_id NULL: a new id. Returns the resource row {id, location_id, kind, name, active, version, created_at, updated_at}. Errors: BK017, BK018 (name, kind, closed location, id taken), BK019 (unknown location).';
+comment on function api.create_resource(uuid, text, text, uuid, integer) is
+  'Admin only: adds an active resource (kind staff, room or equipment) to an open location; it works no hours until api.set_working_hours gives it some, and performs nothing until api.set_service_resources or api.set_service_pools lists it. p_capacity is how many customers it takes at once (1 to 1000 seats; 1, the default, for a stylist or a room). p_id NULL: a new id. Returns the resource row {id, location_id, kind, name, active, capacity, version, created_at, updated_at}. Errors: BK017, BK018 (name, kind, capacity, closed location, id taken), BK019 (unknown location).';
 
 -- update_resource
 -- renames a resource, changes its kind, or (de)activates it; NULL keeps a value.
+drop function if exists api.update_resource(uuid, bigint, text, text, boolean, boolean);   -- before p_capacity
 create or replace function api.update_resource(
   p_resource_id uuid, p_expected_version bigint default null, p_name text default null, p_kind text default null,
-  p_active boolean default null, p_cancel_future boolean default false)
+  p_active boolean default null, p_cancel_future boolean default false, p_capacity integer default null)
 returns jsonb
 language plpgsql
 security definer
@@ -447,9 +497,14 @@ begin
   v_new.name := coalesce(p_name, v_old.name);
   v_new.kind := coalesce(p_kind, v_old.kind);
   v_new.active := coalesce(p_active, v_old.active);
+  v_new.capacity := coalesce(p_capacity, v_old.capacity);
   perform booking.check_resource_values(v_new.name, v_new.kind);
+  perform booking.check_capacity(v_new.capacity);
   if to_jsonb(v_new) = to_jsonb(v_old) then
     return to_jsonb(v_old);
+  end if;
+  if v_new.capacity < v_old.capacity then
+    perform booking.assert_seats_free_above(v_old.location_id, v_old.id, v_new.capacity);
   end if;
   if v_new.active and not v_old.active then
     perform booking.open_location(v_old.location_id);
@@ -458,7 +513,8 @@ begin
                                                null, p_cancel_future, 'no longer available');
   end if;
   update booking.resources r
-     set name = v_new.name, kind = v_new.kind, active = v_new.active, version = r.version + 1, updated_at = now()
+     set name = v_new.name, kind = v_new.kind, active = v_new.active, capacity = v_new.capacity,
+         version = r.version + 1, updated_at = now()
    where r.location_id = v_old.location_id and r.id = v_old.id
   returning r.* into v_new;
   perform booking.audit_catalogue(
@@ -469,18 +525,20 @@ begin
   return to_jsonb(v_new) || v_ended;
 end;
 $$;
-comment on function api.update_resource(uuid, bigint, text, text, boolean, boolean) is
-  'Admin only: renames a resource, changes its kind (staff, room, equipment) or its active flag (NULL keeps a value); with p_expected_version, only if it is still at that version (else BK021). Returns the resource row with its new version; a call that changes nothing returns it unchanged and writes nothing. An inactive resource is offered for nothing but keeps its hours and services. Deactivating (p_active => false) is refused with BK020 while the resource has future bookings or live holds, unless p_cancel_future => true, which cancels each such booking (reason "no longer available") and releases each hold through the ordinary cancel and release, with their events and audit rows; the result then also says {cancelled_bookings, released_holds}. A hold or booking whose write started before the deactivation committed can still land after it (staff see it in their schedule). Activating needs an open location (BK018). Errors: BK017, BK018, BK019, BK020, BK021.';
+comment on function api.update_resource(uuid, bigint, text, text, boolean, boolean, integer) is
+  'Admin only: renames a resource, changes its kind (staff, room, equipment), its capacity (seats, 1 to 1000) or its active flag (NULL keeps a value); with p_expected_version, only if it is still at that version (else BK021). Returns the resource row with its new version; a call that changes nothing returns it unchanged and writes nothing. An inactive resource is offered for nothing but keeps its hours and services. Deactivating (p_active => false) is refused with BK020 while the resource has future bookings or live holds, unless p_cancel_future => true, which cancels each such booking (reason "no longer available") and releases each hold through the ordinary cancel and release, with their events and audit rows; the result then also says {cancelled_bookings, released_holds}. A hold or booking whose write started before the deactivation committed can still land after it (staff see it in their schedule). Activating needs an open location (BK018). A lower capacity is refused with BK020 while a future booking or live hold has a seat above it. Errors: BK017, BK018, BK019, BK020, BK021.';
 
 -- create_service
 -- adds a service to a location: duration, buffers, price, slot grid, notice and advance limits, hold TTL, strategy.
+-- (its form before p_max_seats is dropped first)
+drop function if exists api.create_service(uuid, text, interval, interval, interval, interval, interval, interval, interval, text, numeric, text, uuid);
 create or replace function api.create_service(
   p_location_id uuid, p_name text, p_duration interval,
   p_buffer_before interval default '0', p_buffer_after interval default '0',
   p_slot_step interval default '15 minutes', p_min_notice interval default '0',
   p_max_advance interval default '90 days', p_hold_ttl interval default '10 minutes',
   p_conflict_strategy text default 'first_come_first_serve', p_price numeric default 0,
-  p_currency text default 'PLN', p_id uuid default null)
+  p_currency text default 'PLN', p_id uuid default null, p_max_seats integer default 1)
 returns jsonb
 language plpgsql
 security definer
@@ -505,16 +563,18 @@ begin
   v_row.conflict_strategy := p_conflict_strategy;
   v_row.price := p_price;
   v_row.currency := upper(p_currency);
+  v_row.max_seats := p_max_seats;
   perform booking.check_service_values(v_row);
   if p_id is not null and exists (select 1 from booking.services s where s.id = p_id) then
     raise exception 'a service with id % already exists', p_id
       using errcode = 'BK018', hint = 'Change it with api.update_service, or leave p_id NULL.';
   end if;
   insert into booking.services as s (id, location_id, name, duration, buffer_before, buffer_after, slot_step,
-                                     min_notice, max_advance, hold_ttl, conflict_strategy, price, currency)
+                                     min_notice, max_advance, hold_ttl, conflict_strategy, price, currency,
+                                     max_seats)
   values (v_row.id, v_row.location_id, v_row.name, v_row.duration, v_row.buffer_before, v_row.buffer_after,
           v_row.slot_step, v_row.min_notice, v_row.max_advance, v_row.hold_ttl, v_row.conflict_strategy,
-          v_row.price, v_row.currency)
+          v_row.price, v_row.currency, v_row.max_seats)
   returning s.* into v_row;
   perform booking.audit_catalogue(p_location_id => v_row.location_id, p_entity => 'service',
                                   p_entity_id => v_row.id, p_action => 'create', p_before => null,
@@ -523,17 +583,20 @@ begin
 end;
 $$;
 comment on function api.create_service(uuid, text, interval, interval, interval, interval, interval, interval,
-                                      interval, text, numeric, text, uuid) is
-  'Admin only: adds an active service to an open location. Duration more than 0 and at most 12 hours; buffers before and after (0-12 hours) are kept free around each appointment; starts lie on a grid of p_slot_step (5 minutes to 1 day) from local midnight; bookable from p_min_notice ahead up to p_max_advance ahead; holds last at most p_hold_ttl (at most 1 day); p_conflict_strategy settles taken slots (see "Conflict strategies"); p_price (at most 2 decimals) in p_currency (ISO 4217, any case, stored in capitals). Nobody performs it until api.set_service_resources lists its resources. p_id NULL: a new id. Returns the service row {id, location_id, name, duration, buffer_before, buffer_after, slot_step, min_notice, max_advance, hold_ttl, conflict_strategy, price, currency, active, version, created_at, updated_at}. Errors: BK017, BK018 (a value, closed location, id taken), BK019 (unknown location).';
+                                      interval, text, numeric, text, uuid, integer) is
+  'Admin only: adds an active service to an open location. Duration more than 0 and at most 12 hours; buffers before and after (0-12 hours) are kept free around each appointment; starts lie on a grid of p_slot_step (5 minutes to 1 day) from local midnight; bookable from p_min_notice ahead up to p_max_advance ahead; holds last at most p_hold_ttl (at most 1 day); p_conflict_strategy settles taken slots (see "Conflict strategies"); p_price (at most 2 decimals) in p_currency (ISO 4217, any case, stored in capitals); p_max_seats is the most seats one hold or booking may take (1 to 100; 1, the default, for an appointment). Nobody performs it until api.set_service_resources lists its resources; further resources it needs (a wash station for part of it) are set with api.set_service_pools. p_id NULL: a new id. Returns the service row {id, location_id, name, duration, buffer_before, buffer_after, slot_step, min_notice, max_advance, hold_ttl, conflict_strategy, price, currency, active, max_seats, version, created_at, updated_at}. Errors: BK017, BK018 (a value, closed location, id taken), BK019 (unknown location).';
 
 -- update_service
 -- changes any setting of a service or (de)activates it; NULL keeps a value.
+-- (its form before p_max_seats is dropped first)
+drop function if exists api.update_service(uuid, bigint, text, interval, interval, interval, interval, interval, interval, interval, text, numeric, text, boolean, boolean);
 create or replace function api.update_service(
   p_service_id uuid, p_expected_version bigint default null, p_name text default null,
   p_duration interval default null, p_buffer_before interval default null, p_buffer_after interval default null,
   p_slot_step interval default null, p_min_notice interval default null, p_max_advance interval default null,
   p_hold_ttl interval default null, p_conflict_strategy text default null, p_price numeric default null,
-  p_currency text default null, p_active boolean default null, p_cancel_future boolean default false)
+  p_currency text default null, p_active boolean default null, p_cancel_future boolean default false,
+  p_max_seats integer default null)
 returns jsonb
 language plpgsql
 security definer
@@ -561,9 +624,13 @@ begin
   v_new.price := coalesce(p_price, v_old.price);
   v_new.currency := coalesce(upper(p_currency), v_old.currency);
   v_new.active := coalesce(p_active, v_old.active);
+  v_new.max_seats := coalesce(p_max_seats, v_old.max_seats);
   perform booking.check_service_values(v_new);
   if to_jsonb(v_new) = to_jsonb(v_old) then
     return to_jsonb(v_old);
+  end if;
+  if v_new.duration < v_old.duration then     -- every further pool must still start within it
+    perform booking.assert_pools_fit(v_new);
   end if;
   if v_new.active and not v_old.active then
     perform booking.open_location(v_old.location_id);
@@ -575,7 +642,7 @@ begin
      set name = v_new.name, duration = v_new.duration, buffer_before = v_new.buffer_before,
          buffer_after = v_new.buffer_after, slot_step = v_new.slot_step, min_notice = v_new.min_notice,
          max_advance = v_new.max_advance, hold_ttl = v_new.hold_ttl, conflict_strategy = v_new.conflict_strategy,
-         price = v_new.price, currency = v_new.currency, active = v_new.active,
+         price = v_new.price, currency = v_new.currency, active = v_new.active, max_seats = v_new.max_seats,
          version = s.version + 1, updated_at = now()
    where s.location_id = v_old.location_id and s.id = v_old.id
   returning s.* into v_new;
@@ -588,5 +655,5 @@ begin
 end;
 $$;
 comment on function api.update_service(uuid, bigint, text, interval, interval, interval, interval, interval, interval,
-                                      interval, text, numeric, text, boolean, boolean) is
-  'Admin only: changes any setting of a service (as in api.create_service) or its active flag; NULL keeps a value; with p_expected_version, only if the service is still at that version (else BK021). Returns the service row with its new version; a call that changes nothing returns it unchanged and writes nothing. Existing holds and bookings keep their times, duration and buffers; new ones follow the new settings. Deactivating (p_active => false) is refused with BK020 while the service has future bookings or live holds, unless p_cancel_future => true, which cancels each such booking (reason "the service is no longer offered") and releases each hold through the ordinary cancel and release, with their events and audit rows; the result then also says {cancelled_bookings, released_holds}. A hold or booking whose write started before the deactivation committed can still land after it (staff see it in their schedule). Activating needs an open location (BK018). Errors: BK001 (unknown service), BK017, BK018, BK020, BK021.';
+                                      interval, text, numeric, text, boolean, boolean, integer) is
+  'Admin only: changes any setting of a service (as in api.create_service, p_max_seats included) or its active flag; NULL keeps a value; with p_expected_version, only if the service is still at that version (else BK021). Returns the service row with its new version; a call that changes nothing returns it unchanged and writes nothing. Existing holds and bookings keep their times, duration and buffers; new ones follow the new settings. A duration that a further pool would start at or after (its starts_after, see api.set_service_pools) is BK023. Deactivating (p_active => false) is refused with BK020 while the service has future bookings or live holds, unless p_cancel_future => true, which cancels each such booking (reason "the service is no longer offered") and releases each hold through the ordinary cancel and release, with their events and audit rows; the result then also says {cancelled_bookings, released_holds}. A hold or booking whose write started before the deactivation committed can still land after it (staff see it in their schedule). Activating needs an open location (BK018). Errors: BK001 (unknown service), BK017, BK018, BK020, BK021, BK023.';

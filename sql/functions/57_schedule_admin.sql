@@ -1,23 +1,52 @@
 -- Who performs a service and when resources work: a service's eligible resources in preference
--- order, a resource's weekly working hours, and schedule exceptions (time off, closures, extra
--- hours). The same rules as 56_catalogue_admin.sql: role and location checked (BK017), values
+-- order (its main pool), the further pools it needs (a wash station for its first 20 minutes), a
+-- resource's weekly working hours, and schedule exceptions (time off, closures, extra hours). The same rules as 56_catalogue_admin.sql: role and location checked (BK017), values
 -- validated (BK018), a version guarded and bumped (the service's for its resources, the resource's
--- for its hours; stale: BK021), an audit row and a catalogue:changed event per change, nothing
+-- for its hours and its pools; stale: BK021), an audit row and a catalogue:changed event per change, nothing
 -- written when nothing changes. Staff may add and remove time off at their locations; everything
 -- else here is for admins.
 
 -- service_resource_ids
--- the resources of a service in the order "any staff" tries them.
+-- the resources of a service's main pool in the order "any staff" tries them.
 create or replace function booking.service_resource_ids(p_location_id uuid, p_service_id uuid) returns jsonb
 language sql stable
 set search_path = ''
 as $$
   select coalesce(jsonb_agg(sr.resource_id order by sr.preference, sr.resource_id), '[]'::jsonb)
   from booking.service_resources sr
-  where sr.location_id = p_location_id and sr.service_id = p_service_id;
+  where sr.location_id = p_location_id and sr.service_id = p_service_id and sr.pool = 1;
 $$;
 comment on function booking.service_resource_ids(uuid, uuid) is
-  'The ids of the resources that perform a service as a JSON array, in preference order (the order "any staff" tries them).';
+  'The ids of the resources that perform a service (its main pool) as a JSON array, in preference order (the order "any staff" tries them); the further pools are booking.service_pools_json.';
+
+-- assert_in_one_pool
+-- BK024 when a resource about to join one pool of a service is already in another of its pools.
+create or replace function booking.assert_in_one_pool(
+  p_svc booking.services, p_resource_ids uuid[], p_keep_pools smallint[])
+returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_found record;
+begin
+  select sr.resource_id, sr.pool into v_found
+  from booking.service_resources sr
+  where sr.location_id = p_svc.location_id and sr.service_id = p_svc.id
+    and sr.resource_id = any(p_resource_ids) and sr.pool = any(p_keep_pools)
+  order by sr.pool, sr.preference
+  limit 1;
+  if v_found.resource_id is not null then
+    raise exception 'resource % is already in pool % of service %', v_found.resource_id, v_found.pool, p_svc.id
+      using errcode = 'BK024',
+            hint = case when v_found.pool = 1
+                        then 'A resource is in one pool of a service: take it out of the main pool (api.set_service_resources) first.'
+                        else 'A resource is in one pool of a service: take it out of its pool (api.set_service_pools) first.' end;
+  end if;
+end;
+$$;
+comment on function booking.assert_in_one_pool(booking.services, uuid[], smallint[]) is
+  'Raises BK024 when one of p_resource_ids is already in one of the pools p_keep_pools of the service (pool 1: the main pool): a resource is in one pool of a service at most.';
 
 -- set_service_resources
 -- replaces the list of resources that perform a service; the array's order is the preference order.
@@ -54,10 +83,11 @@ begin
     raise exception 'resource % not found at the service''s location %', v_missing, v_svc.location_id
       using errcode = 'BK019', hint = 'A service is performed by resources of its own location.';
   end if;
+  perform booking.assert_in_one_pool(v_svc, p_resource_ids, array[2, 3, 4, 5, 6, 7, 8]::smallint[]);
 
   v_before := booking.service_resource_ids(v_svc.location_id, v_svc.id);
   delete from booking.service_resources sr
-   where sr.location_id = v_svc.location_id and sr.service_id = v_svc.id
+   where sr.location_id = v_svc.location_id and sr.service_id = v_svc.id and sr.pool = 1
      and not (sr.resource_id = any(p_resource_ids));
   get diagnostics v_changed = row_count;
   insert into booking.service_resources as sr (location_id, service_id, resource_id, preference)
@@ -81,7 +111,212 @@ begin
 end;
 $$;
 comment on function api.set_service_resources(uuid, uuid[], bigint) is
-  'Admin only: replaces the resources that perform a service with p_resource_ids, in preference order (the first is tried first when the customer asks for anyone; ''{}'': nobody). Each must be a resource of the service''s location (BK019), listed once (BK018); inactive ones may be listed (they are skipped while inactive). With p_expected_version, only if the service is still at that version (else BK021); a change bumps the service''s version. Existing bookings stay with their resources. Returns {service_id, location_id, version, resource_ids}; a list equal to the current one writes nothing. Errors: BK001, BK017, BK018, BK019, BK021.';
+  'Admin only: replaces the resources that perform a service (its main pool: who performs it for its whole duration) with p_resource_ids, in preference order (the first is tried first when the customer asks for anyone; ''{}'': nobody). Each must be a resource of the service''s location (BK019), listed once (BK018) and in none of the service''s further pools (BK024; api.set_service_pools); inactive ones may be listed (they are skipped while inactive). With p_expected_version, only if the service is still at that version (else BK021); a change bumps the service''s version. Existing bookings stay with their resources. Returns {service_id, location_id, version, resource_ids}; a list equal to the current one writes nothing. Errors: BK001, BK017, BK018, BK019, BK021, BK024.';
+
+-- service_pools_json
+-- the further pools of a service as JSON: [{pool, name, starts_after, lasts, resource_ids}] by pool.
+create or replace function booking.service_pools_json(p_location_id uuid, p_service_id uuid) returns jsonb
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'pool', p.pool, 'name', p.name, 'starts_after', p.starts_after, 'lasts', p.lasts,
+           'resource_ids', coalesce((select jsonb_agg(sr.resource_id order by sr.preference, sr.resource_id)
+                                     from booking.service_resources sr
+                                     where sr.location_id = p.location_id and sr.service_id = p.service_id
+                                       and sr.pool = p.pool), '[]'::jsonb))
+           order by p.pool), '[]'::jsonb)
+  from booking.service_pools p
+  where p.location_id = p_location_id and p.service_id = p_service_id;
+$$;
+comment on function booking.service_pools_json(uuid, uuid) is
+  'A service''s further pools as a JSON array by pool number: {pool, name, starts_after, lasts (NULL: to the end), resource_ids (every member, inactive ones too, in preference order)}.';
+
+-- assert_pools_fit
+-- BK023 when a further pool of the service would start at or after the end of its appointment.
+create or replace function booking.assert_pools_fit(p_svc booking.services) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_pool booking.service_pools;
+begin
+  select * into v_pool from booking.service_pools p
+   where p.location_id = p_svc.location_id and p.service_id = p_svc.id and p.starts_after >= p_svc.duration
+   order by p.pool limit 1;
+  if v_pool.pool is not null then
+    raise exception 'pool % ("%") starts % after the start, not within the service''s % duration',
+      v_pool.pool, v_pool.name, v_pool.starts_after, p_svc.duration
+      using errcode = 'BK023', hint = 'Change the pool first (api.set_service_pools), or keep a longer duration.';
+  end if;
+end;
+$$;
+comment on function booking.assert_pools_fit(booking.services) is
+  'Raises BK023 when one of the service''s further pools starts (starts_after) at or after the end of an appointment of the service''s duration.';
+
+-- parse_pool
+-- one entry of api.set_service_pools' p_pools checked and made canonical, or BK018/BK023 naming what is wrong.
+create or replace function booking.parse_pool(p_svc booking.services, p_entry jsonb) returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_pool numeric;
+  v_name text;
+  v_starts_after interval := interval '0';
+  v_lasts interval;
+  v_ids uuid[];
+begin
+  if jsonb_typeof(p_entry) is distinct from 'object'
+     or exists (select 1 from jsonb_object_keys(p_entry) k
+                where k not in ('pool', 'name', 'starts_after', 'lasts', 'resource_ids')) then
+    raise exception 'a pool is {pool, name, starts_after, lasts, resource_ids}, not %', p_entry
+      using errcode = 'BK018',
+            hint = 'E.g. {"pool": 2, "name": "Wash station", "lasts": "20 minutes", "resource_ids": ["…"]}.';
+  end if;
+  if jsonb_typeof(p_entry->'pool') is distinct from 'number' then
+    raise exception 'a pool needs its number (2 to 8), not %', coalesce((p_entry->'pool')::text, 'none')
+      using errcode = 'BK018', hint = 'Number the further pools 2 to 8; pool 1 is the main pool.';
+  end if;
+  v_pool := (p_entry->>'pool')::numeric;
+  if v_pool not in (2, 3, 4, 5, 6, 7, 8) then
+    raise exception 'a further pool is numbered 2 to 8, not %', v_pool
+      using errcode = 'BK018', hint = 'Pool 1 is the main pool (api.set_service_resources).';
+  end if;
+  v_name := p_entry->>'name';
+  if jsonb_typeof(p_entry->'name') is distinct from 'string' or length(v_name) not between 1 and 200 then
+    raise exception 'pool % needs a name of 1 to 200 characters', v_pool
+      using errcode = 'BK018', hint = 'Name what the pool is, such as "Wash station".';
+  end if;
+  begin
+    if jsonb_typeof(p_entry->'starts_after') = 'string' then
+      v_starts_after := (p_entry->>'starts_after')::interval;
+    elsif coalesce(jsonb_typeof(p_entry->'starts_after'), 'null') <> 'null' then
+      raise exception using errcode = '22007';
+    end if;
+    if jsonb_typeof(p_entry->'lasts') = 'string' then
+      v_lasts := (p_entry->>'lasts')::interval;
+    elsif coalesce(jsonb_typeof(p_entry->'lasts'), 'null') <> 'null' then
+      raise exception using errcode = '22007';
+    end if;
+  exception when data_exception then
+    raise exception 'pool %: starts_after and lasts are intervals as text (or null), not % and %', v_pool,
+      coalesce((p_entry->'starts_after')::text, 'none'), coalesce((p_entry->'lasts')::text, 'none')
+      using errcode = 'BK018', hint = 'E.g. "starts_after": "0", "lasts": "20 minutes" (null: until the end).';
+  end;
+  if v_starts_after < interval '0' or v_starts_after > interval '12 hours'
+     or v_lasts <= interval '0' or v_lasts > interval '12 hours' then
+    raise exception 'pool %: starts_after must be 0 to 12 hours and lasts more than 0 and at most 12 hours, not % and %',
+      v_pool, v_starts_after, coalesce(v_lasts::text, 'NULL')
+      using errcode = 'BK018', hint = 'E.g. "starts_after": "0", "lasts": "20 minutes".';
+  end if;
+  if v_starts_after >= p_svc.duration then
+    raise exception 'pool % ("%") starts % after the start, not within the service''s % duration',
+      v_pool, v_name, v_starts_after, p_svc.duration
+      using errcode = 'BK023', hint = 'A pool is needed during the appointment: starts_after is less than the duration.';
+  end if;
+  begin
+    if jsonb_typeof(p_entry->'resource_ids') is distinct from 'array' then
+      raise exception using errcode = '22P02';
+    end if;
+    select array_agg(x.id::uuid order by x.n) into v_ids
+      from jsonb_array_elements_text(p_entry->'resource_ids') with ordinality x(id, n);
+  exception when data_exception then
+    raise exception 'pool %: resource_ids is an array of resource ids', v_pool
+      using errcode = 'BK018', hint = 'List its members in preference order, e.g. ["…", "…"].';
+  end;
+  if v_ids is null or cardinality(v_ids) > 1000 or array_position(v_ids, null) is not null then
+    raise exception 'pool % needs 1 to 1000 resources', v_pool
+      using errcode = 'BK018', hint = 'List its members in preference order; remove a pool by leaving it out.';
+  end if;
+  if (select count(distinct x) from unnest(v_ids) x) <> cardinality(v_ids) then
+    raise exception 'a resource appears more than once in pool %', v_pool
+      using errcode = 'BK018', hint = 'List each member once, in the order they should be tried.';
+  end if;
+  return jsonb_build_object('pool', v_pool::smallint, 'name', v_name, 'starts_after', v_starts_after,
+                            'lasts', v_lasts, 'resource_ids', to_jsonb(v_ids));
+end;
+$$;
+comment on function booking.parse_pool(booking.services, jsonb) is
+  'One further pool of api.set_service_pools checked (BK018: shape, pool number 2-8, name, intervals, 1-1000 members listed once; BK023: starts_after not within the duration) and returned as service_pools_json writes it.';
+
+-- set_service_pools
+-- replaces the further pools of a service: each with its number, name, when it is needed and its members.
+create or replace function api.set_service_pools(
+  p_service_id uuid, p_pools jsonb, p_expected_version bigint default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+  v_wanted jsonb;
+  v_before jsonb;
+  v_member record;
+  v_missing uuid;
+begin
+  perform booking.assert_role(array['admin']);
+  v_svc := booking.locked_service(p_service_id);
+  perform booking.assert_catalogue_version('service', v_svc.id, v_svc.version, p_expected_version);
+  if p_pools is null or jsonb_typeof(p_pools) <> 'array' or jsonb_array_length(p_pools) > 7 then
+    raise exception 'p_pools is a JSON array of at most 7 pools'
+      using errcode = 'BK018', hint = 'E.g. [{"pool": 2, "name": "Wash station", "lasts": "20 minutes", "resource_ids": ["…"]}]; [] for none.';
+  end if;
+  select coalesce(jsonb_agg(booking.parse_pool(v_svc, e) order by (e->>'pool')::numeric), '[]'::jsonb)
+    into v_wanted
+    from jsonb_array_elements(p_pools) e;
+  if (select count(distinct e->>'pool') from jsonb_array_elements(v_wanted) e) <> jsonb_array_length(v_wanted) then
+    raise exception 'a pool number appears more than once in p_pools'
+      using errcode = 'BK018', hint = 'Number each further pool once, 2 to 8.';
+  end if;
+  -- a resource is in one pool of a service: not twice among the pools, not in the main pool
+  select m.id, count(*) as pools into v_member
+    from jsonb_array_elements(v_wanted) e, jsonb_array_elements_text(e->'resource_ids') m(id)
+   group by m.id having count(*) > 1 limit 1;
+  if v_member.id is not null then
+    raise exception 'resource % is in % pools of p_pools', v_member.id, v_member.pools
+      using errcode = 'BK024', hint = 'A resource is in one pool of a service: list it in one of them.';
+  end if;
+  select m.id::uuid into v_missing
+    from jsonb_array_elements(v_wanted) e, jsonb_array_elements_text(e->'resource_ids') m(id)
+   where not exists (select 1 from booking.resources r where r.location_id = v_svc.location_id and r.id = m.id::uuid)
+   limit 1;
+  if v_missing is not null then
+    raise exception 'resource % not found at the service''s location %', v_missing, v_svc.location_id
+      using errcode = 'BK019', hint = 'A service''s pools are resources of its own location.';
+  end if;
+  perform booking.assert_in_one_pool(
+    v_svc, array(select m.id::uuid from jsonb_array_elements(v_wanted) e, jsonb_array_elements_text(e->'resource_ids') m(id)),
+    array[1]::smallint[]);
+
+  v_before := booking.service_pools_json(v_svc.location_id, v_svc.id);
+  if v_before is distinct from v_wanted then
+    delete from booking.service_resources sr
+     where sr.location_id = v_svc.location_id and sr.service_id = v_svc.id and sr.pool > 1;
+    delete from booking.service_pools p where p.location_id = v_svc.location_id and p.service_id = v_svc.id;
+    insert into booking.service_pools (location_id, service_id, pool, name, starts_after, lasts)
+    select v_svc.location_id, v_svc.id, (e->>'pool')::smallint, e->>'name', (e->>'starts_after')::interval,
+           (e->>'lasts')::interval
+    from jsonb_array_elements(v_wanted) e;
+    insert into booking.service_resources (location_id, service_id, resource_id, preference, pool)
+    select v_svc.location_id, v_svc.id, m.id::uuid, m.n::smallint, (e->>'pool')::smallint
+    from jsonb_array_elements(v_wanted) e
+    cross join lateral jsonb_array_elements_text(e->'resource_ids') with ordinality m(id, n);
+    update booking.services s set version = s.version + 1, updated_at = now()
+     where s.location_id = v_svc.location_id and s.id = v_svc.id
+    returning s.* into v_svc;
+    perform booking.audit_catalogue(
+      p_location_id => v_svc.location_id, p_entity => 'service_resources', p_entity_id => v_svc.id,
+      p_action => 'update', p_before => jsonb_build_object('pools', v_before),
+      p_after => jsonb_build_object('pools', v_wanted));
+  end if;
+  return jsonb_build_object('service_id', v_svc.id, 'location_id', v_svc.location_id, 'version', v_svc.version,
+                            'pools', booking.service_pools_json(v_svc.location_id, v_svc.id));
+end;
+$$;
+comment on function api.set_service_pools(uuid, jsonb, bigint) is
+  'Admin only: replaces the further pools of a service: what it needs besides the resource that performs it (its main pool, api.set_service_resources), e.g. a wash station for its first 20 minutes. p_pools is a JSON array of {pool, name, starts_after, lasts, resource_ids}: pool numbers 2 to 8, each once; starts_after (default "0") and lasts (NULL or left out: until the end) are intervals as text, counted from the appointment''s start; resource_ids are the pool''s members in preference order (1 to 1000, resources of the service''s location, BK019). A booking takes one member of every pool, all or nothing, each for its part of the appointment: the service''s buffer before is kept where the pool starts with the appointment, its buffer after where the pool lasts to its end; a pool lasting beyond the end lasts to the end. BK018: the shape, numbers, names, intervals, a member listed twice in a pool; BK023: starts_after not less than the service''s duration; BK024: a resource in two pools, or in the main pool. With p_expected_version, only if the service is still at that version (else BK021); a change bumps the service''s version and is audited as a change of its resources (entity service_resources, {pools} before and after). Existing bookings keep their units. Returns {service_id, location_id, version, pools: [{pool, name, starts_after, lasts, resource_ids}]}; pools equal to the current ones write nothing; ''[]'' removes them all. Errors: BK001, BK017, BK018, BK019, BK021, BK023, BK024.';
 
 -- working_hours_json
 -- a resource's weekly hours as JSON: [{weekday, start, end}] by weekday and start.

@@ -9,6 +9,15 @@
 --   arbitration             placed on another eligible resource at the same time, else the nearest time
 --   admin_intervention      refused and escalated; open until api.resolve_conflict
 -- A preempted hold gets status 'preempted', which emits hold:preempted to its holder.
+--
+-- A service with further pools (a stylist and a wash station): the strategies act on the main pool.
+-- When the main pool had someone free and a further pool was what was taken (booking.missing_pool),
+-- the conflict names that pool ({pool, name}) and nothing is preempted or rolled back, whatever the
+-- strategy: last_wins, priority_based and rollback_all refuse; consensus offers, arbitration places
+-- and admin_intervention escalates as usual (alternatives respect every pool). When the main pool
+-- was taken, last_wins and priority_based preempt a resource's holds only when every further pool
+-- would then have a member free (booking.missing_pool, counting the preempted holds' units as
+-- free): nobody loses a hold to an attempt that a wash station would refuse anyway.
 
 -- arbitration_lock_key
 -- serializes arbitration for one service and local day, so two arbiters do not pick the same slot.
@@ -169,8 +178,21 @@ declare
   v_elsewhere booking.attempt := p_attempt;    -- the attempt moved to an alternative's time
   v_report booking.conflict_report;
   v_conflict jsonb;
+  v_pooled boolean;
+  v_pool booking.pool_need;                    -- the further pool that was taken, if that was it
+  v_named jsonb := '{}'::jsonb;
 begin
-  select * into v_block from booking.blocking_reservation(p_svc.location_id, p_candidates, v_occupied);
+  v_pooled := exists (select 1 from booking.service_pools p
+                      where p.location_id = p_svc.location_id and p.service_id = p_svc.id);
+  if v_pooled then
+    v_pool := booking.missing_pool(p_svc, p_candidates, p_attempt);
+  end if;
+  if v_pool.pool is not null then
+    v_named := jsonb_build_object('pool', jsonb_build_object('pool', v_pool.pool, 'name', v_pool.name));
+    select * into v_block from booking.blocking_reservation(p_svc.location_id, v_pool.members, v_pool.occupied);
+  else
+    select * into v_block from booking.blocking_reservation(p_svc.location_id, p_candidates, v_occupied);
+  end if;
   v_report.conflict_type := coalesce(v_block.conflict_type, 'HOLD_CONFLICT');
   -- 0 is no version (api.availability_version while an event below its newest may still commit): nothing to compare
   if p_attempt.seen_version > 0 and exists (
@@ -188,13 +210,26 @@ begin
   v_report.detail := jsonb_build_object('status', p_attempt.status, 'session_id', p_attempt.session_id,
                                         'idempotency_key', p_attempt.idempotency_key,
                                         'hold_seconds', extract(epoch from p_attempt.expires_at - now()),
-                                        'seats', coalesce(p_attempt.seats, 1));
+                                        'seats', coalesce(p_attempt.seats, 1))
+                      || v_named;
 
-  if v_strategy in ('last_wins', 'priority_based') then
+  if v_pool.pool is not null and v_strategy in ('last_wins', 'priority_based', 'rollback_all') then
+    -- a further pool was taken: the strategies act on the main pool, which was free; refused
+    return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
+  elsif v_strategy in ('last_wins', 'priority_based') then
     if v_strategy = 'priority_based' then
       select c.priority into v_priority from booking.customers c where c.id = p_attempt.customer_id;
     end if;
     foreach v_resource in array p_candidates loop
+      -- a hold is preempted only if the attempt then gets every further pool too (the preempted
+      -- holds' own units count as free); otherwise the refusal names the pool
+      if v_pooled then
+        v_pool := booking.missing_pool(p_svc, array[v_resource], p_attempt, v_resource);
+        if v_pool.pool is not null then
+          v_named := jsonb_build_object('pool', jsonb_build_object('pool', v_pool.pool, 'name', v_pool.name));
+          continue;
+        end if;
+      end if;
       v_preempted := booking.preempt_holds(p_svc.location_id, v_resource, v_occupied,
                                            case when v_strategy = 'priority_based' then v_priority end);
       if cardinality(v_preempted) > 0 then
@@ -212,6 +247,7 @@ begin
         end if;
       end if;
     end loop;
+    v_report.detail := v_report.detail || v_named;   -- the pool that kept a preemption from helping
     return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   elsif v_strategy = 'rollback_all' then
     foreach v_resource in array p_candidates loop
@@ -267,14 +303,14 @@ begin
     v_report.status := 'open';
     return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
   end if;
-  -- first_come_first_serve: refused, and nothing is kept for settling it later
+  -- first_come_first_serve: refused, and nothing is kept for settling it later (but the pool it names)
   v_report.strategy := 'first_come_first_serve';
-  v_report.detail := '{}'::jsonb;
+  v_report.detail := v_named;
   return booking.record_conflict(p_svc, p_zone, p_attempt, v_report);
 end;
 $$;
 comment on function booking.settle_conflict(booking.services, text, uuid[], booking.attempt) is
-  'Applies the service''s conflict strategy when an attempt (a hold or booking) finds its time taken on every candidate resource; records the conflict.';
+  'Applies the service''s conflict strategy when an attempt (a hold or booking) finds its time taken on every candidate resource, or a further pool of the service taken (then named as the conflict''s pool, and nothing is preempted or rolled back); records the conflict.';
 
 -- grant_attempt
 -- places a stored attempt of a conflict (hold or booking) at a given time and resource. A hold counts

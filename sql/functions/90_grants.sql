@@ -83,13 +83,14 @@ to booking_admin;
 grant execute on function
   api.create_location(text, text, integer, uuid),
   api.update_location(uuid, bigint, text, text, integer, boolean, boolean),
-  api.create_resource(uuid, text, text, uuid),
-  api.update_resource(uuid, bigint, text, text, boolean, boolean),
+  api.create_resource(uuid, text, text, uuid, integer),
+  api.update_resource(uuid, bigint, text, text, boolean, boolean, integer),
   api.create_service(uuid, text, interval, interval, interval, interval, interval, interval, interval, text,
-                     numeric, text, uuid),
+                     numeric, text, uuid, integer),
   api.update_service(uuid, bigint, text, interval, interval, interval, interval, interval, interval, interval,
-                     text, numeric, text, boolean, boolean),
+                     text, numeric, text, boolean, boolean, integer),
   api.set_service_resources(uuid, uuid[], bigint),
+  api.set_service_pools(uuid, jsonb, bigint),
   api.set_working_hours(uuid, jsonb, integer, bigint),
   api.catalogue_audit(uuid, uuid, timestamptz, integer)
 to booking_admin;
@@ -121,7 +122,8 @@ grant execute on function
   api.list_locations(),
   api.location_services(uuid),
   api.get_service(uuid),
-  api.service_resources(uuid)
+  api.service_resources(uuid),
+  api.service_pools(uuid)
 to booking_customer, booking_staff, booking_admin, booking_gateway;
 
 -- Staff views (sql/functions/52_staff_views.sql): staff and admins, at the locations their token names.

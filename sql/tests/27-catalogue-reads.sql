@@ -128,7 +128,8 @@ update booking.service_resources set preference = 0 where service_id = :'cut' an
 select is(array(select name from api.service_resources(:'cut')), array['Treatment room', 'Anna'],
           'The order follows the preference');
 select is(pg_get_function_result('api.service_resources(uuid)'::regprocedure),
-          'TABLE(id uuid, name text, kind text)', 'A resource is its id, public name and kind, nothing internal');
+          'TABLE(id uuid, name text, kind text, pool smallint)',
+          'A resource is its id, public name, kind and pool, nothing internal');
 select throws_ok(format('select * from api.service_resources(%L)', :'retired'), 'BK002', null,
                  'Resources of a service no longer offered: BK002');
 select throws_ok(format('select * from api.service_resources(%L)', gen_random_uuid()), 'BK001', null,

@@ -1,5 +1,6 @@
-"""Applying a catalogue file: the location, its resources, services, eligible resources, weekly
-hours and exceptions brought to what the file says, through the api.* functions an admin calls.
+"""Applying a catalogue file: the location, its resources, services, eligible resources, further
+pools, weekly hours and exceptions brought to what the file says, through the api.* functions an
+admin calls.
 
 Runs on the caller's connection inside the caller's transaction, as a trusted SQL session (no
 claims): the api functions check and write everything, one catalogue:changed event per location
@@ -19,7 +20,14 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from gateway.cli.catalogue.errors import CatalogueError
-from gateway.cli.catalogue.model import Catalogue, Moment, Resource, ScheduleException, Service
+from gateway.cli.catalogue.model import (
+    Catalogue,
+    Moment,
+    Pool,
+    Resource,
+    ScheduleException,
+    Service,
+)
 from gateway.cli.catalogue.references import References, resolve_references
 
 Row = dict[str, Any]
@@ -92,7 +100,12 @@ class _Applier:
         for i, resource in enumerate(self.catalogue.resources):
             self.apply_resource(i, resource)
         for i, service in enumerate(self.catalogue.services):
-            self.apply_service(i, service, self.references.service_resources[i])
+            self.apply_service(
+                i,
+                service,
+                self.references.service_resources[i],
+                self.references.service_pools[i],
+            )
         for i, resource in enumerate(self.catalogue.resources):
             self.apply_hours(i, resource)
         if self.catalogue.exceptions is not None:
@@ -171,12 +184,14 @@ class _Applier:
             after = self.call(
                 where,
                 "select api.create_resource(p_location_id => %(loc)s::uuid,"
-                " p_name => %(name)s::text, p_kind => %(kind)s::text, p_id => %(id)s::uuid)",
+                " p_name => %(name)s::text, p_kind => %(kind)s::text, p_id => %(id)s::uuid,"
+                " p_capacity => %(capacity)s::integer)",
                 {
                     "loc": self.location_id,
                     "name": resource.name,
                     "kind": resource.kind,
                     "id": resource.id,
+                    "capacity": resource.capacity,
                 },
             )
             self.changed(f"resource {resource.name!r}", before, after)
@@ -186,22 +201,28 @@ class _Applier:
             where,
             "select api.update_resource(p_resource_id => %(id)s::uuid, p_name => %(name)s::text,"
             " p_kind => %(kind)s::text, p_active => %(active)s::boolean,"
-            " p_cancel_future => %(cancel)s::boolean)",
+            " p_cancel_future => %(cancel)s::boolean, p_capacity => %(capacity)s::integer)",
             {
                 "id": resource.id,
                 "name": resource.name,
                 "kind": resource.kind,
                 "active": resource.active,
                 "cancel": self.cancel_future,
+                "capacity": resource.capacity,
             },
         )
         if before is not None:
             self.changed(f"resource {resource.name!r}", before, after)
 
-    def apply_service(self, i: int, service: Service, resource_ids: list[UUID]) -> None:
+    def apply_service(
+        self, i: int, service: Service, resource_ids: list[UUID], pool_ids: list[list[UUID]]
+    ) -> None:
         where = f"services[{i}]"
         what = f"service {service.name!r}"
         before = self.own_entry("services", where, service.id)
+        cleared = before is not None and self.clear_pools_in_the_way(where, service, resource_ids)
+        if cleared:
+            before = self.current("services", service.id)
         settings = {
             "id": service.id,
             "name": service.name,
@@ -215,6 +236,7 @@ class _Applier:
             "strategy": service.conflict_strategy,
             "price": service.price,
             "currency": service.currency,
+            "max_seats": service.max_seats,
         }
         named_settings = (
             "p_name => %(name)s::text, p_duration => %(duration)s::interval,"
@@ -222,7 +244,8 @@ class _Applier:
             " p_buffer_after => %(buffer_after)s::interval, p_slot_step => %(slot_step)s::interval,"
             " p_min_notice => %(min_notice)s::interval, p_max_advance => %(max_advance)s::interval,"
             " p_hold_ttl => %(hold_ttl)s::interval, p_conflict_strategy => %(strategy)s::text,"
-            " p_price => %(price)s::numeric, p_currency => %(currency)s::text"
+            " p_price => %(price)s::numeric, p_currency => %(currency)s::text,"
+            " p_max_seats => %(max_seats)s::integer"
         )
         if before is None:
             after = self.call(
@@ -250,6 +273,37 @@ class _Applier:
         )
         if before is not None and listed["version"] != after["version"]:
             self.report.changes.append(f"{what}: resources changed")
+        pools = self.call(
+            f"{where}.pools",
+            "select api.set_service_pools(p_service_id => %(id)s::uuid,"
+            " p_pools => %(pools)s::jsonb)",
+            {"id": service.id, "pools": Jsonb(_pools_json(service.pools, pool_ids))},
+        )
+        if before is not None and (cleared or pools["version"] != listed["version"]):
+            self.report.changes.append(f"{what}: pools changed")
+
+    def clear_pools_in_the_way(
+        self, where: str, service: Service, resource_ids: list[UUID]
+    ) -> bool:
+        """The service's pools are removed first when what the file says cannot be reached with
+        them in place: a resource the file puts among those that perform the service is in one of
+        its pools now (a resource is in one pool of a service), or a pool starts at or after the
+        file's duration. The file's pools are set again after the resources. Whether it did."""
+        in_the_way: bool = self.call(
+            where,
+            "select exists (select 1 from booking.service_pools p where p.service_id = %(id)s"
+            "               and p.starts_after >= %(duration)s::interval)"
+            "    or exists (select 1 from booking.service_resources sr where sr.service_id = %(id)s"
+            "               and sr.pool > 1 and sr.resource_id = any(%(ids)s::uuid[]))",
+            {"id": service.id, "duration": str(service.duration), "ids": resource_ids},
+        )
+        if in_the_way:
+            self.call(
+                f"{where}.pools",
+                "select api.set_service_pools(p_service_id => %(id)s::uuid, p_pools => '[]')",
+                {"id": service.id},
+            )
+        return in_the_way
 
     def apply_hours(self, i: int, resource: Resource) -> None:
         before = self.current("resources", resource.id)
@@ -339,6 +393,21 @@ class _Applier:
                 (self.location_id, listed),
             ).fetchall()
             self.report.not_in_file.extend(f"{noun} {name!r} ({rid})" for rid, name in rows)
+
+
+def _pools_json(pools: list[Pool], pool_ids: list[list[UUID]]) -> list[dict[str, object]]:
+    """A service's pools as api.set_service_pools takes them: numbered (a pool without a number
+    is numbered by its place, from 2), intervals as text, members by id."""
+    return [
+        {
+            "pool": pool.pool if pool.pool is not None else k + 2,
+            "name": pool.name,
+            "starts_after": str(pool.starts_after),
+            "lasts": None if pool.lasts is None else str(pool.lasts),
+            "resource_ids": [str(rid) for rid in ids],
+        }
+        for k, (pool, ids) in enumerate(zip(pools, pool_ids, strict=True))
+    ]
 
 
 def _exception_words(exception: Row) -> str:

@@ -20,6 +20,7 @@ from gateway.cli.catalogue.model import (
     Catalogue,
     Location,
     Moment,
+    Pool,
     Resource,
     ScheduleException,
     Service,
@@ -76,17 +77,25 @@ def _reference_names(resources: list[Resource]) -> dict[UUID, str]:
 
 def _resources(conn: psycopg.Connection[Any], location_id: UUID) -> list[Resource]:
     rows = conn.execute(
-        "select r.id, r.name, r.kind, r.active, booking.working_hours_json(r.location_id, r.id)"
+        "select r.id, r.name, r.kind, r.capacity, r.active,"
+        " booking.working_hours_json(r.location_id, r.id)"
         " from booking.resources r where r.location_id = %s order by r.created_at, r.id",
         (location_id,),
     ).fetchall()
     found = []
-    for rid, name, kind, active, hours in rows:
+    for rid, name, kind, capacity, active, hours in rows:
         week: dict[str, list[TimeRange]] = {day: [] for day in WEEKDAYS}
         for entry in hours:
             week[WEEKDAYS[entry["weekday"] - 1]].append(TimeRange(entry["start"], entry["end"]))
         found.append(
-            Resource(id=rid, name=name, kind=kind, active=active, hours=WeeklyHours(**week))
+            Resource(
+                id=rid,
+                name=name,
+                kind=kind,
+                capacity=capacity,
+                active=active,
+                hours=WeeklyHours(**week),
+            )
         )
     return found
 
@@ -97,15 +106,16 @@ def _services(
     rows = conn.execute(
         "select s.id, s.name, "
         + ", ".join(f"s.{column}::text" for column in INTERVALS)
-        + ", s.conflict_strategy, s.price, s.currency::text, s.active,"
+        + ", s.conflict_strategy, s.price, s.currency::text, s.max_seats, s.active,"
         " booking.service_resource_ids(s.location_id, s.id)"
         " from booking.services s where s.location_id = %s order by s.created_at, s.id",
         (location_id,),
     ).fetchall()
+    pools = _pools(conn, location_id, names)
     found = []
     for row in rows:
         durations = {c: Duration.from_iso(v) for c, v in zip(INTERVALS, row[2:9], strict=True)}
-        strategy, price, currency, active, resource_ids = row[9:]
+        strategy, price, currency, max_seats, active, resource_ids = row[9:]
         found.append(
             Service(
                 id=row[0],
@@ -114,8 +124,36 @@ def _services(
                 conflict_strategy=strategy,
                 price=price,
                 currency=currency,
+                max_seats=max_seats,
                 active=active,
                 resources=[names[UUID(rid)] for rid in resource_ids],
+                pools=pools.get(row[0], []),
+            )
+        )
+    return found
+
+
+def _pools(
+    conn: psycopg.Connection[Any], location_id: UUID, names: dict[UUID, str]
+) -> dict[UUID, list[Pool]]:
+    """Each service's further pools by number, with their members in preference order."""
+    rows = conn.execute(
+        "select p.service_id, p.pool, p.name, p.starts_after::text, p.lasts::text,"
+        " array(select sr.resource_id from booking.service_resources sr"
+        "       where sr.location_id = p.location_id and sr.service_id = p.service_id"
+        "         and sr.pool = p.pool order by sr.preference, sr.resource_id)"
+        " from booking.service_pools p where p.location_id = %s order by p.service_id, p.pool",
+        (location_id,),
+    ).fetchall()
+    found: dict[UUID, list[Pool]] = {}
+    for service_id, number, name, starts_after, lasts, members in rows:
+        found.setdefault(service_id, []).append(
+            Pool(
+                pool=number,
+                name=name,
+                starts_after=Duration.from_iso(starts_after),
+                lasts=None if lasts is None else Duration.from_iso(lasts),
+                resources=[names[rid] for rid in members],
             )
         )
     return found

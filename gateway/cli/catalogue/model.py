@@ -1,5 +1,6 @@
 """What a catalogue file holds: one location, its resources with their weekly hours, its services
-with their eligible resources in preference order, and optionally its schedule exceptions.
+with their eligible resources in preference order and the further pools they need (a wash station
+for the first 20 minutes), and optionally its schedule exceptions.
 
 The file is the whole truth about what it lists: a field left out takes the default written here
 (the same as `api.create_service`'s), not the value the database has. docs/OPERATIONS.md
@@ -130,8 +131,23 @@ class Resource(msgspec.Struct, forbid_unknown_fields=True):
     id: UUID
     name: str
     kind: Literal["staff", "room", "equipment"] = "staff"
+    # seats: how many customers it takes at once
+    capacity: int = 1
     active: bool = True
     hours: WeeklyHours = msgspec.field(default_factory=WeeklyHours)
+
+
+class Pool(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A further pool of a service: one of its resources is taken for a part of each appointment,
+    counted from its start (lasts left out or null: until the end)."""
+
+    # its number, 2 to 8; left out: 2 for the first pool listed, 3 for the second, ...
+    pool: int | None = None
+    name: str
+    starts_after: Duration = Duration()
+    lasts: Duration | None = None
+    # by id or by name (as given in this file), first tried first
+    resources: list[str]
 
 
 class Service(msgspec.Struct, forbid_unknown_fields=True):
@@ -147,9 +163,12 @@ class Service(msgspec.Struct, forbid_unknown_fields=True):
     conflict_strategy: str = "first_come_first_serve"
     price: Decimal = Decimal(0)
     currency: str = "PLN"
+    max_seats: int = 1
     active: bool = True
     # the resources that perform it, by id or by name (as given in this file), first tried first
     resources: list[str] = []
+    # what else it needs, each pool for its part of the appointment (none for most services)
+    pools: list[Pool] = []
 
 
 class ScheduleException(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

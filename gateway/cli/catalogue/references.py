@@ -1,6 +1,6 @@
 """What a catalogue file says about itself, checked before anything is written: ids listed once,
-every resource a service or an exception names is one of the file's, and a closed location lists
-nothing active."""
+every resource a service, a pool or an exception names is one of the file's, a resource is in one
+pool of a service, and a closed location lists nothing active."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class References:
     """The resource ids the file's references stand for."""
 
     service_resources: list[list[UUID]]  # per service, in preference order
+    service_pools: list[list[list[UUID]]]  # per service, per further pool, in preference order
     exception_resources: list[UUID | None]  # per exception
 
 
@@ -45,16 +46,44 @@ def resolve_references(catalogue: Catalogue) -> References:
             f"no resource {reference!r} in this file (name one of its resources by id or name)",
         )
 
+    service_resources = [
+        [resolve(ref, f"services[{i}].resources[{j}]") for j, ref in enumerate(s.resources)]
+        for i, s in enumerate(catalogue.services)
+    ]
+    service_pools = [
+        [
+            [
+                resolve(ref, f"services[{i}].pools[{k}].resources[{j}]")
+                for j, ref in enumerate(pool.resources)
+            ]
+            for k, pool in enumerate(s.pools)
+        ]
+        for i, s in enumerate(catalogue.services)
+    ]
+    for i, (main, pools) in enumerate(zip(service_resources, service_pools, strict=True)):
+        _check_one_pool_each(i, main, pools)
     return References(
-        service_resources=[
-            [resolve(ref, f"services[{i}].resources[{j}]") for j, ref in enumerate(s.resources)]
-            for i, s in enumerate(catalogue.services)
-        ],
+        service_resources=service_resources,
+        service_pools=service_pools,
         exception_resources=[
             None if e.resource is None else resolve(e.resource, f"exceptions[{i}].resource")
             for i, e in enumerate(catalogue.exceptions or [])
         ],
     )
+
+
+def _check_one_pool_each(i: int, main: list[UUID], pools: list[list[UUID]]) -> None:
+    """A resource is in one pool of a service: among its resources or in one of its pools."""
+    seen = {rid: f"services[{i}].resources" for rid in main}
+    for k, members in enumerate(pools):
+        for j, rid in enumerate(members):
+            where = f"services[{i}].pools[{k}].resources[{j}]"
+            if rid in seen:
+                raise CatalogueError(
+                    where,
+                    f"{rid} is already in {seen[rid]}: a resource is in one pool of a service",
+                )
+            seen[rid] = f"services[{i}].pools[{k}]"
 
 
 def _check_unique_ids(section: str, ids: list[UUID]) -> None:
