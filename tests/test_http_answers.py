@@ -731,6 +731,13 @@ PROBES |= {
         c, f"/v1/resources/{_resource(c)}/feed-tokens", ("probe-admin", "admin"), 11
     ),
     ("POST", MY_FEED_TOKENS, 201): lambda c: _feed_tokens(c, MY_FEED_TOKENS, _someone()),
+    ("GET", RESOURCE_FEED_TOKENS, 200): lambda c: c.call(
+        "GET", f"/v1/resources/{_feed_token(c)['resource_id']}/feed-tokens"
+    ),
+    ("GET", MY_FEED_TOKENS, 200): lambda c: c.call("GET", MY_FEED_TOKENS, who=_someone()),
+    ("GET", MY_FEED_TOKENS, 403): lambda c: c.call(
+        "GET", MY_FEED_TOKENS, who=("probe-staff", "staff")
+    ),
     ("POST", MY_FEED_TOKENS, 403): lambda c: _feed_tokens(
         c, MY_FEED_TOKENS, ("probe-staff", "staff")
     ),

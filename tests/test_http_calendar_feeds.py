@@ -194,7 +194,11 @@ async def test_a_staff_feed_keeps_wall_times_across_dst_and_follows_changes(
         r = await calendar_app.request("GET", token["path"])
         assert str(_events(r.content)[f"{before['booking_id']}@booking"]["STATUS"]) == "CANCELLED"
 
-        # revoked: the URL answers 404
+        # revoked (found by listing): the URL answers 404
+        listed = await staff.request("GET", f"/v1/resources/{studio.marta}/feed-tokens")
+        assert listed.status_code == 200, listed.text
+        assert [t["token_id"] for t in listed.json()["items"]] == [token["token_id"]]
+        assert token["token"] not in listed.text
         revoked = await staff.request("DELETE", f"/v1/feed-tokens/{token['token_id']}")
         assert revoked.status_code == 200 and revoked.json()["revoked_at"]
         gone = await calendar_app.request("GET", token["path"])
@@ -229,6 +233,10 @@ async def test_a_customer_feed_shows_only_the_customers_own_bookings(
         event = events[f"{mine['booking_id']}@booking"]
         assert str(event["LOCATION"]) == "Feed studio"
         assert event.decoded("DTSTART").replace(tzinfo=None).time() == time(9)
+
+        assert (await ben.request("GET", "/v1/customers/me/feed-tokens")).json()["items"] == []
+        mine_listed = (await ann.request("GET", "/v1/customers/me/feed-tokens")).json()["items"]
+        assert token["token_id"] in [t["token_id"] for t in mine_listed]
 
         # Ben may not revoke Ann's token, Ann may
         other = await ben.request("DELETE", f"/v1/feed-tokens/{token['token_id']}")

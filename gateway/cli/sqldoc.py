@@ -70,6 +70,8 @@ EXAMPLES: dict[str, str] = {
         f"select api.create_resource_feed_token({ANNA});  -- staff: token shown once, and its path"
     ),
     "create_customer_feed_token": "select api.create_customer_feed_token('carol');",
+    "resource_feed_tokens": f"select api.resource_feed_tokens({ANNA});  -- ids to revoke",
+    "customer_feed_tokens": "select api.customer_feed_tokens('carol');",
     "revoke_feed_token": "select api.revoke_feed_token('<token_id>');  -- the URL answers 404",
     "feed_version": "select api.feed_version('r_<64 hex digits>');  -- ETag; 0: do not cache",
     "resource_feed": "select api.resource_feed('r_<64 hex digits>');",
@@ -261,9 +263,10 @@ then (`BK003`) and be free (else a conflict naming the pool; the booking keeps i
 Calendar apps poll a URL and send no bearer token, so a feed is read by a secret token:
 `api.create_resource_feed_token` (staff and admins of the resource's location) and
 `api.create_customer_feed_token` (a customer, as itself) make one (`r_` or `c_` and 64 hex digits)
-and show it once; only its sha256 is stored, and `api.revoke_feed_token` revokes it by id (at most
-10 live tokens per resource or customer, `BK039`). `api.resource_feed` and `api.customer_feed`
-return the bookings the gateway writes as iCalendar: confirmed ones (never holds) starting from 30
+and show it once; only its sha256 is stored. `api.resource_feed_tokens` and
+`api.customer_feed_tokens` list the live ones (never the secrets), `api.revoke_feed_token` revokes
+one by id (at most 10 live tokens per resource or customer, `BK039`). `api.resource_feed` and
+`api.customer_feed` return the bookings the gateway writes as iCalendar: confirmed ones (never holds) starting from 30
 days back to 180 days ahead, and cancelled ones for 7 days after their cancellation (status
 `cancelled`); a resource's feed names each customer by display name only, a customer's feed shows
 only its own bookings. `api.feed_version`, read first in its own statement, is the newest event

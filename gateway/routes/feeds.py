@@ -1,7 +1,8 @@
-"""Calendar feeds (iCalendar): POST /v1/resources/{id}/feed-tokens (staff, admin of the location),
-POST /v1/customers/me/feed-tokens (a customer, its own bookings), DELETE /v1/feed-tokens/{id}
-(revoke), and GET /v1/feeds/{token}.ics, the feed itself: no bearer token (calendar apps send
-none), the secret URL is the credential. ETag from the feed's version, 304 on If-None-Match."""
+"""Calendar feeds (iCalendar): POST and GET /v1/resources/{id}/feed-tokens (staff, admin of the
+location), POST and GET /v1/customers/me/feed-tokens (a customer, its own bookings),
+DELETE /v1/feed-tokens/{id} (revoke), and GET /v1/feeds/{token}.ics, the feed itself: no bearer
+token (calendar apps send none), the secret URL is the credential. ETag from the feed's version,
+304 on If-None-Match."""
 
 from __future__ import annotations
 
@@ -17,12 +18,19 @@ from gateway.http.fields import EXAMPLE_RESOURCE, IfNoneMatch
 from gateway.http.responses import caller, etag_matches, json_response, optional_caller
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import path_of
-from gateway.services.feed_results import FeedToken, NewFeedToken
+from gateway.services.feed_results import (
+    CustomerFeedTokens,
+    FeedToken,
+    NewFeedToken,
+    ResourceFeedTokens,
+)
 from gateway.services.feeds import (
     create_customer_token,
     create_resource_token,
+    customer_tokens,
     feed,
     feed_version,
+    resource_tokens,
     revoke_token,
 )
 from gateway.services.ical import calendar_file
@@ -65,6 +73,18 @@ async def create_for_customer(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     return _created(await create_customer_token(g.db, who, who.sub))
+
+
+async def list_for_resource(request: Request) -> Response:
+    g = gateway(request)
+    tokens = await resource_tokens(g.db, caller(request), request.path_params["id"])
+    return json_response(tokens)
+
+
+async def list_for_customer(request: Request) -> Response:
+    g = gateway(request)
+    who = caller(request)
+    return json_response(await customer_tokens(g.db, who, who.sub))
 
 
 async def revoke(request: Request) -> Response:
@@ -138,6 +158,27 @@ SPECS = [
         },
         sql="api.create_customer_feed_token",
         errors=(ROLE_REFUSED, "BK039"),
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/resources/{id:uuid}/feed-tokens",
+        list_for_resource,
+        "A resource's live calendar feed tokens, to revoke (staff, admin of its location)",
+        "calendar feeds",
+        {200: Answer("Oldest first; never the tokens themselves", ResourceFeedTokens)},
+        sql="api.resource_feed_tokens",
+        path_params=ResourcePath,
+        errors=(ROLE_REFUSED, "BK017", "BK019"),
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/customers/me/feed-tokens",
+        list_for_customer,
+        "Your live calendar feed tokens, to revoke (customers)",
+        "calendar feeds",
+        {200: Answer("Oldest first; never the tokens themselves", CustomerFeedTokens)},
+        sql="api.customer_feed_tokens",
+        errors=(ROLE_REFUSED,),
     ),
     RouteSpec(
         "DELETE",

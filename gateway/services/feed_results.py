@@ -32,6 +32,19 @@ class NewFeedToken(FeedToken):
     path: Annotated[str, Meta(description="the feed's path: /v1/feeds/<token>.ics")]
 
 
+class ResourceFeedTokens(TypedDict):
+    """A resource's live feed tokens, oldest first."""
+
+    resource_id: UuidText
+    items: list[FeedToken]
+
+
+class CustomerFeedTokens(TypedDict):
+    """A customer's own live feed tokens, oldest first."""
+
+    items: list[FeedToken]
+
+
 class FeedItem(LocalSpan):
     """One booking in a feed."""
 

@@ -8,7 +8,13 @@ from uuid import UUID
 
 from gateway.principal import Principal
 from gateway.services.db import Database
-from gateway.services.feed_results import Feed, FeedToken, NewFeedToken
+from gateway.services.feed_results import (
+    CustomerFeedTokens,
+    Feed,
+    FeedToken,
+    NewFeedToken,
+    ResourceFeedTokens,
+)
 
 RESOURCE_TOKEN_PREFIX = "r_"  # a resource feed's token; a customer feed's starts with "c_"
 
@@ -29,6 +35,22 @@ async def create_customer_token(db: Database, who: Principal, user_id: str) -> N
         {"user": user_id},
     )
     return cast(NewFeedToken, result)
+
+
+async def resource_tokens(db: Database, who: Principal, resource_id: UUID) -> ResourceFeedTokens:
+    result = await db.fetch_value(
+        who,
+        "select api.resource_feed_tokens(p_resource_id => %(id)s::uuid)",
+        {"id": resource_id},
+    )
+    return cast(ResourceFeedTokens, result)
+
+
+async def customer_tokens(db: Database, who: Principal, user_id: str) -> CustomerFeedTokens:
+    result = await db.fetch_value(
+        who, "select api.customer_feed_tokens(p_user_id => %(user)s::text)", {"user": user_id}
+    )
+    return cast(CustomerFeedTokens, result)
 
 
 async def revoke_token(db: Database, who: Principal, token_id: UUID) -> FeedToken:

@@ -335,3 +335,50 @@ end;
 $$;
 comment on function api.customer_feed(text) is
   'The calendar feed of the customer a token names, as JSON {kind: customer, name, items: [feed items]}: the customer''s own bookings at every location starting 30 days back to 180 days ahead, confirmed or lately cancelled (booking.feed_shows); customer_name is always null. BK038 (unknown, revoked or resource token, or an erased customer).';
+
+-- resource_feed_tokens
+-- the live feed tokens of a resource (staff and admins of its location), so a lost URL can be revoked.
+create or replace function api.resource_feed_tokens(p_resource_id uuid) returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+set enable_seqscan = off
+as $$
+declare
+  v_location uuid;
+begin
+  perform booking.assert_role(array['staff', 'admin']);
+  select r.location_id into v_location from booking.resources r where r.id = p_resource_id;
+  if v_location is null then
+    raise exception 'resource % not found', coalesce(p_resource_id::text, 'NULL')
+      using errcode = 'BK019', hint = 'Check the resource id.';
+  end if;
+  perform booking.assert_location_access(v_location);
+  return jsonb_build_object('resource_id', p_resource_id, 'items', coalesce((
+    select jsonb_agg(booking.feed_token_view(t) order by t.created_at, t.id)
+    from booking.feed_tokens t where t.resource_id = p_resource_id and t.revoked_at is null), '[]'::jsonb));
+end;
+$$;
+comment on function api.resource_feed_tokens(uuid) is
+  'The live calendar feed tokens of a resource (staff and admins at its location), oldest first, as {resource_id, items: [{token_id, kind, location_id, resource_id, created_at, revoked_at}]}: never the tokens themselves. BK017 (role or location not allowed), BK019 (unknown resource).';
+
+-- customer_feed_tokens
+-- a customer's own live feed tokens.
+create or replace function api.customer_feed_tokens(p_user_id text) returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+set enable_seqscan = off
+as $$
+begin
+  perform booking.assert_role(array['customer']);
+  perform booking.assert_acts_as(p_user_id);
+  return jsonb_build_object('items', coalesce((
+    select jsonb_agg(booking.feed_token_view(t) order by t.created_at, t.id)
+    from booking.feed_tokens t
+    join booking.customers c on c.id = t.customer_id
+    where c.subject = p_user_id and t.revoked_at is null), '[]'::jsonb));
+end;
+$$;
+comment on function api.customer_feed_tokens(text) is
+  'A customer''s own live calendar feed tokens, oldest first, as {items: [{token_id, kind, location_id, resource_id, created_at, revoked_at}]}: never the tokens themselves. BK014 (no subject), BK015 (another customer).';

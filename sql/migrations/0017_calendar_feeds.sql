@@ -42,3 +42,8 @@ comment on index booking.feed_tokens_customer is 'The live tokens of a customer 
 -- reservation changes only, so the index is partial)
 create index events_customer on booking.events (customer_id, id) where customer_id is not null;
 comment on index booking.events_customer is 'The newest event of a customer: the version (ETag) of its calendar feed.';
+
+-- row-level security with no policy for the caller roles: defence in depth (callers have no table
+-- privileges); only the SECURITY DEFINER functions of sql/functions/48_calendar_feeds.sql read it
+alter table booking.feed_tokens enable row level security;
+revoke all on booking.feed_tokens from public;

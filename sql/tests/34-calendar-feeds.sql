@@ -4,7 +4,7 @@
 -- bookings; a revoked token is unknown; the feed's version follows its events.
 begin;
 set local timezone = 'UTC';
-select plan(38);
+select plan(44);
 
 -- Fixtures: a studio in Warsaw where Anna does haircuts (09-17 every day), and another studio.
 \set loc     '34000000-0000-4000-8000-000000000001'
@@ -108,7 +108,25 @@ update booking.reservations set ended_at = now() - interval '8 days' where id = 
 select is(pg_temp.item(api.customer_feed(:'ctoken'), :'b1'), null, 'A week after its cancellation it is gone');
 select is(api.feed_version(:'rtoken'), api.feed_version(:'rtoken'), 'The version stays while nothing happens');
 
--- (e) Revoking: by id, only by who may see the token; a revoked token is unknown
+-- (e) Listing: the live tokens, never the secrets, to whom may revoke them
+select tests.authenticate_at('staff', 'stan', array[:'loc']::uuid[]);
+select is(api.resource_feed_tokens(:'anna')->'items'->0->>'token_id', :'rtoken_id',
+          'Staff of the location list the resource''s live tokens');
+select ok(not api.resource_feed_tokens(:'anna')::text like '%' || substr(:'rtoken', 3) || '%',
+          'The list never shows a token');
+select tests.clear_authentication();
+select tests.authenticate_at('staff', 'stan', array[:'other']::uuid[]);
+select throws_ok(format('select api.resource_feed_tokens(%L)', :'anna'), 'BK017', null,
+                 'Staff of another location list nothing of it');
+select tests.clear_authentication();
+select tests.authenticate_as('customer', 'feed-alice');
+select is(api.customer_feed_tokens('feed-alice')->'items'->0->>'token_id', :'ctoken_id',
+          'A customer lists its own live tokens');
+select throws_ok($$select api.customer_feed_tokens('feed-bob')$$, 'BK015', null,
+                 'and nobody else''s');
+select tests.clear_authentication();
+
+-- (f) Revoking: by id, only by who may see the token; a revoked token is unknown
 select tests.authenticate_as('customer', 'feed-alice');
 select throws_ok(format('select api.revoke_feed_token(%L)', :'rtoken_id'), 'BK037', null,
                  'A customer cannot revoke (or see) a resource token');
@@ -123,11 +141,12 @@ select throws_ok(format('select api.revoke_feed_token(%L)', :'rtoken_id'), 'BK01
 select tests.clear_authentication();
 select tests.authenticate_at('staff', 'stan', array[:'loc']::uuid[]);
 select isnt(api.revoke_feed_token(:'rtoken_id')->>'revoked_at', null, 'Staff of the location revoke the token');
+select is(jsonb_array_length(api.resource_feed_tokens(:'anna')->'items'), 0, 'A revoked token is no longer listed');
 select tests.clear_authentication();
 select throws_ok(format('select api.resource_feed(%L)', :'rtoken'), 'BK038', null, 'A revoked token opens no feed');
 select throws_ok(format('select api.feed_version(%L)', :'rtoken'), 'BK038', null, 'nor reads its version');
 
--- (f) At most 10 live tokens per customer
+-- (g) At most 10 live tokens per customer
 select api.create_customer_feed_token('feed-bob') from generate_series(1, 9);
 select throws_ok($$select api.create_customer_feed_token('feed-bob')$$, 'BK039', null,
                  'An eleventh live token is refused');
