@@ -4,7 +4,7 @@
 -- bookings; a revoked token is unknown; the feed's version follows its events.
 begin;
 set local timezone = 'UTC';
-select plan(44);
+select plan(46);
 
 -- Fixtures: a studio in Warsaw where Anna does haircuts (09-17 every day), and another studio.
 \set loc     '34000000-0000-4000-8000-000000000001'
@@ -150,6 +150,13 @@ select throws_ok(format('select api.feed_version(%L)', :'rtoken'), 'BK038', null
 select api.create_customer_feed_token('feed-bob') from generate_series(1, 9);
 select throws_ok($$select api.create_customer_feed_token('feed-bob')$$, 'BK039', null,
                  'An eleventh live token is refused');
+
+
+-- (h) An erased customer's feeds are gone with its personal data
+select is(jsonb_typeof(api.customer_feed(:'btoken')), 'object', 'Bob''s feed opens before his erasure');
+select api.erase_customer('feed-bob');
+select throws_ok(format('select api.customer_feed(%L)', :'btoken'), 'BK038', null,
+                 'An erased customer''s feed URL answers like an unknown one');
 
 select * from finish();
 rollback;
