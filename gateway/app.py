@@ -28,6 +28,7 @@ from gateway.routes import availability as routes_availability
 from gateway.routes import bookings as routes_bookings
 from gateway.routes import cache as routes_cache
 from gateway.routes import conflicts as routes_conflicts
+from gateway.routes import feeds as routes_feeds
 from gateway.routes import holds as routes_holds
 from gateway.routes import locations as routes_locations
 from gateway.routes import locks as routes_locks
@@ -64,6 +65,7 @@ SPECS: list[RouteSpec] = [
     *routes_services.SPECS,
     *routes_resources.SPECS,
     *routes_schedule_exceptions.SPECS,
+    *routes_feeds.SPECS,
 ]
 OPENAPI_DOCUMENT = build_document(SPECS)
 ROUTES: list[SpecRoute] = [SpecRoute(spec, OPENAPI_DOCUMENT) for spec in SPECS]

@@ -689,6 +689,69 @@ PROBES |= {
 }
 
 
+def _feed_tokens(c: Ctx, path: str, who: tuple[str, str], count: int = 1) -> httpx.Response:
+    """POST `path` (a feed token) `count` times: the last answer."""
+    for _ in range(count):
+        r = c.call("POST", path, who=who)
+    return r
+
+
+def _feed_token(c: Ctx) -> J:
+    r = _feed_tokens(c, f"/v1/resources/{_resource(c)}/feed-tokens", ("probe-admin", "admin"))
+    assert r.status_code == 201, r.text
+    token: J = r.json()
+    return token
+
+
+def _feed(c: Ctx, *, revalidate: bool) -> httpx.Response:
+    path = _feed_token(c)["path"]
+    r = c.call("GET", path)
+    if not revalidate:
+        return r
+    return c.call("GET", path, headers={"If-None-Match": r.headers["etag"]})
+
+
+def _revoke_elsewhere(c: Ctx) -> httpx.Response:
+    """Staff whose token names another location revoke a resource's feed token."""
+    staff = c.mint("probe-staff", "staff", locations=[str(uuid.uuid4())])
+    return c.call(
+        "DELETE",
+        f"/v1/feed-tokens/{_feed_token(c)['token_id']}",
+        headers={"Authorization": f"Bearer {staff}"},
+    )
+
+
+RESOURCE_FEED_TOKENS = "/v1/resources/{id}/feed-tokens"
+MY_FEED_TOKENS = "/v1/customers/me/feed-tokens"
+PROBES |= {
+    ("POST", RESOURCE_FEED_TOKENS, 201): lambda c: _feed_tokens(
+        c, f"/v1/resources/{_resource(c)}/feed-tokens", ("probe-admin", "admin")
+    ),
+    ("POST", RESOURCE_FEED_TOKENS, 409): lambda c: _feed_tokens(
+        c, f"/v1/resources/{_resource(c)}/feed-tokens", ("probe-admin", "admin"), 11
+    ),
+    ("POST", MY_FEED_TOKENS, 201): lambda c: _feed_tokens(c, MY_FEED_TOKENS, _someone()),
+    ("GET", RESOURCE_FEED_TOKENS, 200): lambda c: c.call(
+        "GET", f"/v1/resources/{_feed_token(c)['resource_id']}/feed-tokens"
+    ),
+    ("GET", MY_FEED_TOKENS, 200): lambda c: c.call("GET", MY_FEED_TOKENS, who=_someone()),
+    ("GET", MY_FEED_TOKENS, 403): lambda c: c.call(
+        "GET", MY_FEED_TOKENS, who=("probe-staff", "staff")
+    ),
+    ("POST", MY_FEED_TOKENS, 403): lambda c: _feed_tokens(
+        c, MY_FEED_TOKENS, ("probe-staff", "staff")
+    ),
+    ("POST", MY_FEED_TOKENS, 409): lambda c: _feed_tokens(c, MY_FEED_TOKENS, _someone(), 11),
+    ("DELETE", "/v1/feed-tokens/{id}", 200): lambda c: c.call(
+        "DELETE", f"/v1/feed-tokens/{_feed_token(c)['token_id']}"
+    ),
+    ("DELETE", "/v1/feed-tokens/{id}", 403): _revoke_elsewhere,
+    ("GET", "/v1/feeds/{token}.ics", 200): lambda c: _feed(c, revalidate=False),
+    ("GET", "/v1/feeds/{token}.ics", 304): lambda c: _feed(c, revalidate=True),
+    ("GET", "/v1/feeds/{token}.ics", 422): lambda c: c.call("GET", f"/v1/feeds/r_{'0' * 300}.ics"),
+}
+
+
 def _version(c: Ctx, service: str, day: date) -> int:
     path = f"/v1/services/{service}/availability"
     r = c.call("GET", path, params={"date": day.isoformat()})

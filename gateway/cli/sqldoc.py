@@ -66,6 +66,16 @@ EXAMPLES: dict[str, str] = {
     "decline_offer": "select api.decline_offer('<entry_id>');  -- the next in line is offered the time",
     "list_waitlist": f"select api.list_waitlist({SVC}, '2026-12-07 10:00 Europe/Warsaw');",
     "list_customer_waitlist": "select api.list_customer_waitlist('carol');",
+    "create_resource_feed_token": (
+        f"select api.create_resource_feed_token({ANNA});  -- staff: token shown once, and its path"
+    ),
+    "create_customer_feed_token": "select api.create_customer_feed_token('carol');",
+    "resource_feed_tokens": f"select api.resource_feed_tokens({ANNA});  -- ids to revoke",
+    "customer_feed_tokens": "select api.customer_feed_tokens('carol');",
+    "revoke_feed_token": "select api.revoke_feed_token('<token_id>');  -- the URL answers 404",
+    "feed_version": "select api.feed_version('r_<64 hex digits>');  -- ETag; 0: do not cache",
+    "resource_feed": "select api.resource_feed('r_<64 hex digits>');",
+    "customer_feed": "select api.customer_feed('c_<64 hex digits>');",
     "cleanup_expired_locks": "select api.cleanup_expired_locks();",
     "cleanup_expired_idempotency_keys": "select api.cleanup_expired_idempotency_keys();",
     "acquire_lock": "select api.acquire_lock('maintenance', 'gateway-1', '30 seconds');",
@@ -247,6 +257,21 @@ places at a time every pool has free, and `admin_intervention` escalates; `last_
 `priority_based` preempt the holds on a stylist only when every pool would then be free. A
 reschedule keeps the booking's members, each unit moved by as much as the start: each must work
 then (`BK003`) and be free (else a conflict naming the pool; the booking keeps its time).
+
+## Calendar feeds
+
+Calendar apps poll a URL and send no bearer token, so a feed is read by a secret token:
+`api.create_resource_feed_token` (staff and admins of the resource's location) and
+`api.create_customer_feed_token` (a customer, as itself) make one (`r_` or `c_` and 64 hex digits)
+and show it once; only its sha256 is stored. `api.resource_feed_tokens` and
+`api.customer_feed_tokens` list the live ones (never the secrets), `api.revoke_feed_token` revokes
+one by id (at most 10 live tokens per resource or customer, `BK039`). `api.resource_feed` and
+`api.customer_feed` return the bookings the gateway writes as iCalendar: confirmed ones (never holds) starting from 30
+days back to 180 days ahead, and cancelled ones for 7 days after their cancellation (status
+`cancelled`); a resource's feed names each customer by display name only, a customer's feed shows
+only its own bookings. `api.feed_version`, read first in its own statement, is the newest event
+touching the feed (as `api.availability_version`). An unknown, malformed or revoked token is
+`BK038` everywhere.
 
 ## Local times
 

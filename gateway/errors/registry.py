@@ -282,6 +282,27 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "customer may have at one location (20); leave one first.",
     ),
     ErrorCode(
+        "BK037",
+        ENGINE,
+        ProblemKind(404, "feed-token-not-found", "Feed token not found"),
+        "Revoking a calendar feed token that does not exist — or that the caller may not see: a "
+        "customer sees only its own tokens, staff and admins only the tokens of resources.",
+    ),
+    ErrorCode(
+        "BK038",
+        ENGINE,
+        ProblemKind(404, "unknown-feed", "No such calendar feed"),
+        "The calendar feed URL names a token that is unknown, malformed or revoked (or belongs to "
+        "an erased customer): all answer alike, so a feed URL tells nothing about other tokens.",
+    ),
+    ErrorCode(
+        "BK039",
+        ENGINE,
+        ProblemKind(409, "too-many-feed-tokens", "Too many live feed tokens"),
+        "The resource or customer already has the most live calendar feed tokens (10); revoke "
+        "one first.",
+    ),
+    ErrorCode(
         "42501",
         POSTGRESQL,
         FORBIDDEN,

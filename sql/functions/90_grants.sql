@@ -33,6 +33,24 @@ grant execute on function
 to booking_customer, booking_staff, booking_admin;
 grant execute on function api.list_waitlist(uuid, timestamptz, boolean) to booking_staff, booking_admin;
 
+-- Calendar feeds (sql/functions/48_calendar_feeds.sql): staff and admins create resource feed tokens,
+-- customers their own; each revokes what it may see. The feeds themselves are read by token, without
+-- a caller role (calendar apps send no bearer token): the gateway's own role.
+grant execute on function
+  api.create_resource_feed_token(uuid),
+  api.resource_feed_tokens(uuid)
+to booking_staff, booking_admin;
+grant execute on function
+  api.create_customer_feed_token(text),
+  api.customer_feed_tokens(text)
+to booking_customer;
+grant execute on function api.revoke_feed_token(uuid) to booking_customer, booking_staff, booking_admin;
+grant execute on function
+  api.feed_version(text),
+  api.resource_feed(text),
+  api.customer_feed(text)
+to booking_gateway;
+
 -- The gateway itself (no caller role): public availability, health, and the maintenance job's lease.
 grant execute on function
   api.get_availability(uuid, date, integer, uuid),
