@@ -18,13 +18,40 @@ from icalendar import Calendar
 
 from gateway.client import BookingClient
 
-WARSAW = ZoneInfo("Europe/Warsaw")
+# Zones whose clocks change at different times of the year: at any date one of them changes
+# within the feed's window, so the test always has a change to cross (Warsaw: late March and late
+# October; New York: March and November; Sydney: April and October; Santiago: April and September).
+ZONES = ("Europe/Warsaw", "America/New_York", "Australia/Sydney", "America/Santiago")
+
+
+def _next_change(zone: ZoneInfo, today: date) -> date | None:
+    """The next day (from the day after tomorrow, within the feed's 180 days) on which the
+    zone's clocks change."""
+    for n in range(2, 178):
+        day = today + timedelta(days=n)
+        morning = datetime.combine(day, time(0), zone).utcoffset()
+        evening = datetime.combine(day, time(23), zone).utcoffset()
+        if morning != evening:
+            return day
+    return None
+
+
+def _zone_and_change() -> tuple[ZoneInfo, date]:
+    today = datetime.now(UTC).date()
+    for key in ZONES:
+        change = _next_change(ZoneInfo(key), today)
+        if change is not None:
+            return ZoneInfo(key), change
+    raise AssertionError(f"none of {ZONES} changes its clocks within 178 days of {today}")
+
+
+ZONE, CHANGE = _zone_and_change()
 PROBLEM = "application/problem+json"
 
 
 @dataclass(frozen=True)
 class Studio:
-    """A Warsaw studio where Marta (the only stylist) works 00:00-23:00 every day; a 3-hour
+    """A studio (in ZONE) where Marta (the only stylist) works 00:00-23:00 every day; a 3-hour
     colouring and a 1-hour cut."""
 
     location_id: str
@@ -44,8 +71,9 @@ def studio(database_url: str) -> Studio:
     with psycopg.connect(database_url) as conn:
         loc = _one(
             conn,
-            "insert into booking.locations (name, time_zone) values ('Feed studio',"
-            " 'Europe/Warsaw') returning id",
+            "insert into booking.locations (name, time_zone) values ('Feed studio', %s)"
+            " returning id",
+            ZONE.key,
         )
         marta = _one(
             conn,
@@ -84,21 +112,8 @@ def studio(database_url: str) -> Studio:
     return Studio(loc, marta, *services)
 
 
-def _next_dst_change() -> date:
-    """The next day (from the day after tomorrow, within the feed's 180 days) on which Warsaw's
-    clocks change."""
-    today = datetime.now(UTC).date()
-    for n in range(2, 178):
-        day = today + timedelta(days=n)
-        morning = datetime.combine(day, time(0), WARSAW).utcoffset()
-        evening = datetime.combine(day, time(23), WARSAW).utcoffset()
-        if morning != evening:
-            return day
-    pytest.skip("no daylight-saving change in Warsaw within the feed's window from today")
-
-
 def _local(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), WARSAW)
+    return datetime.combine(day, time(hour), ZONE)
 
 
 def _events(body: bytes) -> dict[str, Any]:
@@ -116,7 +131,7 @@ async def _book(c: BookingClient, service: str, start: datetime) -> dict[str, An
 async def test_a_staff_feed_keeps_wall_times_across_dst_and_follows_changes(
     gateway_url: str, studio: Studio, mint: Callable[..., str]
 ) -> None:
-    change = _next_dst_change()
+    change = CHANGE
     async with (
         BookingClient(
             gateway_url, mint("feed-stan", "staff", locations=[studio.location_id])
@@ -143,14 +158,14 @@ async def test_a_staff_feed_keeps_wall_times_across_dst_and_follows_changes(
         assert r.headers["content-type"].startswith("text/calendar")
         assert r.headers["cache-control"] == "private, max-age=300"
         calendar = Calendar.from_ical(r.content)
-        assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == ["Europe/Warsaw"]
+        assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == [ZONE.key]
         events = _events(r.content)
         assert set(events) == {f"{b['booking_id']}@booking" for b in (across, before, after)}
 
         for booking, hour in ((before, 10), (after, 10)):
             event = events[f"{booking['booking_id']}@booking"]
             start = event.decoded("DTSTART")
-            assert event["DTSTART"].params["TZID"] == "Europe/Warsaw"
+            assert event["DTSTART"].params["TZID"] == ZONE.key
             assert start.replace(tzinfo=None).time() == time(hour)  # the same wall time ...
         offsets = {
             events[f"{b['booking_id']}@booking"].decoded("DTSTART").utcoffset()
@@ -165,7 +180,7 @@ async def test_a_staff_feed_keeps_wall_times_across_dst_and_follows_changes(
         span = night.decoded("DTEND").astimezone(UTC) - night.decoded("DTSTART").astimezone(UTC)
         assert span == timedelta(hours=3)
         assert night.decoded("DTEND").replace(tzinfo=None).time() == (
-            datetime.fromisoformat(across["end_time"]).astimezone(WARSAW).time()
+            datetime.fromisoformat(across["end_time"]).astimezone(ZONE).time()
         )
         assert str(night["SUMMARY"]) == "Colouring" and str(night["STATUS"]) == "CONFIRMED"
         assert "Customer: Ann Nowak" in str(night["DESCRIPTION"])
