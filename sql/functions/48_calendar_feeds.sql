@@ -89,8 +89,8 @@ comment on function booking.feed_token_row(text, text) is
 
 -- new_feed_token
 -- stores a new token and returns it, once, with its id.
-create or replace function booking.new_feed_token(
-  p_kind text, p_location_id uuid, p_resource_id uuid, p_customer_id uuid)
+drop function if exists booking.new_feed_token(text, uuid, uuid, uuid);
+create or replace function booking.new_feed_token(p_kind text, p_resource_id uuid, p_customer_id uuid)
 returns jsonb
 language plpgsql
 set search_path = ''
@@ -100,22 +100,33 @@ declare
                   || replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '');
   v_t booking.feed_tokens;
 begin
-  insert into booking.feed_tokens (kind, location_id, resource_id, customer_id, token_hash, created_by)
-  values (p_kind, p_location_id, p_resource_id, p_customer_id, booking.feed_token_hash(v_token),
+  insert into booking.feed_tokens (kind, resource_id, customer_id, token_hash, created_by)
+  values (p_kind, p_resource_id, p_customer_id, booking.feed_token_hash(v_token),
           booking.actor_claims()->>'sub')
   returning * into v_t;
   return booking.feed_token_view(v_t) || jsonb_build_object('token', v_token, 'path', '/v1/feeds/' || v_token || '.ics');
 end;
 $$;
-comment on function booking.new_feed_token(text, uuid, uuid, uuid) is
+comment on function booking.new_feed_token(text, uuid, uuid) is
   'Creates a feed token (kind resource or customer) and returns its view with the token and the feed''s path, the only time the token is shown.';
+
+-- feed_token_location
+-- the location of a resource token's resource (NULL for a customer token).
+create or replace function booking.feed_token_location(p_t booking.feed_tokens) returns uuid
+language sql stable
+as $$
+  select r.location_id from booking.resources r where r.id = p_t.resource_id;
+$$;
+comment on function booking.feed_token_location(booking.feed_tokens) is
+  'The location of a resource feed token (its resource''s); NULL for a customer token.';
 
 -- feed_token_view
 -- a token as callers see it (never the token itself).
 create or replace function booking.feed_token_view(p_t booking.feed_tokens) returns jsonb
 language sql stable
 as $$
-  select jsonb_build_object('token_id', p_t.id, 'kind', p_t.kind, 'location_id', p_t.location_id,
+  select jsonb_build_object('token_id', p_t.id, 'kind', p_t.kind,
+                            'location_id', booking.feed_token_location(p_t),
                             'resource_id', p_t.resource_id, 'created_at', p_t.created_at,
                             'revoked_at', p_t.revoked_at);
 $$;
@@ -141,7 +152,7 @@ begin
     raise exception 'resource % already has % live feed tokens', v_res.id, booking.feed_token_limit()
       using errcode = 'BK039', hint = 'Revoke one you no longer use first.';
   end if;
-  return booking.new_feed_token('resource', v_res.location_id, v_res.id, null);
+  return booking.new_feed_token('resource', v_res.id, null);
 end;
 $$;
 comment on function api.create_resource_feed_token(uuid) is
@@ -168,7 +179,7 @@ begin
     raise exception 'customer already has % live feed tokens', booking.feed_token_limit()
       using errcode = 'BK039', hint = 'Revoke one you no longer use first.';
   end if;
-  return booking.new_feed_token('customer', null, null, v_customer);
+  return booking.new_feed_token('customer', null, v_customer);
 end;
 $$;
 comment on function api.create_customer_feed_token(text) is
@@ -204,7 +215,7 @@ begin
       hint = 'Check the token id; a customer sees only its own tokens.';
   end if;
   if v_t.kind = 'resource' then
-    perform booking.assert_location_access(v_t.location_id);
+    perform booking.assert_location_access(booking.feed_token_location(v_t));
   end if;
   if v_t.revoked_at is null then
     update booking.feed_tokens t set revoked_at = now() where t.id = v_t.id returning * into v_t;
@@ -236,7 +247,7 @@ begin
       coalesce((select max(e.id) from booking.events e
                  where e.resource_id = v_t.resource_id and e.type <> 'conflict:detected'), 0),
       coalesce((select max(e.id) from booking.events e
-                 where e.location_id = v_t.location_id and e.day is null), 0)) into v_newest;
+                 where e.location_id = booking.feed_token_location(v_t) and e.day is null), 0)) into v_newest;
   else
     select greatest(
       coalesce((select max(e.id) from booking.events e
@@ -286,8 +297,8 @@ declare
   v_res booking.resources;
   v_loc booking.locations;
 begin
-  select * into v_res from booking.resources r where r.location_id = v_t.location_id and r.id = v_t.resource_id;
-  select * into v_loc from booking.locations l where l.id = v_t.location_id;
+  select * into v_res from booking.resources r where r.id = v_t.resource_id;
+  select * into v_loc from booking.locations l where l.id = v_res.location_id;
   return jsonb_build_object(
     'kind', 'resource', 'resource_id', v_res.id, 'name', v_res.name, 'location_name', v_loc.name,
     'time_zone', v_loc.time_zone,

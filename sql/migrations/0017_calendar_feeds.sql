@@ -10,23 +10,20 @@
 create table booking.feed_tokens (
     id           uuid        not null default gen_random_uuid() primary key,
     kind         text        not null check (kind in ('resource', 'customer')),
-    location_id  uuid,
     resource_id  uuid,
     customer_id  uuid        references booking.customers (id),
     token_hash   bytea       not null unique check (length(token_hash) = 32),
     created_by   text,
     created_at   timestamptz not null default now(),
     revoked_at   timestamptz,
-    foreign key (location_id, resource_id) references booking.resources (location_id, id),
-    check ((kind = 'resource') = (location_id is not null and resource_id is not null and customer_id is null)),
-    check ((kind = 'customer') = (customer_id is not null and location_id is null and resource_id is null))
+    check ((kind = 'resource') = (resource_id is not null and customer_id is null)),
+    check ((kind = 'customer') = (customer_id is not null and resource_id is null))
 );
 comment on table booking.feed_tokens is
-  'Calendar feed tokens: one row per secret feed URL, for a resource (its location''s bookings on it) or a customer (its own bookings everywhere). Holds the SHA-256 of the token, never the token. Not per location: a customer''s feed spans locations.';
+  'Calendar feed tokens: one row per secret feed URL, for a resource (its location''s bookings on it) or a customer (its own bookings everywhere). Holds the SHA-256 of the token, never the token. A reference table like booking.customers, not per location: a customer''s feed spans locations, and a resource token names its resource by id (resource ids are unique; its location is the resource''s), so the table carries no location_id and no foreign key into the per-location tables (which a table shared by every shard could not have).';
 comment on column booking.feed_tokens.id is 'The token''s id (revoke by it; it is not the secret).';
 comment on column booking.feed_tokens.kind is 'resource (a staff member''s or room''s feed) or customer (a customer''s own bookings).';
-comment on column booking.feed_tokens.location_id is 'The resource''s location (resource feeds), NULL for customer feeds.';
-comment on column booking.feed_tokens.resource_id is 'The resource whose bookings the feed shows (resource feeds).';
+comment on column booking.feed_tokens.resource_id is 'The resource whose bookings the feed shows (resource feeds); checked when the token is made, resources are deactivated, never deleted.';
 comment on column booking.feed_tokens.customer_id is 'The customer whose bookings the feed shows (customer feeds).';
 comment on column booking.feed_tokens.token_hash is 'sha256 of the token''s text: a feed request is matched by hashing the token it names.';
 comment on column booking.feed_tokens.created_by is 'The subject (JWT sub) that created the token, NULL for a trusted SQL session.';

@@ -2,8 +2,9 @@
 -- PRIMARY KEY, UNIQUE and EXCLUDE constraint (and unique index) of such a table includes it, so that
 -- each stays checkable on one shard when the tables are distributed by location_id.
 --
--- Tables without location_id: booking.customers and booking.distributed_locks are documented reference
--- tables shared by all locations, and booking.locations is the key itself (its id is the location id).
+-- Tables without location_id: booking.customers, booking.distributed_locks and booking.feed_tokens are
+-- documented reference tables shared by all locations, and booking.locations is the key itself (its
+-- id is the location id).
 begin;
 select plan(28);
 
@@ -26,8 +27,8 @@ select is(
           and not exists (select 1 from pg_attribute a
                           where a.attrelid = c.oid and a.attname = 'location_id' and not a.attisdropped)
         order by 1),
-  array['customers', 'distributed_locks', 'locations'],
-  'Only the reference tables customers and distributed_locks, and locations itself, lack location_id');
+  array['customers', 'distributed_locks', 'feed_tokens', 'locations'],
+  'Only the reference tables customers, distributed_locks and feed_tokens, and locations itself, lack location_id');
 
 select is(
   (select array_agg(a.attname::text order by k.ord)
