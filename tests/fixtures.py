@@ -152,11 +152,13 @@ __all__ = ["start_gateway", "with_dbname"]
 
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from functools import partial  # noqa: E402
 from itertools import count  # noqa: E402
 
 from gateway.config import Settings  # noqa: E402
 from gateway.http.tokens import mint_token  # noqa: E402
 from gateway.principal import Role  # noqa: E402
+from tests.support.rows import first_value  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,7 @@ def http_catalogue(database_url: str) -> HttpCatalogue:
 def create_http_catalogue(database_url: str) -> HttpCatalogue:
     """The HTTP tests' salon, written into the database at `database_url`."""
     with psycopg.connect(database_url) as conn:
-
-        def one(sql: str, *args: object) -> str:
-            row = conn.execute(sql, args).fetchone()
-            assert row is not None
-            return str(row[0])
+        one = partial(first_value, conn)
 
         loc = one(
             "insert into booking.locations (name, time_zone) values ('HTTP salon', 'UTC')"
