@@ -133,12 +133,13 @@ def start_gateway(
 
 
 def stop_gateway(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a gateway process: politely, and by force after 10 s."""
+    """Stop a gateway process: politely, and by force after 10 s (then reap it)."""
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(10)
 
 
 @contextmanager
