@@ -29,7 +29,7 @@ from bench.http import Gateway, burst_plan, loadgen
 from bench.pgbench import Figures, Load, run_script
 from bench.report import Section, table
 from gateway.config import Settings
-from testkit.catalogue import Catalogue, numbered_uuid, seed_catalogue
+from testkit.catalogue import Catalogue, numbered_uuid, seed_slot_grid
 
 STYLISTS = 100
 SINGLE_FAMILY = 5  # stylists of the one-unit cut: 00000005-0000-4000-8000-<n>
@@ -60,17 +60,15 @@ class Catalogues:
 def _grid(conn: psycopg.Connection[Any], name: str, family: int, resources: int) -> Catalogue:
     """A UTC location whose numbered resources all perform one 60-minute service on an hourly
     grid, 08:00-20:00 every day."""
-    return seed_catalogue(
+    return seed_slot_grid(
         conn,
         name=name,
         resources=resources,
-        resource_ids=[numbered_uuid(family, n + 1) for n in range(resources)],
-        duration=STEP,
-        slot_step=STEP,
+        family=family,
+        step=STEP,
         opens=OPENS,
         closes=CLOSES,
         zone="UTC",
-        max_live_holds_per_customer=100,
     )
 
 

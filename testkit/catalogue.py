@@ -142,10 +142,11 @@ def seed_slot_grid(
     step: timedelta,
     opens: time,
     closes: time,
+    zone: str = ZONE,
 ) -> Catalogue:
     """A benchmark's grid: `resources` staff with predictable ids (numbered_uuid(family, 1..)),
     one service as long as its slot step, so every step of every staff member's day is one slot,
-    and a live-hold cap of 100 that no benchmark customer reaches."""
+    and a live-hold cap of 100 that no benchmark customer reaches; the location is in `zone`."""
     return seed_catalogue(
         conn,
         name=name,
@@ -155,5 +156,6 @@ def seed_slot_grid(
         slot_step=step,
         opens=opens,
         closes=closes,
+        zone=zone,
         max_live_holds_per_customer=100,
     )

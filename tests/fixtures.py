@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -131,32 +132,47 @@ def start_gateway(
     raise RuntimeError("gateway did not answer /health within 30 s")
 
 
-@pytest.fixture(scope="session")
-def gateway_url(database_url: str) -> Iterator[str]:
-    """Base URL of a real gateway process serving the session database."""
-    proc, base = start_gateway(database_url)
+def stop_gateway(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a gateway process: politely, and by force after 10 s (then reap it)."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+@contextmanager
+def running_gateway(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The base URL of a gateway (start_gateway) for the block's length, stopped at its end."""
+    proc, base = start_gateway(database_url, extra_env)
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_gateway(proc)
 
 
-__all__ = ["start_gateway", "with_dbname"]
+@pytest.fixture(scope="session")
+def gateway_url(database_url: str) -> Iterator[str]:
+    """Base URL of a real gateway process serving the session database."""
+    with running_gateway(database_url) as base:
+        yield base
+
+
+__all__ = ["running_gateway", "start_gateway", "stop_gateway", "with_dbname"]
 
 
 # --- HTTP gateway tests: a catalogue of their own, tokens, and a gateway with Redis -------------
 
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from functools import partial  # noqa: E402
 from itertools import count  # noqa: E402
 
 from gateway.config import Settings  # noqa: E402
 from gateway.http.tokens import mint_token  # noqa: E402
 from gateway.principal import Role  # noqa: E402
+from tests.support.rows import first_value  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -191,11 +207,7 @@ def http_catalogue(database_url: str) -> HttpCatalogue:
 def create_http_catalogue(database_url: str) -> HttpCatalogue:
     """The HTTP tests' salon, written into the database at `database_url`."""
     with psycopg.connect(database_url) as conn:
-
-        def one(sql: str, *args: object) -> str:
-            row = conn.execute(sql, args).fetchone()
-            assert row is not None
-            return str(row[0])
+        one = partial(first_value, conn)
 
         loc = one(
             "insert into booking.locations (name, time_zone) values ('HTTP salon', 'UTC')"
@@ -258,15 +270,8 @@ def mint() -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def redis_gateway_url(database_url: str, redis_url: str) -> Iterator[str]:
     """A second gateway process that always has Redis (the shared one)."""
-    proc, base = start_gateway(database_url, {"REDIS_URL": redis_url})
-    try:
+    with running_gateway(database_url, {"REDIS_URL": redis_url}) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 __all__ += ["HttpCatalogue", "create_http_catalogue", "next_test_day"]

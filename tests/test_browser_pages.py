@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ import pytest
 from gateway.cli.demo_data import load_demo_data
 from gateway.config import DEV_JWT_SECRET
 from gateway.http.tokens import mint_token
-from tests.fixtures import start_gateway
+from tests.fixtures import running_gateway, start_gateway, stop_gateway
 from tests.support.browser import Lag, Offline, chromium
 from tests.support.database import SessionDatabase
 
@@ -67,15 +66,8 @@ def site() -> Iterator[Site]:
     db = SessionDatabase.create()
     try:
         load_demo_data(db.url)
-        proc, base = start_gateway(db.url, {"REDIS_URL": ""})
-        try:
+        with running_gateway(db.url, {"REDIS_URL": ""}) as base:
             yield Site(db.url, base)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     finally:
         db.drop()
 
@@ -312,11 +304,7 @@ def test_with_a_secret_of_its_own_the_page_takes_a_pasted_token(
         assert offline.refused == []
     finally:
         context.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_gateway(proc)
 
 
 def test_the_page_reads_on_a_phone(browser: Browser, site: Site) -> None:

@@ -8,12 +8,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 
 import psycopg
 import pytest
 
 from gateway.client import BookingClient
 from tests.fixtures import next_test_day
+from tests.support.rows import first_value
 
 PROBLEM = "application/problem+json"
 
@@ -34,11 +36,7 @@ class Studio:
 @pytest.fixture(scope="module")
 def studio(database_url: str) -> Iterator[Studio]:
     with psycopg.connect(database_url) as conn:
-
-        def one(sql: str, *args: object) -> str:
-            row = conn.execute(sql, args).fetchone()
-            assert row is not None
-            return str(row[0])
+        one = partial(first_value, conn)
 
         loc = one(
             "insert into booking.locations (name, time_zone, max_live_holds_per_customer)"

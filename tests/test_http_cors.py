@@ -5,13 +5,12 @@ nothing configured the gateway sends none at all."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from tests.fixtures import HttpCatalogue, start_gateway
+from tests.fixtures import HttpCatalogue, running_gateway
 
 APP = "https://salon.example"
 DEV = "http://localhost:5173"
@@ -19,17 +18,10 @@ DEV = "http://localhost:5173"
 
 @pytest.fixture(scope="module")
 def cors_gateway(database_url: str) -> Iterator[str]:
-    proc, base = start_gateway(
+    with running_gateway(
         database_url, {"BOOKING_CORS_ORIGINS": f"{APP}, http://localhost:*", "REDIS_URL": ""}
-    )
-    try:
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def preflight(base: str, origin: str, method: str, headers: str) -> httpx.Response:

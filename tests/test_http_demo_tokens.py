@@ -12,14 +12,14 @@ import pytest
 
 from gateway.config import DEV_JWT_SECRET
 from gateway.web.demo_tokens import DEMO_CUSTOMERS, TOKEN_TTL_SECONDS
-from tests.support.wsclient import gateway_process
+from tests.fixtures import running_gateway
 
 OWN_SECRET = "a-secret-of-this-deployment-only-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def own_secret_gateway(database_url: str) -> Iterator[str]:
-    with gateway_process(database_url, {"BOOKING_JWT_SECRET": OWN_SECRET}) as base:
+    with running_gateway(database_url, {"BOOKING_JWT_SECRET": OWN_SECRET}) as base:
         yield base
 
 

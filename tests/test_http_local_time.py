@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
 import pytest
+
+from tests.support.rows import first_value
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 PROBLEM = "application/problem+json"
@@ -29,11 +32,7 @@ class WarsawSalon:
 @pytest.fixture(scope="module")
 def warsaw(database_url: str) -> Iterator[WarsawSalon]:
     with psycopg.connect(database_url) as conn:
-
-        def one(sql: str, *args: object) -> str:
-            row = conn.execute(sql, args).fetchone()
-            assert row is not None
-            return str(row[0])
+        one = partial(first_value, conn)
 
         loc = one(
             "insert into booking.locations (name, time_zone)"

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from gateway.paths import PROJECT_ROOT
-from tests.fixtures import HttpCatalogue, create_http_catalogue, start_gateway
+from tests.fixtures import HttpCatalogue, create_http_catalogue, running_gateway
 from tests.support.database import SessionDatabase
 
 CONFIG = PROJECT_ROOT / "tests" / "support" / "schemathesis.toml"
@@ -49,15 +49,8 @@ def fuzzed() -> Iterator[tuple[str, HttpCatalogue]]:
     db = SessionDatabase.create()
     try:
         catalogue = create_http_catalogue(db.url)
-        proc, base = start_gateway(db.url)
-        try:
+        with running_gateway(db.url) as base:
             yield base, catalogue
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     finally:
         db.drop()
 

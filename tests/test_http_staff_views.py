@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 
 from gateway.app import OPENAPI_DOCUMENT
+from tests.support.rows import first_value
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 J = dict[str, Any]
@@ -38,11 +40,7 @@ class Salon:
 @pytest.fixture(scope="module")
 def salon(database_url: str) -> Salon:
     with psycopg.connect(database_url) as conn:
-
-        def one(sql: str, *args: object) -> str:
-            row = conn.execute(sql, args).fetchone()
-            assert row is not None
-            return str(row[0])
+        one = partial(first_value, conn)
 
         loc = one(
             "insert into booking.locations (name, time_zone)"

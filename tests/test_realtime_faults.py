@@ -15,8 +15,8 @@ import httpx
 import psycopg
 import redis
 
-from tests.fixtures import HttpCatalogue, next_test_day
-from tests.support.wsclient import connect, gateway_process, next_event, recv_json, subscribe
+from tests.fixtures import HttpCatalogue, next_test_day, running_gateway
+from tests.support.wsclient import connect, next_event, recv_json, subscribe
 
 
 def kill_listener(database_url: str, app_name: str) -> int:
@@ -45,7 +45,7 @@ async def test_write_storm_with_the_listener_killed_delivers_every_committed_eve
         row = conn.execute("select api.last_event_id()").fetchone()
         assert row is not None
         since = int(row[0])
-    with gateway_process(
+    with running_gateway(
         database_url,
         {"BOOKING_LISTENER_APP_NAME": app_name, "BOOKING_LISTENER_POLL_SECONDS": "0.2"},
     ) as base:
@@ -137,7 +137,7 @@ async def test_two_gateways_both_deliver_and_both_invalidate_redis(
     r = redis.Redis.from_url(redis_url)
     pattern = f"booking:avail:{{{service}}}:{day.isoformat()}:*"
     env = {"REDIS_URL": redis_url}
-    with gateway_process(database_url, env) as one, gateway_process(database_url, env) as two:
+    with running_gateway(database_url, env) as one, running_gateway(database_url, env) as two:
         sockets = [await connect(base, mint(f"rt-two-{i}")) for i, base in enumerate((one, two))]
         for ws in sockets:
             await subscribe(ws, [topic])
@@ -173,7 +173,7 @@ async def test_one_maintenance_leader_expires_lapsed_holds_and_screens_hear_it(
 ) -> None:
     day = next_test_day()
     env = {"BOOKING_MAINTENANCE_SECONDS": "0.3"}
-    with gateway_process(database_url, env) as one, gateway_process(database_url, env):
+    with running_gateway(database_url, env) as one, running_gateway(database_url, env):
         ws = await connect(one, mint("rt-lapse"))
         await subscribe(ws, ["user:rt-lapse"])
         with psycopg.connect(database_url, autocommit=True) as conn:

@@ -16,8 +16,7 @@ import pytest
 from psycopg import sql
 
 from gateway.client import BookingClient
-from tests.fixtures import HttpCatalogue, next_test_day, with_dbname
-from tests.support.wsclient import gateway_process
+from tests.fixtures import HttpCatalogue, next_test_day, running_gateway, with_dbname
 
 PATIENCE = 30.0  # seconds a poll may wait for the listener; generous, never asserted on
 
@@ -135,7 +134,7 @@ async def test_with_the_listener_gone_every_read_asks_the_database(
         "BOOKING_POOL_MIN": "4",
     }
     with (
-        gateway_process(database_url, env) as base,
+        running_gateway(database_url, env) as base,
         psycopg.connect(database_url, autocommit=True) as conn,
         psycopg.connect(with_dbname(database_url, "postgres"), autocommit=True) as admin,
     ):

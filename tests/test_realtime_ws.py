@@ -19,13 +19,12 @@ import pytest
 import websockets
 
 from gateway.cli.migrate import migrate
-from tests.fixtures import HttpCatalogue, next_test_day
+from tests.fixtures import HttpCatalogue, next_test_day, running_gateway
 from tests.support.database import with_dbname
 from tests.support.pgtap import psql_binary
 from tests.support.wsclient import (
     close_code,
     connect,
-    gateway_process,
     next_event,
     recv_json,
     subscribe,
@@ -42,7 +41,7 @@ def day_topic(service_id: str, day: date) -> str:
 @pytest.fixture(scope="module")
 def rt_gateway(database_url: str) -> Iterator[str]:
     """A gateway with a small send queue and a fast heartbeat."""
-    with gateway_process(
+    with running_gateway(
         database_url, {"BOOKING_WS_SEND_QUEUE": "64", "BOOKING_WS_HEARTBEAT_SECONDS": "1"}
     ) as base:
         yield base
@@ -292,7 +291,7 @@ async def test_since_older_than_the_retention_horizon_gets_resync(
     assert row is not None
     horizon, location = row
     assert horizon >= 1
-    with gateway_process(pruned_database) as base:
+    with running_gateway(pruned_database) as base:
         ws = await connect(base, mint("rt-staff", "staff"))
         await subscribe(ws, [f"location:{location}"], since=horizon - 1)
         resync = await recv_json(ws)
@@ -332,7 +331,7 @@ async def test_a_slow_consumer_is_closed_with_4008_and_the_others_keep_receiving
     day = next_test_day()
     topic = day_topic(http_catalogue.solo_service_id, day)
     transactions, pairs = 40, 100
-    with gateway_process(database_url, {"BOOKING_WS_SEND_QUEUE": "1024"}) as base:
+    with running_gateway(database_url, {"BOOKING_WS_SEND_QUEUE": "1024"}) as base:
         slow = await connect(
             base, mint("rt-slow"), sock=_tiny_socket(base), compression=None, max_queue=1
         )

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli.demo_data import load_demo_data
-from tests.fixtures import start_gateway
+from tests.fixtures import running_gateway
 from tests.support.database import SessionDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,15 +80,8 @@ def demo() -> Iterator[tuple[str, str]]:
     db = SessionDatabase.create()
     try:
         load_demo_data(db.url)
-        proc, base = start_gateway(db.url, {"REDIS_URL": ""})
-        try:
+        with running_gateway(db.url, {"REDIS_URL": ""}) as base:
             yield db.url, base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     finally:
         db.drop()
 

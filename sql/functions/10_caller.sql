@@ -3,7 +3,8 @@
 -- some roles is called by one of them. Internal helpers (schema booking), not granted to any caller role.
 --
 -- Inlining. Helpers that are a single SQL expression (here actor_claims; slot_id, resource_lock_key
--- and local_day in 11_catalogue.sql; reservation_result and taken_result in 14_results.sql) carry
+-- and local_day in 11_catalogue.sql; reservation_result and taken_result in 14_results.sql;
+-- moved_unit_span in 15_conflict_record.sql) carry
 -- no SET clause on purpose: a SET clause stops PostgreSQL from inlining a SQL function, and these
 -- run on every hold. They are not SECURITY DEFINER and use fully qualified names only; inlined into
 -- the api functions they run under those functions' empty search_path.

@@ -164,6 +164,22 @@ $$;
 comment on function booking.missing_pool(booking.services, uuid[], booking.attempt, uuid) is
   'After an attempt of a service with further pools took nothing: the first further pool (booking.pool_need) none of whose working members has a seat free for its part, provided a main-pool candidate was free; NULL when the main pool was what was taken, or nothing is missing any more. With p_preempting, the main pool is not asked about and the units of holds in the way on that resource count as free (what preempting them would free).';
 
+-- moved_unit_span
+-- where a unit of a reservation lies when the reservation moves: the main pool's (pool 1) over
+-- p_lead_occupied, any other moved by as much as the main pool's start. A single SQL expression with
+-- no SET clause, so that PostgreSQL inlines it (the inlining rule, 10_caller.sql).
+create or replace function booking.moved_unit_span(
+  p_pool smallint, p_unit tstzrange, p_row_occupied tstzrange, p_lead_occupied tstzrange)
+returns tstzrange
+language sql stable
+as $$
+  select case when p_pool = 1 then p_lead_occupied
+              else tstzrange(lower(p_unit) + (lower(p_lead_occupied) - lower(p_row_occupied)),
+                             upper(p_unit) + (lower(p_lead_occupied) - lower(p_row_occupied))) end;
+$$;
+comment on function booking.moved_unit_span(smallint, tstzrange, tstzrange, tstzrange) is
+  'The span of a unit (pool p_pool, now over p_unit) of a reservation now occupying p_row_occupied, once the reservation moves so that its main pool occupies p_lead_occupied: p_lead_occupied for pool 1, the unit''s span shifted by as much as the start for the others.';
+
 -- unit_in_the_way
 -- after a move or revival of a reservation's units hit the exclusion constraint: the first of its units,
 -- at its new place (the main pool on p_lead over p_lead_occupied, the others moved by as much), that
@@ -178,9 +194,7 @@ as $$
   select x.pool, x.resource_id, x.occupied
   from (select u.pool, u.seat,
                case when u.pool = 1 then p_lead else u.resource_id end as resource_id,
-               case when u.pool = 1 then p_lead_occupied
-                    else tstzrange(lower(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied)),
-                                   upper(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied))) end as occupied
+               booking.moved_unit_span(u.pool, u.occupied, p_row.occupied, p_lead_occupied) as occupied
         from booking.units u
         where u.location_id = p_row.location_id and u.reservation_id = p_row.id) x
   where exists (select 1 from booking.units o

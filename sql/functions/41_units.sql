@@ -208,9 +208,7 @@ as $$
   select count(booking.expire_overlapping_holds(
            u.location_id,
            case when u.pool = 1 then p_lead else u.resource_id end,
-           case when u.pool = 1 then p_lead_occupied
-                else tstzrange(lower(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied)),
-                               upper(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied))) end))
+           booking.moved_unit_span(u.pool, u.occupied, p_row.occupied, p_lead_occupied)))
   from booking.units u
   where u.location_id = p_row.location_id and u.reservation_id = p_row.id;
 $$;
@@ -230,9 +228,7 @@ set enable_seqscan = off
 as $$
   select booking.lock_unit_spans(p_row.location_id, array_agg(x.resource_id), range_merge(range_agg(x.occupied)))
   from (select case when u.pool = 1 then p_lead else u.resource_id end as resource_id,
-               case when u.pool = 1 then p_lead_occupied
-                    else tstzrange(lower(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied)),
-                                   upper(u.occupied) + (lower(p_lead_occupied) - lower(p_row.occupied))) end as occupied
+               booking.moved_unit_span(u.pool, u.occupied, p_row.occupied, p_lead_occupied) as occupied
         from booking.units u
         where u.location_id = p_row.location_id and u.reservation_id = p_row.id) x;
 $$;

@@ -100,6 +100,31 @@ $$;
 comment on function booking.waitlist_view(booking.waitlist_entries) is
   'A waiting-list entry as JSON: {success, entry_id, status, position, location_id, service_id, resource_id, seats, slot_id, customer, joined_at, offers, end_reason, version, offer: {hold_id, session_id, resource_id, expires_at} while offered, start_time, end_time, time_zone, start_local, end_local}.';
 
+-- assert_waitlist_entry_visible
+-- an entry read by id is the caller's to see, or BK029 (unknown, or for a customer someone else's);
+-- BK017 when a staff or admin caller may not act at its location.
+create or replace function booking.assert_waitlist_entry_visible(p_e booking.waitlist_entries, p_id uuid)
+returns void
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  if p_e.id is null then
+    raise exception 'waiting-list entry % not found', p_id using errcode = 'BK029',
+      hint = 'Check the id; a customer sees only its own entries.';
+  end if;
+  begin
+    perform booking.assert_owns(p_e.customer_id, 'waiting-list entry');
+  exception when sqlstate 'BK008' then
+    raise exception 'waiting-list entry % not found', p_id using errcode = 'BK029',
+      hint = 'Check the id; a customer sees only its own entries.';
+  end;
+  perform booking.assert_location_access(p_e.location_id);
+end;
+$$;
+comment on function booking.assert_waitlist_entry_visible(booking.waitlist_entries, uuid) is
+  'Raises BK029 when the waiting-list entry read for p_id is missing (NULL id) or, for a customer, someone else''s (BK008 of booking.assert_owns becomes BK029), and BK017 when a staff or admin caller may not act at its location.';
+
 -- locked_waitlist_entry
 -- an entry locked for update, or BK029; a customer sees only its own, staff and admins only those at
 -- their locations (BK017). When the entry is offered, its offer hold is locked first (the lock
@@ -129,17 +154,7 @@ begin
     -- offered meanwhile with a hold not locked yet: read again
     exit when v_e.status <> 'offered' or v_e.offer_hold_id = v_locked;
   end loop;
-  if v_e.id is null then
-    raise exception 'waiting-list entry % not found', p_id using errcode = 'BK029',
-      hint = 'Check the id; a customer sees only its own entries.';
-  end if;
-  begin
-    perform booking.assert_owns(v_e.customer_id, 'waiting-list entry');
-  exception when sqlstate 'BK008' then
-    raise exception 'waiting-list entry % not found', p_id using errcode = 'BK029',
-      hint = 'Check the id; a customer sees only its own entries.';
-  end;
-  perform booking.assert_location_access(v_e.location_id);
+  perform booking.assert_waitlist_entry_visible(v_e, p_id);
   return v_e;
 end;
 $$;
@@ -553,17 +568,7 @@ declare
   v_e booking.waitlist_entries;
 begin
   select * into v_e from booking.waitlist_entries e where e.id = p_entry_id;
-  if v_e.id is null then
-    raise exception 'waiting-list entry % not found', p_entry_id using errcode = 'BK029',
-      hint = 'Check the id; a customer sees only its own entries.';
-  end if;
-  begin
-    perform booking.assert_owns(v_e.customer_id, 'waiting-list entry');
-  exception when sqlstate 'BK008' then
-    raise exception 'waiting-list entry % not found', p_entry_id using errcode = 'BK029',
-      hint = 'Check the id; a customer sees only its own entries.';
-  end;
-  perform booking.assert_location_access(v_e.location_id);
+  perform booking.assert_waitlist_entry_visible(v_e, p_entry_id);
   return booking.waitlist_view(v_e);
 end;
 $$;

@@ -48,6 +48,29 @@ $$;
 comment on function booking.assert_in_one_pool(booking.services, uuid[], smallint[]) is
   'Raises BK024 when one of p_resource_ids is already in one of the pools p_keep_pools of the service (pool 1: the main pool): a resource is in one pool of a service at most.';
 
+-- service_resources_changed
+-- after a service's resources or pools were rewritten: the service's version goes up and the change
+-- is audited (entity service_resources, p_before and p_after as given).
+create or replace function booking.service_resources_changed(p_svc booking.services, p_before jsonb, p_after jsonb)
+returns booking.services
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_svc booking.services;
+begin
+  update booking.services s set version = s.version + 1, updated_at = now()
+   where s.location_id = p_svc.location_id and s.id = p_svc.id
+  returning s.* into v_svc;
+  perform booking.audit_catalogue(
+    p_location_id => v_svc.location_id, p_entity => 'service_resources', p_entity_id => v_svc.id,
+    p_action => 'update', p_before => p_before, p_after => p_after);
+  return v_svc;
+end;
+$$;
+comment on function booking.service_resources_changed(booking.services, jsonb, jsonb) is
+  'Bumps the version of a service whose resources or further pools changed and writes the catalogue audit row (entity service_resources, action update, p_before and p_after); returns the service as updated.';
+
 -- set_service_resources
 -- replaces the list of resources that perform a service; the array's order is the preference order.
 create or replace function api.set_service_resources(
@@ -98,13 +121,9 @@ begin
   get diagnostics v_count = row_count;
   v_changed := v_changed + v_count;
   if v_changed > 0 then
-    update booking.services s set version = s.version + 1, updated_at = now()
-     where s.location_id = v_svc.location_id and s.id = v_svc.id
-    returning s.* into v_svc;
-    perform booking.audit_catalogue(
-      p_location_id => v_svc.location_id, p_entity => 'service_resources', p_entity_id => v_svc.id,
-      p_action => 'update', p_before => jsonb_build_object('resource_ids', v_before),
-      p_after => jsonb_build_object('resource_ids', booking.service_resource_ids(v_svc.location_id, v_svc.id)));
+    v_svc := booking.service_resources_changed(
+      v_svc, jsonb_build_object('resource_ids', v_before),
+      jsonb_build_object('resource_ids', booking.service_resource_ids(v_svc.location_id, v_svc.id)));
   end if;
   return jsonb_build_object('service_id', v_svc.id, 'location_id', v_svc.location_id, 'version', v_svc.version,
                             'resource_ids', booking.service_resource_ids(v_svc.location_id, v_svc.id));
@@ -303,13 +322,8 @@ begin
     select v_svc.location_id, v_svc.id, m.id::uuid, m.n::smallint, (e->>'pool')::smallint
     from jsonb_array_elements(v_wanted) e
     cross join lateral jsonb_array_elements_text(e->'resource_ids') with ordinality m(id, n);
-    update booking.services s set version = s.version + 1, updated_at = now()
-     where s.location_id = v_svc.location_id and s.id = v_svc.id
-    returning s.* into v_svc;
-    perform booking.audit_catalogue(
-      p_location_id => v_svc.location_id, p_entity => 'service_resources', p_entity_id => v_svc.id,
-      p_action => 'update', p_before => jsonb_build_object('pools', v_before),
-      p_after => jsonb_build_object('pools', v_wanted));
+    v_svc := booking.service_resources_changed(
+      v_svc, jsonb_build_object('pools', v_before), jsonb_build_object('pools', v_wanted));
   end if;
   return jsonb_build_object('service_id', v_svc.id, 'location_id', v_svc.location_id, 'version', v_svc.version,
                             'pools', booking.service_pools_json(v_svc.location_id, v_svc.id));

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
-
-from tests.fixtures import start_gateway
 
 Json = dict[str, Any]
 
@@ -75,22 +70,3 @@ async def close_code(ws: ClientConnection, within: float = 10.0) -> int | None:
             await asyncio.wait_for(ws.recv(), within)
     except websockets.ConnectionClosed as exc:
         return exc.rcvd.code if exc.rcvd is not None else None
-
-
-@contextmanager
-def gateway_process(database_url: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """A gateway of the test's own (its own listener and settings), stopped afterwards."""
-    proc, base = start_gateway(database_url, env)
-    try:
-        yield base
-    finally:
-        stop(proc)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
