@@ -19,12 +19,12 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from gateway.jobs.webhooks import LEASE_KEY, WebhookWorker
 from gateway.services.db import Database, Reachability
 from gateway.services.engine import Engine
 from gateway.services.webhook_store import WebhookStore
 from gateway.services.webhook_targets import RefusedTarget, WebhookSettings, check_target
-from gateway.jobs.webhooks import LEASE_KEY, WebhookWorker
-from tests.support.receiver import Receiver, Received
+from tests.support.receiver import Received, Receiver
 
 FAST = WebhookSettings(
     poll_seconds=0.02,
@@ -51,7 +51,8 @@ class Outbox:
 
     def endpoint(self, url: str, types: list[str] | None = None) -> tuple[UUID, str]:
         row = self.conn.execute(
-            "select api.create_webhook_endpoint(%s, %s, %s::text[]) as e", (self.location, url, types)
+            "select api.create_webhook_endpoint(%s, %s, %s::text[]) as e",
+            (self.location, url, types),
         ).fetchone()
         assert row is not None
         return UUID(row["e"]["id"]), str(row["e"]["secret"])
@@ -98,8 +99,11 @@ def outbox(database_url: str) -> Iterator[Outbox]:
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[tuple[Engine, WebhookStore]]:
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        database_url, min_size=1, max_size=8,
-        kwargs={"autocommit": True, "options": "-c TimeZone=UTC"}, open=False,
+        database_url,
+        min_size=1,
+        max_size=8,
+        kwargs={"autocommit": True, "options": "-c TimeZone=UTC"},
+        open=False,
     )
     await pool.open()
     db = Database(pool, 3, Reachability(), 1.0)
@@ -165,7 +169,9 @@ async def test_each_event_arrives_signed_and_verifies_with_standardwebhooks(
     confirmed = outbox.events(3)
     cancelled = outbox.events(1, "booking:cancelled")
     workers.start()
-    await until(lambda: len(receiver.accepted("/all")) == 4 and len(receiver.accepted("/cancels")) == 1)
+    await until(
+        lambda: len(receiver.accepted("/all")) == 4 and len(receiver.accepted("/cancels")) == 1
+    )
 
     got = receiver.accepted("/all")
     assert event_ids(got) == confirmed + cancelled, "in outbox order"
@@ -222,7 +228,9 @@ async def test_a_receiver_down_then_failing_then_slow_gets_everything_with_the_s
         ).fetchall()
         assert attempts[0]["status_code"] is None and "ConnectError" in attempts[0]["error"]
         fivehundreds = [a for a in attempts if a["status_code"] == 500]
-        assert len(fivehundreds) == 2 and all(len(a["response_excerpt"]) == 256 for a in fivehundreds)
+        assert len(fivehundreds) == 2 and all(
+            len(a["response_excerpt"]) == 256 for a in fivehundreds
+        )
         assert any("timed out" in (a["error"] or "") for a in attempts)
         assert attempts[-1]["status_code"] == 204
     finally:
@@ -272,12 +280,14 @@ async def test_one_failing_endpoint_does_not_delay_the_others(
         return 204, 0.0
 
     receiver.script = script
-    a, _ = outbox.endpoint(receiver.url("/a"))
-    b, _ = outbox.endpoint(receiver.url("/b"))
+    outbox.endpoint(receiver.url("/a"))
+    outbox.endpoint(receiver.url("/b"))
     c, _ = outbox.endpoint(receiver.url("/c"))
     ids = outbox.events(1000)
     workers.start()
-    await until(lambda: len(receiver.accepted("/a")) >= 1000 and len(receiver.accepted("/b")) >= 1000, 120)
+    await until(
+        lambda: len(receiver.accepted("/a")) >= 1000 and len(receiver.accepted("/b")) >= 1000, 120
+    )
     done_ab = time.monotonic()
     assert receiver.accepted("/c") == [], "C is still failing on its first event"
     assert len(receiver.all("/c")) >= 2, "and has been retried meanwhile"
@@ -290,15 +300,16 @@ async def test_one_failing_endpoint_does_not_delay_the_others(
     assert done_ab < recovered_at[0] < min(r.at for r in receiver.accepted("/c"))
 
 
-async def test_after_the_window_deliveries_are_dead_lettered_the_endpoint_switched_off_and_redelivery_works(
+async def test_dead_letters_after_the_window_switch_the_endpoint_off_and_redelivery_resends(
     outbox: Outbox, receiver: Receiver, workers: Running, store: tuple[Engine, WebhookStore]
 ) -> None:
     failing = [True]
     receiver.script = lambda path, seen: (500, 0.0) if failing[0] else (204, 0.0)
     endpoint, _ = outbox.endpoint(receiver.url("/dead"))
     ids = outbox.events(3)
-    short = WebhookSettings(**{**FAST.__dict__, "retry_window": timedelta(milliseconds=300),
-                               "disable_after": 2})
+    short = WebhookSettings(
+        **{**FAST.__dict__, "retry_window": timedelta(milliseconds=300), "disable_after": 2}
+    )
     workers.start(short)
     await until(lambda: not outbox.endpoint_row(endpoint)["active"])
     row = outbox.endpoint_row(endpoint)
@@ -310,7 +321,9 @@ async def test_after_the_window_deliveries_are_dead_lettered_the_endpoint_switch
     outbox.conn.execute("select api.update_webhook_endpoint(%s, p_active => true)", (endpoint,))
     await until(lambda: all(d["status"] == "delivered" for d in outbox.deliveries(endpoint)))
     assert event_ids(receiver.accepted("/dead")) == ids, "redelivered first, in order"
-    assert [r.headers["webhook-id"] for r in receiver.accepted("/dead")] == [f"msg_{i}" for i in ids]
+    assert [r.headers["webhook-id"] for r in receiver.accepted("/dead")] == [
+        f"msg_{i}" for i in ids
+    ]
 
 
 async def test_during_a_rotation_both_secrets_verify(
@@ -331,14 +344,26 @@ async def test_during_a_rotation_both_secrets_verify(
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/x", "http://192.168.0.1/",
-     "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://[fd00::1]/",
-     "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/"],
+    [
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://[fd00::1]/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+    ],
 )
 async def test_internal_addresses_are_refused_unless_allowed(url: str) -> None:
     with pytest.raises(RefusedTarget):
         await check_target(url, frozenset())
-    host = url.split("//")[1].split("/")[0].rsplit(":", 1)[0] if "[" not in url else url.split("[")[1].split("]")[0]
+    host = (
+        url.split("//")[1].split("/")[0].rsplit(":", 1)[0]
+        if "[" not in url
+        else url.split("[")[1].split("]")[0]
+    )
     await check_target(url, frozenset({host.lower()}))
 
 
@@ -352,6 +377,7 @@ async def test_the_worker_refuses_to_send_to_an_address_not_allowed(
     assert receiver.all("/private") == []
     error = outbox.conn.execute(
         "select a.error from booking.webhook_attempts a join booking.webhook_deliveries d"
-        " on d.id = a.delivery_id where d.endpoint_id = %s limit 1", (endpoint,)
+        " on d.id = a.delivery_id where d.endpoint_id = %s limit 1",
+        (endpoint,),
     ).fetchone()
     assert error is not None and error["error"].startswith("refused: ")

@@ -62,7 +62,9 @@ class WebhookWorker:
         self._task: asyncio.Task[None] | None = None
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(
-                settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+                settings.read_timeout,
+                connect=settings.connect_timeout,
+                pool=settings.connect_timeout,
             ),
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
@@ -100,9 +102,10 @@ class WebhookWorker:
                 await asyncio.sleep(self.settings.poll_seconds)
 
     async def _lease(self) -> bool:
-        if self.token is not None:
-            if await self.engine.renew_lock(None, LEASE_KEY, self.owner, self.token, self.ttl):
-                return True
+        if self.token is not None and await self.engine.renew_lock(
+            None, LEASE_KEY, self.owner, self.token, self.ttl
+        ):
+            return True
         self.token = await self.engine.acquire_lock(None, LEASE_KEY, self.owner, self.ttl)
         return self.token is not None
 

@@ -103,11 +103,16 @@ class WebhookStore:
     ) -> dict[str, Any]:
         answer: dict[str, Any] = await self.db.fetch_value(
             who,
-            "select api.create_webhook_endpoint(p_location_id => %(loc)s::uuid, p_url => %(url)s::text,"
-            " p_event_types => %(types)s::text[], p_description => %(desc)s::text,"
-            " p_active => %(active)s::bool)",
-            {"loc": location_id, "url": url, "types": event_types, "desc": description,
-             "active": active},
+            "select api.create_webhook_endpoint(p_location_id => %(loc)s::uuid,"
+            " p_url => %(url)s::text, p_event_types => %(types)s::text[],"
+            " p_description => %(desc)s::text, p_active => %(active)s::bool)",
+            {
+                "loc": location_id,
+                "url": url,
+                "types": event_types,
+                "desc": description,
+                "active": active,
+            },
         )
         return answer
 
@@ -126,8 +131,14 @@ class WebhookStore:
             "select api.update_webhook_endpoint(p_id => %(id)s::uuid, p_url => %(url)s::text,"
             " p_event_types => %(types)s::text[], p_description => %(desc)s::text,"
             " p_active => %(active)s::bool, p_all_event_types => %(all)s::bool)",
-            {"id": endpoint_id, "url": url, "types": event_types, "desc": description,
-             "active": active, "all": all_event_types},
+            {
+                "id": endpoint_id,
+                "url": url,
+                "types": event_types,
+                "desc": description,
+                "active": active,
+                "all": all_event_types,
+            },
         )
         return answer
 
@@ -142,7 +153,8 @@ class WebhookStore:
 
     async def list_endpoints(self, who: Principal, location_id: UUID) -> dict[str, Any]:
         answer: dict[str, Any] = await self.db.fetch_value(
-            who, "select api.list_webhook_endpoints(p_location_id => %(loc)s::uuid)",
+            who,
+            "select api.list_webhook_endpoints(p_location_id => %(loc)s::uuid)",
             {"loc": location_id},
         )
         return answer
@@ -152,7 +164,8 @@ class WebhookStore:
     ) -> dict[str, Any]:
         answer: dict[str, Any] = await self.db.fetch_value(
             who,
-            "select api.rotate_webhook_secret(p_id => %(id)s::uuid, p_grace => %(grace)s::interval)",
+            "select api.rotate_webhook_secret(p_id => %(id)s::uuid,"
+            " p_grace => %(grace)s::interval)",
             {"id": endpoint_id, "grace": grace},
         )
         return answer

@@ -45,7 +45,9 @@ class WebhookSettings:
             poll_seconds=_float("BOOKING_WEBHOOK_POLL_SECONDS", 1.0),
             backoff_base=timedelta(seconds=_float("BOOKING_WEBHOOK_BACKOFF_BASE_SECONDS", 5)),
             backoff_max=timedelta(seconds=_float("BOOKING_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)),
-            retry_window=timedelta(seconds=_float("BOOKING_WEBHOOK_RETRY_WINDOW_SECONDS", 3 * 86400)),
+            retry_window=timedelta(
+                seconds=_float("BOOKING_WEBHOOK_RETRY_WINDOW_SECONDS", 3 * 86400)
+            ),
             disable_after=_int("BOOKING_WEBHOOK_DISABLE_AFTER", 5),
             connect_timeout=_float("BOOKING_WEBHOOK_CONNECT_TIMEOUT", 5.0),
             read_timeout=_float("BOOKING_WEBHOOK_READ_TIMEOUT", 10.0),

@@ -41,7 +41,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 with receiver.lock:
                     seen = sum(1 for r in receiver.received if r.path == self.path)
@@ -50,8 +50,13 @@ class Receiver:
                     time.sleep(delay)
                 with receiver.lock:
                     receiver.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                 body, status, time.monotonic())
+                        Received(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            status,
+                            time.monotonic(),
+                        )
                     )
                 answer = b"x" * 5000 if status >= 500 else b"" if status == 204 else b"ok"
                 try:
