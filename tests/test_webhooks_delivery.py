@@ -24,7 +24,7 @@ from gateway.services.db import Database, Reachability
 from gateway.services.engine import Engine
 from gateway.services.webhook_store import WebhookStore
 from gateway.services.webhook_targets import RefusedTarget, WebhookSettings, check_target
-from tests.support.receiver import Received, Receiver
+from testkit.receiver import Received, Receiver
 
 FAST = WebhookSettings(
     poll_seconds=0.02,

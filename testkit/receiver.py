@@ -1,5 +1,5 @@
-"""A real HTTP receiver for webhook tests: a threaded HTTP/1.1 server on 127.0.0.1 that records
-every request and answers as a script says (status, delay), per path."""
+"""A real HTTP receiver for the webhook tests and benchmark: a threaded HTTP/1.1 server on
+127.0.0.1 that records every request and answers as a script says (status, delay), per path."""
 
 from __future__ import annotations
 
