@@ -340,8 +340,8 @@ begin
       from (select e.id from booking.events e
              where e.location_id = v_ep.location_id and e.id > v_ep.cursor_event_id and e.id <= v_bound
              order by e.id limit p_limit) x;
-    insert into booking.webhook_deliveries (endpoint_id, event_id, message_id, event_type, payload)
-    select v_ep.id, e.id, 'msg_' || e.id, e.type,
+    insert into booking.webhook_deliveries (location_id, endpoint_id, event_id, message_id, event_type, payload)
+    select v_ep.location_id, v_ep.id, e.id, 'msg_' || e.id, e.type,
            jsonb_build_object('type', e.type, 'timestamp', e.created_at, 'data',
              jsonb_strip_nulls(jsonb_build_object(
                'event_id', e.id, 'location_id', e.location_id, 'reservation_id', e.reservation_id,
@@ -351,7 +351,7 @@ begin
      where e.location_id = v_ep.location_id and e.id > v_ep.cursor_event_id and e.id <= coalesce(v_last, -1)
        and (v_ep.event_types is null or e.type = any(v_ep.event_types))
      order by e.id
-    on conflict (endpoint_id, event_id) do nothing;
+    on conflict (location_id, endpoint_id, event_id) do nothing;
     get diagnostics v_count = row_count;
     v_total := v_total + v_count;
     -- fewer than p_limit scanned: every event of the location up to the bound has been seen
@@ -417,8 +417,8 @@ begin
   if v_d.id is null then
     return 'gone';  -- its endpoint was deleted meanwhile
   end if;
-  insert into booking.webhook_attempts (delivery_id, ok, status_code, error, response_excerpt, duration_ms)
-  values (v_d.id, p_ok, p_status_code, left(p_error, 500), left(p_response_excerpt, 256), greatest(p_duration_ms, 0));
+  insert into booking.webhook_attempts (location_id, delivery_id, ok, status_code, error, response_excerpt, duration_ms)
+  values (v_d.location_id, v_d.id, p_ok, p_status_code, left(p_error, 500), left(p_response_excerpt, 256), greatest(p_duration_ms, 0));
   if v_d.status <> 'pending' then
     return v_d.status;  -- a late answer to a try that another worker already settled
   end if;
@@ -426,7 +426,7 @@ begin
     update booking.webhook_deliveries d
        set status = 'delivered', attempts = d.attempts + 1, finished_at = now(), last_error = null
      where d.id = v_d.id;
-    update booking.webhook_endpoints e set consecutive_dead = 0 where e.id = v_d.endpoint_id and e.consecutive_dead > 0;
+    update booking.webhook_endpoints e set consecutive_dead = 0 where e.location_id = v_d.location_id and e.id = v_d.endpoint_id and e.consecutive_dead > 0;
     return 'delivered';
   end if;
   if now() >= v_d.window_start + p_window then
@@ -441,7 +441,7 @@ begin
                                   then format('%s deliveries in a row dead-lettered', e.consecutive_dead + 1)
                                   else e.disabled_reason end,
            updated_at = now()
-     where e.id = v_d.endpoint_id;
+     where e.location_id = v_d.location_id and e.id = v_d.endpoint_id;
     return v_status;
   end if;
   -- exponential backoff with equal jitter, the last try at the end of the window

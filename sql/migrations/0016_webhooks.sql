@@ -9,8 +9,8 @@
 -- depends: 0015_waiting_list
 
 create table booking.webhook_endpoints (
-    id                   uuid        primary key default gen_random_uuid(),
     location_id          uuid        not null references booking.locations (id),
+    id                   uuid        not null default gen_random_uuid(),
     url                  text        not null check (url ~ '^https?://' and length(url) <= 2000),
     event_types          text[],
     description          text        not null default '' check (length(description) <= 500),
@@ -24,10 +24,12 @@ create table booking.webhook_endpoints (
     version              bigint      not null default 1 check (version > 0),
     created_at           timestamptz not null default now(),
     updated_at           timestamptz not null default now(),
+    primary key (location_id, id),
     check (event_types is null or cardinality(event_types) between 1 and 100),
     check ((previous_secret is null) = (previous_valid_until is null))
 );
-create index webhook_endpoints_location on booking.webhook_endpoints (location_id);
+-- admins and the worker name an endpoint by its id alone (not unique by itself: see the key)
+create index webhook_endpoints_id on booking.webhook_endpoints (id);
 comment on table booking.webhook_endpoints is
   'Webhook endpoints: where a location''s outbox events are POSTed, signed (Standard Webhooks) with the secret (and, until previous_valid_until, also the previous one after a rotation).';
 comment on column booking.webhook_endpoints.id is 'The endpoint id.';
@@ -47,8 +49,9 @@ comment on column booking.webhook_endpoints.created_at is 'When the endpoint was
 comment on column booking.webhook_endpoints.updated_at is 'When it last changed.';
 
 create table booking.webhook_deliveries (
-    id              bigint      generated always as identity primary key,
-    endpoint_id     uuid        not null references booking.webhook_endpoints (id) on delete cascade,
+    location_id     uuid        not null,
+    id              bigint      generated always as identity,
+    endpoint_id     uuid        not null,
     event_id        bigint      not null,
     message_id      text        not null,
     event_type      text        not null,
@@ -60,11 +63,15 @@ create table booking.webhook_deliveries (
     last_error      text,
     created_at      timestamptz not null default now(),
     finished_at     timestamptz,
-    unique (endpoint_id, event_id)
+    primary key (location_id, id),
+    unique (location_id, endpoint_id, event_id),
+    foreign key (location_id, endpoint_id) references booking.webhook_endpoints (location_id, id) on delete cascade
 );
+create index webhook_deliveries_id on booking.webhook_deliveries (id);
 create index webhook_deliveries_pending on booking.webhook_deliveries (endpoint_id, event_id) where status = 'pending';
 comment on table booking.webhook_deliveries is
   'One row per event and endpoint: the message (payload and webhook-id, the same on every try) and where it stands.';
+comment on column booking.webhook_deliveries.location_id is 'The endpoint''s location.';
 comment on column booking.webhook_deliveries.id is 'The delivery id.';
 comment on column booking.webhook_deliveries.endpoint_id is 'The endpoint it goes to.';
 comment on column booking.webhook_deliveries.event_id is 'The outbox event id: per endpoint, deliveries are sent in this order.';
@@ -80,17 +87,21 @@ comment on column booking.webhook_deliveries.created_at is 'When it was queued.'
 comment on column booking.webhook_deliveries.finished_at is 'When it was delivered or dead-lettered.';
 
 create table booking.webhook_attempts (
-    id               bigint      generated always as identity primary key,
-    delivery_id      bigint      not null references booking.webhook_deliveries (id) on delete cascade,
+    location_id      uuid        not null,
+    id               bigint      generated always as identity,
+    delivery_id      bigint      not null,
     attempted_at     timestamptz not null default now(),
     ok               boolean     not null,
     status_code      integer,
     error            text        check (length(error) <= 500),
     response_excerpt text        check (length(response_excerpt) <= 256),
-    duration_ms      integer     check (duration_ms >= 0)
+    duration_ms      integer     check (duration_ms >= 0),
+    primary key (location_id, id),
+    foreign key (location_id, delivery_id) references booking.webhook_deliveries (location_id, id) on delete cascade
 );
 create index webhook_attempts_delivery on booking.webhook_attempts (delivery_id, id);
 comment on table booking.webhook_attempts is 'Every try of a delivery: its answer or error, and at most 256 characters of the response body.';
+comment on column booking.webhook_attempts.location_id is 'The endpoint''s location.';
 comment on column booking.webhook_attempts.id is 'The attempt id.';
 comment on column booking.webhook_attempts.delivery_id is 'The delivery tried.';
 comment on column booking.webhook_attempts.attempted_at is 'When it was recorded.';

@@ -44,10 +44,10 @@ def _redeliver(c: Any) -> httpx.Response:
     made = _endpoint(c)
     with psycopg.connect(session_database().url, autocommit=True) as conn:
         conn.execute(
-            "insert into booking.webhook_deliveries (endpoint_id, event_id, message_id,"
-            " event_type, payload, status) values (%s, 7, 'msg_7', 'booking:confirmed', '{}',"
-            " 'dead')",
-            (made["id"],),
+            "insert into booking.webhook_deliveries (location_id, endpoint_id, event_id,"
+            " message_id, event_type, payload, status) values (%s, %s, 7, 'msg_7',"
+            " 'booking:confirmed', '{}', 'dead')",
+            (made["location_id"], made["id"]),
         )
     response: httpx.Response = c.call(
         "POST", f"/v1/webhooks/{made['id']}/redeliver", json={"from_event_id": 7}
