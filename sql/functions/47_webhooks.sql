@@ -176,6 +176,7 @@ comment on function api.delete_webhook_endpoint(uuid) is
   'Admin: removes an endpoint, its deliveries and their attempts. Errors: BK017, BK033.';
 
 -- get_webhook_endpoint
+-- one endpoint for an admin of its location, without its secret.
 create or replace function api.get_webhook_endpoint(p_id uuid) returns jsonb
 language plpgsql
 security definer
@@ -189,6 +190,7 @@ comment on function api.get_webhook_endpoint(uuid) is
   'Admin: one endpoint (without its secret). Errors: BK017, BK033.';
 
 -- list_webhook_endpoints
+-- a location's endpoints for its admins, without secrets.
 create or replace function api.list_webhook_endpoints(p_location_id uuid) returns jsonb
 language plpgsql stable
 security definer
@@ -232,6 +234,7 @@ comment on function api.rotate_webhook_secret(uuid, interval) is
   'Admin: gives the endpoint a new secret, returned only here; deliveries carry a signature with the old one too until p_grace (default 24 hours, 0-30 days) has passed. Errors: BK017, BK033, BK034.';
 
 -- webhook_delivery_json
+-- a delivery as admins read it (its body is not shown).
 create or replace function booking.webhook_delivery_json(p_row booking.webhook_deliveries) returns jsonb
 language sql stable
 set search_path = ''
