@@ -108,7 +108,8 @@ def run(url: str, load: Load) -> Section:
     markdown = (
         "The delivery worker (one process, under its lease) sends outbox events to a local "
         "receiver that answers 204 at once: each delivery is signed (Standard Webhooks), POSTed, "
-        "answered and recorded (one statement per delivery). Endpoints are served side by side, "
+        "answered and recorded (a run of 2xx answers in one statement). Endpoints are served side "
+        "by side, "
         "each in event order.\n\n" + table(["endpoints", "events", "deliveries/s"], rows)
     )
     return Section("Webhooks", markdown)

@@ -79,6 +79,9 @@ EXAMPLES: dict[str, str] = {
     "redeliver_webhooks": "select api.redeliver_webhooks('<endpoint_id>', 1040, 1042);",
     "webhook_enqueue": "select api.webhook_enqueue(1000);  -- the delivery worker",
     "webhook_due": "select * from api.webhook_due(50, 100);  -- the delivery worker",
+    "webhook_delivered": (
+        "select api.webhook_delivered(array[17, 18], array[204, 200], array['', 'ok'], array[12, 9]);"
+    ),
     "webhook_record": (
         "select api.webhook_record(17, false, 503, 'HTTP 503', 'busy', 120);  -- the delivery worker"
     ),

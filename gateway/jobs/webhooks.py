@@ -126,25 +126,37 @@ class WebhookWorker:
         return True
 
     async def _send_in_order(self, items: list[DueDelivery]) -> None:
-        """One endpoint's deliveries, in event order, until the first that fails."""
-        for d in items:
-            outcome = await self.attempt(d)
-            status = await self.store.record(
-                d.delivery_id,
-                outcome,
-                self.settings.backoff_base,
-                self.settings.backoff_max,
-                self.settings.retry_window,
-                self.settings.disable_after,
-            )
-            if status == "delivered":
-                self.report.delivered += 1
-                continue
-            self.report.failed_tries += 1
-            if status == "dead":
-                # the next one may go, in the next round: unless this one switched the endpoint off
-                self.report.dead += 1
-            return
+        """One endpoint's deliveries, in event order, until the first that fails. A run of 2xx
+        answers is recorded in one statement when the run ends (before a failure is recorded):
+        a worker killed before that sends the run again, with the same webhook-ids."""
+        answered: list[tuple[int, TryOutcome]] = []
+        try:
+            for d in items:
+                outcome = await self.attempt(d)
+                if outcome.ok:
+                    answered.append((d.delivery_id, outcome))
+                    continue
+                await self._flush(answered)
+                status = await self.store.record(
+                    d.delivery_id,
+                    outcome,
+                    self.settings.backoff_base,
+                    self.settings.backoff_max,
+                    self.settings.retry_window,
+                    self.settings.disable_after,
+                )
+                self.report.failed_tries += 1
+                if status == "dead":
+                    # the next one may go, in the next round: unless this switched the endpoint off
+                    self.report.dead += 1
+                return
+        finally:
+            await self._flush(answered)
+
+    async def _flush(self, answered: list[tuple[int, TryOutcome]]) -> None:
+        if answered:
+            self.report.delivered += await self.store.delivered(answered)
+            answered.clear()
 
     async def attempt(self, d: DueDelivery) -> TryOutcome:
         """POST one delivery; never raises for what the receiver does."""

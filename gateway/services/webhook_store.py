@@ -90,6 +90,22 @@ class WebhookStore:
         )
         return status
 
+    async def delivered(self, tries: list[tuple[int, TryOutcome]]) -> int:
+        """Record a run of 2xx answers in one statement."""
+        count: int = await self.db.fetch_value(
+            None,
+            "select api.webhook_delivered(p_delivery_ids => %(ids)s::bigint[],"
+            " p_status_codes => %(codes)s::int[], p_response_excerpts => %(excerpts)s::text[],"
+            " p_durations_ms => %(ms)s::int[])",
+            {
+                "ids": [i for i, _ in tries],
+                "codes": [o.status_code for _, o in tries],
+                "excerpts": [o.excerpt for _, o in tries],
+                "ms": [o.duration_ms for _, o in tries],
+            },
+        )
+        return count
+
     # admins (the database checks the role and the location)
 
     async def create_endpoint(

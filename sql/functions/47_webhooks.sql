@@ -459,3 +459,47 @@ end;
 $$;
 comment on function api.webhook_record(bigint, boolean, integer, text, text, integer, interval, interval, interval, integer) is
   'Delivery worker: records a try (status code, error, the first 256 characters of the body). ok: delivered. Otherwise the next try after min(p_backoff_max, p_backoff_base * 2^attempts), half of it random, but no later than the end of the retry window (p_window from when it was queued or redelivered); a failure at or after that end dead-letters it, and p_disable_after dead deliveries in a row (0: never) switch the endpoint off. Returns the new status: pending, delivered, dead (or gone when the endpoint was deleted).';
+
+-- webhook_delivered
+-- the worker: records a run of successful tries at once (one statement for a batch of 2xx answers).
+create or replace function api.webhook_delivered(
+  p_delivery_ids bigint[], p_status_codes integer[], p_response_excerpts text[], p_durations_ms integer[])
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  if cardinality(p_delivery_ids) is distinct from cardinality(p_status_codes)
+     or cardinality(p_delivery_ids) is distinct from cardinality(p_response_excerpts)
+     or cardinality(p_delivery_ids) is distinct from cardinality(p_durations_ms) then
+    raise exception 'the four arrays must have the same length' using errcode = 'BK014';
+  end if;
+  with tried as (
+    select t.id, t.code, t.excerpt, t.ms
+      from unnest(p_delivery_ids, p_status_codes, p_response_excerpts, p_durations_ms) t(id, code, excerpt, ms)
+  ), rows as (
+    select d.location_id, d.id, d.endpoint_id, d.status, t.code, t.excerpt, t.ms
+      from tried t join booking.webhook_deliveries d on d.id = t.id
+  ), logged as (
+    insert into booking.webhook_attempts (location_id, delivery_id, ok, status_code, response_excerpt, duration_ms)
+    select r.location_id, r.id, true, r.code, left(r.excerpt, 256), greatest(r.ms, 0) from rows r
+  ), done as (
+    update booking.webhook_deliveries d
+       set status = 'delivered', attempts = d.attempts + 1, finished_at = now(), last_error = null
+      from rows r
+     where d.location_id = r.location_id and d.id = r.id and d.status = 'pending'
+    returning d.location_id, d.endpoint_id
+  ), cleared as (
+    update booking.webhook_endpoints e set consecutive_dead = 0
+     where e.consecutive_dead > 0
+       and (e.location_id, e.id) in (select x.location_id, x.endpoint_id from done x)
+  )
+  select count(*)::integer into v_count from done;
+  return v_count;
+end;
+$$;
+comment on function api.webhook_delivered(bigint[], integer[], text[], integer[]) is
+  'Delivery worker: records a run of tries that were answered 2xx (status code, the first 256 characters of the body, duration per delivery) in one statement: each becomes delivered (a delivery no longer pending, settled by another worker meanwhile, keeps its status but the attempt is logged). Returns how many became delivered. Errors: BK014 (arrays of different lengths).';

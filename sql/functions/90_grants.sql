@@ -114,6 +114,7 @@ to booking_admin;
 grant execute on function
   api.webhook_enqueue(integer),
   api.webhook_due(integer, integer),
+  api.webhook_delivered(bigint[], integer[], text[], integer[]),
   api.webhook_record(bigint, boolean, integer, text, text, integer, interval, interval, interval, integer)
 to booking_gateway;
 
