@@ -2,9 +2,10 @@
 (`api.acquire_lock('booking-webhooks', owner, ttl)`) renewed on every round. A round queues new
 outbox events for each endpoint (api.webhook_enqueue), takes the due deliveries
 (api.webhook_due), sends each endpoint's list in event order (the endpoints side by side), signed
-per Standard Webhooks with the `standardwebhooks` package, and records every try
-(api.webhook_record). A delivery is recorded only after its answer came: a worker killed in
-between sends it again, with the same webhook-id (at least once)."""
+per Standard Webhooks with the `standardwebhooks` package, and records every try (a run of 2xx
+answers at once with api.webhook_delivered, a failure with api.webhook_record). A delivery is
+recorded only after its answer came: a worker killed in between sends it again, with the same
+webhook-id (at least once)."""
 
 from __future__ import annotations
 
