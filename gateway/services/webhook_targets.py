@@ -55,6 +55,9 @@ class WebhookSettings:
         )
 
 
+RESOLVE_SECONDS = 5.0
+
+
 class RefusedTarget(Exception):
     """The URL's host is, or resolves to, an address webhooks may not reach."""
 
@@ -77,18 +80,23 @@ def _internal(address: str) -> bool:
 async def check_target(url: str, allow_hosts: frozenset[str]) -> None:
     """Raise RefusedTarget unless every address the URL's host resolves to is public, or the host
     is on the allow-list. Checked at registration and again before every delivery (DNS changes)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise RefusedTarget(f"the URL is malformed: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedTarget("the URL must be http:// or https:// with a host")
     host = parts.hostname.lower()
     if host in allow_hosts:
         return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
+            RESOLVE_SECONDS,
         )
-    except (OSError, UnicodeError) as exc:
-        raise RefusedTarget(f"the host {host} does not resolve: {exc}") from exc
+    except (OSError, UnicodeError, ValueError, TimeoutError) as exc:
+        raise RefusedTarget(f"the host {host} does not resolve: {exc!r}") from exc
     for info in infos:
         address = str(info[4][0])
         if _internal(address):
