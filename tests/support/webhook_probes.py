@@ -64,6 +64,9 @@ PROBES: dict[tuple[str, str, int], Probe] = {
         f"/v1/locations/{c.cat.location_id}/webhooks",
         json={"url": "http://169.254.169.254/latest/meta-data"},
     ),
+    ("GET", "/v1/locations/{id}/webhooks", 422): lambda c: c.call(
+        "GET", "/v1/locations/not-a-uuid/webhooks"
+    ),
     ("GET", "/v1/webhooks/{id}", 200): lambda c: _on_endpoint(c, "GET"),
     ("PATCH", "/v1/webhooks/{id}", 200): lambda c: _on_endpoint(
         c, "PATCH", json={"event_types": ["booking:confirmed"]}
