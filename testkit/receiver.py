@@ -42,7 +42,11 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender went away mid-request: nothing was received
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     seen = sum(1 for r in receiver.received if r.path == self.path)
                 status, delay = receiver.script(self.path, seen)
