@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import conflicts, http, realtime, sql_engine, units, write_scaling
+from bench import conflicts, http, realtime, sql_engine, units, webhooks, write_scaling
 from bench.pgbench import Load
 from bench.report import Section, machine, replace_sections
 from gateway.cli.migrate import migrate
@@ -32,6 +32,7 @@ FAMILIES: list[Callable[[str, Load], Section]] = [
     http.run,
     realtime.run,
     units.run,
+    webhooks.run,
 ]
 
 INTRO = """# Performance

@@ -22,6 +22,7 @@ from gateway.http.problems import INTERNAL, Problem, method_not_allowed, not_fou
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.spec import RouteSpec, SpecRoute
 from gateway.jobs.maintenance import Maintenance
+from gateway.jobs.webhooks import WebhookWorker
 from gateway.realtime.endpoint import websocket_route
 from gateway.realtime.service import Realtime
 from gateway.routes import availability as routes_availability
@@ -38,10 +39,13 @@ from gateway.routes import schedule as routes_schedule
 from gateway.routes import schedule_exceptions as routes_schedule_exceptions
 from gateway.routes import services as routes_services
 from gateway.routes import waitlist as routes_waitlist
+from gateway.routes import webhooks as routes_webhooks
 from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
 from gateway.services.redisconn import OptionalRedis
+from gateway.services.webhook_store import WebhookStore
+from gateway.services.webhook_targets import WebhookSettings
 from gateway.state import Gateway
 from gateway.web import pages as web_pages
 from gateway.web.routes import browser_routes, route_templates
@@ -66,6 +70,7 @@ SPECS: list[RouteSpec] = [
     *routes_resources.SPECS,
     *routes_schedule_exceptions.SPECS,
     *routes_feeds.SPECS,
+    *routes_webhooks.SPECS,
 ]
 OPENAPI_DOCUMENT = build_document(SPECS)
 ROUTES: list[SpecRoute] = [SpecRoute(spec, OPENAPI_DOCUMENT) for spec in SPECS]
@@ -151,12 +156,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             realtime.settings.event_retention_seconds,
         )
         app.state.maintenance = maintenance
+        hooks = WebhookSettings.from_env()
+        webhooks = WebhookWorker(app.state.gateway.engine, WebhookStore(db), hooks)
+        app.state.webhooks = webhooks
         await realtime.start()
         if realtime.settings.maintenance_seconds > 0:
             maintenance.start()
+        if hooks.poll_seconds > 0:
+            webhooks.start()
         try:
             yield
         finally:
+            await webhooks.stop()
             await maintenance.stop()
             await realtime.stop()
             await redis.close()

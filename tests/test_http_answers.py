@@ -31,6 +31,7 @@ from gateway.config import Settings
 from gateway.http.problems import CONFLICT_PROBLEMS
 from gateway.web.routes import DEMO_TOKENS_PATH
 from tests.fixtures import HttpCatalogue, next_test_day, start_gateway, with_dbname
+from tests.support import webhook_probes
 
 J = dict[str, Any]
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -687,6 +688,10 @@ PROBES |= {
         "DELETE", f"/v1/exceptions/{_exception(c)}"
     ),
 }
+
+# --- webhooks: endpoints of their own (tests/support/webhook_probes.py) ---
+WELL_FORMED |= webhook_probes.WELL_FORMED
+PROBES |= webhook_probes.PROBES
 
 
 def _feed_tokens(c: Ctx, path: str, who: tuple[str, str], count: int = 1) -> httpx.Response:

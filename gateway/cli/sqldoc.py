@@ -76,6 +76,25 @@ EXAMPLES: dict[str, str] = {
     "feed_version": "select api.feed_version('r_<64 hex digits>');  -- ETag; 0: do not cache",
     "resource_feed": "select api.resource_feed('r_<64 hex digits>');",
     "customer_feed": "select api.customer_feed('c_<64 hex digits>');",
+    "create_webhook_endpoint": (
+        f"select api.create_webhook_endpoint({LOC}, 'https://crm.example.com/hooks/booking',\n"
+        "  array['booking:confirmed', 'booking:cancelled']);  -- the secret is shown only here"
+    ),
+    "update_webhook_endpoint": "select api.update_webhook_endpoint('<endpoint_id>', p_active => true);",
+    "delete_webhook_endpoint": "select api.delete_webhook_endpoint('<endpoint_id>');",
+    "get_webhook_endpoint": "select api.get_webhook_endpoint('<endpoint_id>');",
+    "list_webhook_endpoints": f"select api.list_webhook_endpoints({LOC});",
+    "rotate_webhook_secret": "select api.rotate_webhook_secret('<endpoint_id>', '24 hours');",
+    "list_webhook_deliveries": "select api.list_webhook_deliveries('<endpoint_id>', 'dead');",
+    "redeliver_webhooks": "select api.redeliver_webhooks('<endpoint_id>', 1040, 1042);",
+    "webhook_enqueue": "select api.webhook_enqueue(1000);  -- the delivery worker",
+    "webhook_due": "select * from api.webhook_due(50, 100);  -- the delivery worker",
+    "webhook_delivered": (
+        "select api.webhook_delivered(array[17, 18], array[204, 200], array['', 'ok'], array[12, 9]);"
+    ),
+    "webhook_record": (
+        "select api.webhook_record(17, false, 503, 'HTTP 503', 'busy', 120);  -- the delivery worker"
+    ),
     "cleanup_expired_locks": "select api.cleanup_expired_locks();",
     "cleanup_expired_idempotency_keys": "select api.cleanup_expired_idempotency_keys();",
     "acquire_lock": "select api.acquire_lock('maintenance', 'gateway-1', '30 seconds');",

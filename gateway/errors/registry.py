@@ -282,6 +282,26 @@ REGISTRY: tuple[ErrorCode, ...] = (
         "customer may have at one location (20); leave one first.",
     ),
     ErrorCode(
+        "BK033",
+        ENGINE,
+        ProblemKind(404, "unknown-webhook-endpoint", "Unknown webhook endpoint"),
+        "The webhook endpoint does not exist (or was deleted).",
+    ),
+    ErrorCode(
+        "BK034",
+        ENGINE,
+        ProblemKind(422, "invalid-webhook-endpoint", "Invalid webhook endpoint values"),
+        "A webhook endpoint's URL is not http(s) or too long, its event types are not 1-100 names "
+        "like `booking:confirmed`, a rotation's grace period is outside 0-30 days, or a deliveries "
+        "filter or redelivery range is invalid.",
+    ),
+    ErrorCode(
+        "BK035",
+        ENGINE,
+        ProblemKind(404, "unknown-webhook-delivery", "No such webhook delivery"),
+        "The endpoint has no delivery of the events named for redelivery.",
+    ),
+    ErrorCode(
         "BK037",
         ENGINE,
         ProblemKind(404, "feed-token-not-found", "Feed token not found"),

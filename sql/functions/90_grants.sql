@@ -117,6 +117,25 @@ grant execute on function
   api.remove_schedule_exception(uuid)
 to booking_staff, booking_admin;
 
+-- Webhooks (sql/functions/47_webhooks.sql): admins manage endpoints and deliveries at their locations;
+-- the gateway's delivery worker queues, sends and records.
+grant execute on function
+  api.create_webhook_endpoint(uuid, text, text[], text, boolean),
+  api.update_webhook_endpoint(uuid, text, text[], text, boolean, boolean),
+  api.delete_webhook_endpoint(uuid),
+  api.get_webhook_endpoint(uuid),
+  api.list_webhook_endpoints(uuid),
+  api.rotate_webhook_secret(uuid, interval),
+  api.list_webhook_deliveries(uuid, text, bigint, integer),
+  api.redeliver_webhooks(uuid, bigint, bigint)
+to booking_admin;
+grant execute on function
+  api.webhook_enqueue(integer),
+  api.webhook_due(integer, integer),
+  api.webhook_delivered(bigint[], integer[], text[], integer[]),
+  api.webhook_record(bigint, boolean, integer, text, text, integer, interval, interval, interval, integer)
+to booking_gateway;
+
 -- Realtime (sql/functions/75_realtime.sql): the gateway's listener reads the event log and its maintenance
 -- job prunes it; staff and admins may read the stream too (it carries no personal data beyond subjects).
 grant execute on function
