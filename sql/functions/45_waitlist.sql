@@ -472,18 +472,17 @@ declare
   v_attempt booking.attempt;
   v_row booking.reservations;
   v_try integer;
+  v_seats integer;
 begin
   perform booking.assert_acts_as(p_user_id);
   v_svc := booking.active_service(p_service_id);
   perform booking.assert_location_access(v_svc.location_id);
-  if p_seats is null or p_seats < 1 or p_seats > v_svc.max_seats then
-    raise exception 'p_seats must be between 1 and % for this service', v_svc.max_seats
-      using errcode = 'BK014', hint = 'Ask for as many seats as one booking of this service may take.';
-  end if;
+  v_seats := booking.assert_seats(v_svc, p_seats);      -- as a hold counts them: NULL is 1, else BK026
   v_zone := booking.location_zone(v_svc.location_id);
   v_end := p_start_time + v_svc.duration;
   perform booking.assert_bookable_time(v_svc, v_zone, p_start_time, v_end, v_now);
-  v_candidates := booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id);
+  v_candidates := booking.seat_candidates(
+    v_svc, booking.candidate_resources(v_svc, v_zone, p_start_time, v_end, p_resource_id), v_seats);
   v_customer := booking.customer_id_for(p_user_id);
   -- one join of a customer at a time: the duplicate check and the limit count hold
   perform pg_advisory_xact_lock(booking.customer_holds_lock_key(v_customer));
@@ -491,7 +490,7 @@ begin
    where e.location_id = v_svc.location_id and e.customer_id = v_customer and e.service_id = v_svc.id
      and e.starts_at = p_start_time and e.status in ('waiting', 'offered');
   if v_e.id is not null then
-    if v_e.resource_id is not distinct from p_resource_id and v_e.seats = p_seats then
+    if v_e.resource_id is not distinct from p_resource_id and v_e.seats = v_seats then
       return booking.waitlist_view(v_e) || jsonb_build_object('created', false);
     end if;
     raise exception 'already on the waiting list for this slot (entry %), for other seats or another resource', v_e.id
@@ -514,7 +513,7 @@ begin
   v_attempt.expires_at := v_now + v_svc.hold_ttl;
   v_attempt.session_id := booking.waitlist_session(v_id);
   v_attempt.slot_id := booking.slot_id(v_svc.id, p_start_time);
-  v_attempt.seats := p_seats;
+  v_attempt.seats := v_seats;
   for v_try in 1..5 loop
     -- free now: an offer at once (the entry does not exist yet, so time freed on the way, lapsed
     -- holds marked expired, goes to those already in line first)
@@ -525,7 +524,7 @@ begin
                                                    ends_at, occupied, slot_id, seats, status, offer_hold_id,
                                                    offered_at, offer_expires_at, offers)
         values (v_svc.location_id, v_id, v_svc.id, v_customer, p_resource_id, p_start_time, v_end, v_occupied,
-                v_attempt.slot_id, p_seats, 'offered', v_row.id, v_now, v_row.expires_at, 1)
+                v_attempt.slot_id, v_seats, 'offered', v_row.id, v_now, v_row.expires_at, 1)
         returning e.* into v_e;
         return booking.waitlist_view(v_e) || jsonb_build_object('created', true);
       end if;
@@ -548,13 +547,13 @@ begin
   insert into booking.waitlist_entries as e (location_id, id, service_id, customer_id, resource_id, starts_at, ends_at,
                                              occupied, slot_id, seats)
   values (v_svc.location_id, v_id, v_svc.id, v_customer, p_resource_id, p_start_time, v_end, v_occupied,
-          v_attempt.slot_id, p_seats)
+          v_attempt.slot_id, v_seats)
   returning e.* into v_e;
   return booking.waitlist_view(v_e) || jsonb_build_object('created', true);
 end;
 $$;
 comment on function api.join_waitlist(text, uuid, timestamptz, uuid, integer) is
-  'Joins the waiting list of a slot (service, start; p_resource_id NULL: any eligible resource; p_seats: how many seats at once, up to the service''s max_seats). When the slot is free and the customer is under the live-hold cap, the entry is offered at once; otherwise it waits, and the first eligible waiter in line (by join time) is offered a hold in the transaction that frees the time (a cancel, release, expiry, reschedule away or preemption), with the service''s hold TTL and session_id waitlist:<entry_id>, to convert with api.convert_hold_to_booking or decline with api.decline_offer. Joining again with the same resource and seats returns the live entry (created false). Returns the entry: {success, created, entry_id, status (waiting or offered), position, offer, start_time, end_time, time_zone, start_local, end_local, ...}. Errors: BK001-BK006, BK012-BK015, BK017, BK031 (already waiting for the slot with other seats or resource), BK032 (too many live entries at the location).';
+  'Joins the waiting list of a slot (service, start; p_resource_id NULL: any eligible resource; p_seats: how many seats at once, up to the service''s max_seats). When the slot is free and the customer is under the live-hold cap, the entry is offered at once; otherwise it waits, and the first eligible waiter in line (by join time) is offered a hold in the transaction that frees the time (a cancel, release, expiry, reschedule away or preemption), with the service''s hold TTL and session_id waitlist:<entry_id>, to convert with api.convert_hold_to_booking or decline with api.decline_offer. Joining again with the same resource and seats returns the live entry (created false). Returns the entry: {success, created, entry_id, status (waiting or offered), position, offer, start_time, end_time, time_zone, start_local, end_local, ...}. Errors: BK001-BK006, BK012-BK015, BK017, BK026 (p_seats outside 1..max_seats; NULL means 1), BK027 (no eligible resource has that many seats), BK031 (already waiting for the slot with other seats or resource), BK032 (too many live entries at the location).';
 
 -- get_waitlist_entry
 -- one entry with its place in line and its offer.

@@ -3,7 +3,7 @@
 -- pass to the next in line.
 begin;
 set local timezone = 'UTC';
-select plan(78);
+select plan(80);
 
 -- Fixtures: one location in UTC with a cap of 3 live holds per customer. Anna alone does manicures;
 -- Anna (preferred) and Bartek do pedicures; "Grab" is a manicure by Anna under last_wins; a yoga
@@ -71,6 +71,10 @@ select throws_ok(format('select api.join_waitlist(%L, %L, %L)', 'alice', :'manic
                  'BK004', null, 'A start in the past cannot be waited for');
 select throws_ok(format('select api.decline_offer(%L)', :'alice'), 'BK030', null,
                  'A waiting entry has no offer to decline (BK030)');
+select throws_ok(format('select api.join_waitlist(%L, %L, %L, null, 2)', 'alice', :'manicure', '2031-05-05 11:00+00'),
+                 'BK026', null, 'Seats beyond the service''s max_seats are BK026, as for a hold');
+select is(api.join_waitlist('alice', :'manicure', '2031-05-05 10:00+00', null, null)->'created', 'false'::jsonb,
+          'NULL seats mean one, as for a hold: the same wish as the entry alice has');
 
 -- (b) A cancel offers the time to the first in line, in the same transaction
 select api.cancel_booking(:'b10');
