@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -147,3 +148,16 @@ def test_internal_addresses_are_refused_at_registration(
     )
     assert r.status_code == 422, r.text
     assert r.json()["type"].endswith("webhook-url-refused")
+
+
+@pytest.mark.parametrize(
+    "query", ["before_event_id=9437903665408645120", "before_event_id=0", "limit=0"]
+)
+def test_event_ids_beyond_a_bigint_are_refused_before_the_database(
+    hooked: str, mint: Callable[..., str], query: str
+) -> None:
+    """Schemathesis once sent a page cursor beyond 2^63 - 1: the database's bigint overflow (22003)
+    came back as a 500. The request is malformed, so it is a 422 and reaches no SQL."""
+    admin = {"Authorization": f"Bearer {mint('hook-admin', 'admin')}"}
+    r = httpx.get(f"{hooked}/v1/webhooks/{uuid.uuid4()}/deliveries?{query}", headers=admin)
+    assert r.status_code == 422, r.text

@@ -40,6 +40,7 @@ WallOrInstant = Annotated[
         extra_json_schema={"anyOf": [{"format": "date-time"}, {"format": LOCAL_DATE_TIME}]},
     ),
 ]
+EventId = Annotated[int, Meta(ge=1, le=BIGINT_MAX)]  # an id of the event log (a bigint)
 Seats = Annotated[
     int,
     Meta(

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.errors.problem import Problem
+from gateway.http.fields import EventId
 from gateway.http.responses import caller, entry_headers, json_response
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import body_of, given, path_of, query_of
@@ -74,17 +75,15 @@ class WebhookRotation(Struct, kw_only=True, frozen=True):
 
 class WebhookDeliveriesQuery(Struct, kw_only=True, frozen=True):
     status: Literal["pending", "delivered", "dead"] | UnsetType = UNSET
-    before_event_id: Annotated[int, Meta(ge=1, description="page: older events")] | UnsetType = (
-        UNSET
-    )
+    before_event_id: Annotated[EventId, Meta(description="page: older events")] | UnsetType = UNSET
     limit: Annotated[int, Meta(ge=1, le=500)] = 50
 
 
 class WebhookRedeliveryRequest(Struct, kw_only=True, frozen=True):
-    from_event_id: Annotated[int, Meta(ge=1)]
-    to_event_id: (
-        Annotated[int, Meta(ge=1, description="default: from_event_id only")] | UnsetType
-    ) = UNSET
+    from_event_id: EventId
+    to_event_id: Annotated[EventId, Meta(description="default: from_event_id only")] | UnsetType = (
+        UNSET
+    )
 
 
 def _store(request: Request) -> WebhookStore:
