@@ -100,6 +100,13 @@ declare
                   || replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '');
   v_t booking.feed_tokens;
 begin
+  -- the caller has locked the resource or customer row: two creations at once count each other
+  if (select count(*) from booking.feed_tokens t
+       where (t.resource_id = p_resource_id or t.customer_id = p_customer_id) and t.revoked_at is null)
+     >= booking.feed_token_limit() then
+    raise exception 'the % already has % live feed tokens', p_kind, booking.feed_token_limit()
+      using errcode = 'BK039', hint = 'Revoke one you no longer use first.';
+  end if;
   insert into booking.feed_tokens (kind, resource_id, customer_id, token_hash, created_by)
   values (p_kind, p_resource_id, p_customer_id, booking.feed_token_hash(v_token),
           booking.actor_claims()->>'sub')
@@ -108,7 +115,7 @@ begin
 end;
 $$;
 comment on function booking.new_feed_token(text, uuid, uuid) is
-  'Creates a feed token (kind resource or customer) and returns its view with the token and the feed''s path, the only time the token is shown.';
+  'Creates a feed token (kind resource or customer) and returns its view with the token and the feed''s path, the only time the token is shown. BK039 when the resource or customer already has feed_token_limit() live tokens (the caller locks its row first).';
 
 -- feed_token_location
 -- the location of a resource token's resource (NULL for a customer token).
@@ -147,11 +154,6 @@ begin
   perform booking.assert_role(array['staff', 'admin']);
   -- locked: two creations at once count each other against the limit
   v_res := booking.locked_resource(p_resource_id);
-  if (select count(*) from booking.feed_tokens t
-       where t.resource_id = v_res.id and t.revoked_at is null) >= booking.feed_token_limit() then
-    raise exception 'resource % already has % live feed tokens', v_res.id, booking.feed_token_limit()
-      using errcode = 'BK039', hint = 'Revoke one you no longer use first.';
-  end if;
   return booking.new_feed_token('resource', v_res.id, null);
 end;
 $$;
@@ -174,11 +176,6 @@ begin
   v_customer := booking.customer_id_for(p_user_id);
   -- locked: two creations at once count each other against the limit
   perform 1 from booking.customers c where c.id = v_customer for no key update;
-  if (select count(*) from booking.feed_tokens t
-       where t.customer_id = v_customer and t.revoked_at is null) >= booking.feed_token_limit() then
-    raise exception 'customer already has % live feed tokens', booking.feed_token_limit()
-      using errcode = 'BK039', hint = 'Revoke one you no longer use first.';
-  end if;
   return booking.new_feed_token('customer', null, v_customer);
 end;
 $$;
