@@ -150,7 +150,7 @@ def _hit_rate(before: dict[str, float], after: dict[str, float]) -> tuple[float,
         key = f'booking_cache_requests_total{{result="{label}"}}'
         return after.get(key, 0.0) - before.get(key, 0.0)
 
-    hits = delta("hit_local") + delta("hit_redis")
+    hits = delta("hit_answer") + delta("hit_local") + delta("hit_redis")
     total = hits + delta("miss")
     return (hits / total if total else float("nan")), int(total)
 

@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 cfg.rate_limit_per_second,
                 cfg.rate_limit_burst,
                 use_redis=cfg.rate_limit_backend != "local",
+                sync_interval=cfg.rate_limit_sync_seconds,
             ),
             metrics=metrics,
         )
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         webhooks = WebhookWorker(app.state.gateway.engine, WebhookStore(db), hooks)
         app.state.webhooks = webhooks
         await realtime.start()
+        app.state.gateway.limiter.start()
         if realtime.settings.maintenance_seconds > 0:
             maintenance.start()
         if hooks.poll_seconds > 0:
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await app.state.gateway.limiter.stop()
             await webhooks.stop()
             await maintenance.stop()
             await realtime.stop()

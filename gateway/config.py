@@ -22,6 +22,8 @@ class Settings:
     rate_limit_per_second: float = 1000.0
     rate_limit_burst: int = 2000
     rate_limit_backend: str = "auto"
+    # how often a process shares its rate-limit grants with the others through Redis
+    rate_limit_sync_seconds: float = 0.05
     environment: str = "development"
     pool_timeout: float = 30.0
     pool_down_timeout: float = 1.0
@@ -44,6 +46,7 @@ class Settings:
             rate_limit_per_second=float(env.get("RATE_LIMIT_PER_SECOND", "1000")),
             rate_limit_burst=int(env.get("RATE_LIMIT_BURST", "2000")),
             rate_limit_backend=env.get("RATE_LIMIT_BACKEND", "auto"),
+            rate_limit_sync_seconds=float(env.get("RATE_LIMIT_SYNC_MS", "50")) / 1000.0,
             environment=env.get("BOOKING_ENV") or "development",
             pool_timeout=float(env.get("BOOKING_POOL_TIMEOUT", "30")),
             pool_down_timeout=float(env.get("BOOKING_POOL_DOWN_TIMEOUT", "1")),

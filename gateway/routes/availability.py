@@ -17,9 +17,10 @@ from gateway.http.fields import (
     Day,
     IfNoneMatch,
 )
-from gateway.http.responses import etag_matches, optional_caller, raw_json_response
+from gateway.http.responses import etag_matches, optional_caller
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import given, parse_day, query_of
+from gateway.services.answer_cache import Answer as EncodedBody
 from gateway.services.availability import availability_etag, day_slots, day_versions
 from gateway.services.results import DayText, LocalSpan, UuidText
 from gateway.state import gateway
@@ -58,27 +59,51 @@ class Availability(TypedDict):
     slots: list[Slot]
 
 
+class EncodedAnswer(Response):
+    """An answer encoded once, sent as its bytes (its raw headers copied: a middleware may add
+    to them)."""
+
+    def __init__(self, answer: EncodedBody) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = answer.body
+        self.raw_headers = list(answer.headers)
+
+
+def not_modified(etag: str) -> Response:
+    return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
 async def get_availability(request: Request) -> Response:
     g = gateway(request)
     optional_caller(request)
     service_id: UUID = request.path_params["id"]
+    g.cache.popularity[service_id] += 1
+    key = (service_id, request.scope["query_string"])
+    answer = g.cache.answers.get(key)
+    if answer is not None:  # the same query answered before: still current if no day moved on
+        known = g.versions.lookup(service_id, answer.day, answer.days)
+        if known is not None and tuple(v.version for v in known) == answer.versions:
+            g.metrics.versions.labels("map").inc()
+            g.metrics.cache.labels("hit_answer").inc(answer.days)
+            if etag_matches(request.headers.get("if-none-match"), answer.etag):
+                return not_modified(answer.etag)
+            return EncodedAnswer(answer)
+    generation = g.cache.answers.generation
     q = query_of(request, AvailabilityQuery)
     day = parse_day(q.date)
     days = q.days
     resource_id = given(q.resource_id)
-    g.cache.popularity[service_id] += 1
     versions = await day_versions(g, service_id, day, days)
     if all(v.version > 0 for v in versions):  # a known version: If-None-Match needs no slots
         etag = availability_etag(versions)
         if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+            return not_modified(etag)
     versions, slots = await day_slots(g, service_id, day, days, resource_id, versions)
     etag = availability_etag(versions)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if all(v.version > 0 for v in versions) and etag_matches(
-        request.headers.get("if-none-match"), etag
-    ):
-        return Response(status_code=304, headers=headers)
+    cacheable = all(v.version > 0 for v in versions)
+    if cacheable and etag_matches(request.headers.get("if-none-match"), etag):
+        return not_modified(etag)
     inner = ",".join(s[1:-1] for s in slots if s not in ("[]", ""))
     body = (
         '{"service_id":'
@@ -94,8 +119,13 @@ async def get_availability(request: Request) -> Response:
         + ',"slots":['
         + inner
         + "]}"
+    ).encode()
+    answer = g.cache.answers.build(
+        day, days, tuple(v.version for v in versions), etag, body, generation
     )
-    return raw_json_response(body, headers=headers)
+    if cacheable:
+        g.cache.answers.put(key, answer)
+    return EncodedAnswer(answer)
 
 
 SPECS = [

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from redis.exceptions import RedisError
 
+from gateway.services.answer_cache import AnswerCache
 from gateway.services.redisconn import OptionalRedis
 
 Mode = Literal["immediate", "lazy"]
@@ -132,6 +133,7 @@ class AvailabilityCache:
         self.popularity: Counter[UUID] = Counter()
         self.stats = CacheStats()
         self._scripts: dict[str, Any] = {}
+        self.answers = AnswerCache(self.ttl)  # whole answers, encoded once per version
 
     def _script(self, source: str) -> Any:
         client = self.redis.client()
@@ -181,6 +183,7 @@ class AvailabilityCache:
     async def invalidate(self, tags: list[str], mode: Mode) -> int:
         """Drop (immediate) or outdate (lazy) every entry carrying one of `tags`."""
         count = 0
+        self.answers.outdate()
         client = self.redis.client()
         if mode == "lazy":
             for tag in tags:

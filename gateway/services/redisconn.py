@@ -33,6 +33,11 @@ class OptionalRedis:
             )
         self._down_until = 0.0
 
+    @property
+    def configured(self) -> bool:
+        """A Redis URL was given (whether or not it answers now)."""
+        return self._client is not None
+
     def client(self) -> aioredis.Redis | None:
         if self._client is None or time.monotonic() < self._down_until:
             return None

@@ -24,7 +24,7 @@ class RateLimitMiddleware:
         principal = scope.get("state", {}).get("principal")
         if principal is not None:
             keys.append(f"user:{principal.sub}")
-        wait = await g.limiter.check(keys)
+        wait = g.limiter.check(keys)
         if wait > 0:
             g.metrics.rate_limited.inc()
             await rate_limited(wait).response()(scope, receive, send)
