@@ -40,9 +40,9 @@ def day_topic(service_id: str, day: date) -> str:
 
 @pytest.fixture(scope="module")
 def rt_gateway(database_url: str) -> Iterator[str]:
-    """A gateway with a small send queue and a fast heartbeat."""
+    """A gateway with a small send buffer and a fast heartbeat."""
     with running_gateway(
-        database_url, {"BOOKING_WS_SEND_QUEUE": "64", "BOOKING_WS_HEARTBEAT_SECONDS": "1"}
+        database_url, {"BOOKING_WS_SEND_BUFFER": "131072", "BOOKING_WS_HEARTBEAT_SECONDS": "1"}
     ) as base:
         yield base
 
@@ -331,7 +331,7 @@ async def test_a_slow_consumer_is_closed_with_4008_and_the_others_keep_receiving
     day = next_test_day()
     topic = day_topic(http_catalogue.solo_service_id, day)
     transactions, pairs = 40, 100
-    with running_gateway(database_url, {"BOOKING_WS_SEND_QUEUE": "1024"}) as base:
+    with running_gateway(database_url, {"BOOKING_WS_SEND_BUFFER": "262144"}) as base:
         slow = await connect(
             base, mint("rt-slow"), sock=_tiny_socket(base), compression=None, max_queue=1
         )

@@ -173,6 +173,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level="info",
             access_log=args.access_log,
             http="gateway.http.coalesce:CoalescingHttpToolsProtocol",
+            ws="gateway.realtime.wsprotocol:FanoutWebSocketProtocol",
+            ws_per_message_deflate=False,
         )
     finally:
         if embedded is not None:

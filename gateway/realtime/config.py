@@ -12,7 +12,7 @@ DEFAULT_ORIGINS = "http://localhost:*,http://127.0.0.1:*"
 class RealtimeSettings:
     origins: tuple[str, ...]
     heartbeat_seconds: float
-    send_queue: int
+    send_buffer_bytes: int
     auth_timeout_seconds: float
     replay_max: int
     poll_seconds: float
@@ -34,7 +34,7 @@ class RealtimeSettings:
                 if o.strip()
             ),
             heartbeat_seconds=float(env.get("BOOKING_WS_HEARTBEAT_SECONDS", "25")),
-            send_queue=int(env.get("BOOKING_WS_SEND_QUEUE", "256")),
+            send_buffer_bytes=int(env.get("BOOKING_WS_SEND_BUFFER", str(256 * 1024))),
             auth_timeout_seconds=float(env.get("BOOKING_WS_AUTH_TIMEOUT_SECONDS", "10")),
             replay_max=int(env.get("BOOKING_WS_REPLAY_MAX", "10000")),
             poll_seconds=float(env.get("BOOKING_LISTENER_POLL_SECONDS", "0.25")),

@@ -1,5 +1,7 @@
 """GET /v1/ws: Origin check (HTTP 403 before the handshake), bearer authentication (4001), then
-a Session. Heartbeats come from the service, one timer per process."""
+a Session. Heartbeats come from the service, one timer per process. The session writes frames
+to the connection's transport, which needs `booking serve`'s websocket protocol
+(gateway/realtime/wsprotocol.py); under another server the connection is closed with 1011."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.realtime.origins import origin_allowed
-from gateway.realtime.session import CLOSE_UNAUTHORIZED, Session
+from gateway.realtime.session import CLOSE_SERVER_ERROR, CLOSE_UNAUTHORIZED, Session
 from gateway.realtime.wsauth import (
     SUBPROTOCOL,
     AuthError,
     principal_from_token,
     subprotocol_token,
 )
+from gateway.realtime.wsprotocol import sink_of
 
 if TYPE_CHECKING:
     from gateway.realtime.service import Realtime
@@ -52,7 +55,11 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     except AuthError as exc:
         await ws.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
         return
-    await Session(ws, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret).run()
+    sink = sink_of(ws.scope)
+    if sink is None:
+        await ws.close(CLOSE_SERVER_ERROR, "serve with `booking serve` (its websocket protocol)")
+        return
+    await Session(ws, sink, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret).run()
 
 
 def websocket_route() -> WebSocketRoute:

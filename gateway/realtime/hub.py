@@ -1,6 +1,8 @@
-"""Subscribers and fan-out. Each subscriber has a bounded send queue; publishing never waits: a
-subscriber whose queue is full is marked too slow and closed (4008) by its own connection, so it
-never slows the others. Per topic, a subscriber receives ids in increasing order, each once."""
+"""Subscribers and fan-out. An event is encoded and framed once per topic, and the same bytes are
+written to each subscriber's transport from the fan-out loop: no task or queue per subscriber.
+Publishing never waits: a subscriber whose transport holds more than its bound of unsent bytes
+is closed (4008) by its own connection, so it never slows the others. Per topic, a subscriber
+receives ids in increasing order, each once."""
 
 from __future__ import annotations
 
@@ -8,37 +10,42 @@ import asyncio
 from collections.abc import Iterable
 
 from gateway.realtime.events import Event, encode
+from gateway.realtime.wsprotocol import FrameSink, text_frame
 
 CLOSE_TOO_SLOW = 4008
 
 
 class Subscriber:
-    """One websocket's subscriptions and its outgoing queue of encoded messages."""
+    """One websocket's subscriptions and where its frames go."""
 
-    def __init__(self, queue_size: int) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=max(1, queue_size))
+    __slots__ = ("closed", "last", "max_buffer", "pending", "sink")
+
+    def __init__(self, sink: FrameSink, max_buffer: int) -> None:
+        self.sink = sink
+        self.max_buffer = max(1, max_buffer)
         self.last: dict[str, int] = {}
-        self.pending: dict[str, list[tuple[int, str]]] = {}
+        self.pending: dict[str, list[tuple[int, bytes]]] = {}
         self.closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def offer(self, event_id: int, topic: str, message: str) -> None:
+    def offer(self, event_id: int, topic: str, frame: bytes) -> None:
         """A live event: buffered while its topic replays, dropped when already sent."""
         buffered = self.pending.get(topic)
         if buffered is not None:
-            buffered.append((event_id, message))
+            buffered.append((event_id, frame))
             return
-        self.deliver(event_id, topic, message)
+        self.deliver(event_id, topic, frame)
 
-    def deliver(self, event_id: int, topic: str, message: str) -> None:
+    def deliver(self, event_id: int, topic: str, frame: bytes) -> None:
         if event_id <= self.last.get(topic, 0) or self.closed.done():
             return
         self.last[topic] = event_id
-        self.send(message)
+        self.send(frame)
 
-    def send(self, message: str) -> None:
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
+    def send(self, frame: bytes) -> None:
+        """Write one frame; a transport holding more than the bound unsent is too slow."""
+        if self.closed.done() or not self.sink.write(frame):
+            return
+        if self.sink.buffered() > self.max_buffer:
             self.close(CLOSE_TOO_SLOW)
 
     def close(self, code: int) -> None:
@@ -47,8 +54,8 @@ class Subscriber:
 
     def end_replay(self, topic: str) -> None:
         """Send what arrived live during the topic's replay, then hear it live."""
-        for event_id, message in self.pending.pop(topic, []):
-            self.deliver(event_id, topic, message)
+        for event_id, frame in self.pending.pop(topic, []):
+            self.deliver(event_id, topic, frame)
 
 
 class Hub:
@@ -81,11 +88,12 @@ class Hub:
             for topic in event.topics:
                 subs = self.topics.get(topic)
                 if subs:
-                    message = encode(event, topic)
+                    frame = text_frame(encode(event, topic))
+                    event_id = event.id
                     for sub in list(subs):
-                        sub.offer(event.id, topic, message)
+                        sub.offer(event_id, topic, frame)
             self.position = max(self.position, event.id)
 
-    def broadcast(self, message: str) -> None:
+    def broadcast(self, frame: bytes) -> None:
         for sub in list(self.subscribers):
-            sub.send(message)
+            sub.send(frame)

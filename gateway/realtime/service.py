@@ -13,12 +13,13 @@ from gateway.realtime.hub import Hub
 from gateway.realtime.listener import Listener, ListenerStatus
 from gateway.realtime.relay import Relay
 from gateway.realtime.versions import VersionMap
+from gateway.realtime.wsprotocol import text_frame
 from gateway.services.cache import AvailabilityCache
 from gateway.services.engine import Engine
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT = '{"type":"heartbeat"}'
+HEARTBEAT = text_frame('{"type":"heartbeat"}')
 
 
 class Realtime:

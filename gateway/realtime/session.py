@@ -1,5 +1,7 @@
-"""One authenticated websocket: its subscriptions, replay with `since`, the writer draining its
-bounded queue, and the token's expiry. Protocol and close codes: docs/REALTIME.md."""
+"""One authenticated websocket: its subscriptions, replay with `since`, and the token's expiry.
+Its frames go straight to the connection's transport (gateway/realtime/wsprotocol.py): the
+session's own work is one task reading the client's messages and one timer for the token.
+Protocol and close codes: docs/REALTIME.md."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from gateway.realtime.config import RealtimeSettings
 from gateway.realtime.events import encode, may_subscribe, valid_topic
 from gateway.realtime.hub import Hub, Subscriber
 from gateway.realtime.wsauth import AuthError, WsPrincipal, principal_from_token
+from gateway.realtime.wsprotocol import FrameSink, text_frame
 from gateway.services.engine import Engine
 
 CLOSE_UNAUTHORIZED = 4001
@@ -24,8 +27,8 @@ CLOSE_SERVER_ERROR = 1011
 REPLAY_PAGE = 1000
 
 
-def dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
+def frame(message: dict[str, Any]) -> bytes:
+    return text_frame(json.dumps(message, separators=(",", ":")))
 
 
 class Closing(Exception):
@@ -39,6 +42,7 @@ class Session:
     def __init__(
         self,
         ws: WebSocket,
+        sink: FrameSink,
         who: WsPrincipal,
         hub: Hub,
         engine: Engine,
@@ -51,13 +55,46 @@ class Session:
         self.engine = engine
         self.settings = settings
         self.secret = secret
-        self.sub = Subscriber(settings.send_queue)
+        self.sub = Subscriber(sink, settings.send_buffer_bytes)
         self.reason = ""
+        self.expiry: asyncio.TimerHandle | None = None
 
     async def run(self) -> None:
         self.hub.add(self.sub, [])
+        self._authenticated()
+        reader = asyncio.create_task(self._read())
+        code = 1000
+        try:
+            waits: list[asyncio.Future[Any]] = [reader, self.sub.closed]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if self.sub.closed.done():
+                code = self.sub.closed.result()
+                if code == CLOSE_UNAUTHORIZED:
+                    self.reason = "the token has expired"
+                else:
+                    self.reason = "the client cannot keep up; resume with since"
+            elif not reader.cancelled() and reader.exception() is not None:
+                exc = reader.exception()
+                if isinstance(exc, Closing):
+                    code, self.reason = exc.code, exc.reason
+                elif isinstance(exc, WebSocketDisconnect):
+                    code = -1
+                else:
+                    code, self.reason = CLOSE_SERVER_ERROR, "internal error"
+        finally:
+            self.hub.remove(self.sub)
+            if self.expiry is not None:
+                self.expiry.cancel()
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        if code != -1:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code, self.reason[:120]), 2)
+
+    def _authenticated(self) -> None:
+        """Tell the client who it is, and close the connection when that token expires."""
         self.sub.send(
-            dumps(
+            frame(
                 {
                     "type": "authenticated",
                     "sub": self.who.sub,
@@ -67,50 +104,18 @@ class Session:
                 }
             )
         )
-        tasks = [
-            asyncio.create_task(self._read()),
-            asyncio.create_task(self._write()),
-            asyncio.create_task(self._expire()),
-        ]
-        code = 1000
-        try:
-            waits: list[asyncio.Future[Any]] = [*tasks, self.sub.closed]
-            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            if self.sub.closed.done():
-                code = self.sub.closed.result()
-                self.reason = self.reason or "the client cannot keep up; resume with since"
-            for task in tasks:
-                if task in done and not task.cancelled() and task.exception() is not None:
-                    exc = task.exception()
-                    if isinstance(exc, Closing):
-                        code, self.reason = exc.code, exc.reason
-                    elif isinstance(exc, WebSocketDisconnect):
-                        code = -1
-                    else:
-                        code, self.reason = CLOSE_SERVER_ERROR, "internal error"
-                elif task in done and code == 1000 and task is tasks[2]:
-                    code, self.reason = CLOSE_UNAUTHORIZED, "the token has expired"
-        finally:
-            self.hub.remove(self.sub)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        if code != -1:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(code, self.reason[:120]), 2)
+        if self.expiry is not None:
+            self.expiry.cancel()
+        remaining = max(0.0, self.who.exp - time.time())
+        self.expiry = asyncio.get_running_loop().call_later(remaining, self._expired)
 
-    async def _write(self) -> None:
-        while True:
-            message = await self.sub.queue.get()
-            await self.ws.send_text(message)
-
-    async def _expire(self) -> None:
-        """Returns when the token (or the latest one sent with `auth`) has expired."""
-        while True:
-            remaining = self.who.exp - time.time()
-            if remaining <= 0:
-                return
-            await asyncio.sleep(min(remaining, 60.0))
+    def _expired(self) -> None:
+        if time.time() < self.who.exp:  # the clock moved: look again later
+            self.expiry = asyncio.get_running_loop().call_later(
+                self.who.exp - time.time(), self._expired
+            )
+            return
+        self.sub.close(CLOSE_UNAUTHORIZED)
 
     async def _read(self) -> None:
         while True:
@@ -131,16 +136,16 @@ class Session:
             elif kind == "unsubscribe":
                 topics = [t for t in msg.get("topics") or [] if isinstance(t, str)]
                 self.hub.remove(self.sub, topics)
-                self.sub.send(dumps({"type": "unsubscribed", "topics": topics}))
+                self.sub.send(frame({"type": "unsubscribed", "topics": topics}))
             elif kind == "ping":
-                self.sub.send(dumps({"type": "pong", "position": self.hub.position}))
+                self.sub.send(frame({"type": "pong", "position": self.hub.position}))
             elif kind == "auth":
                 self._reauth(msg.get("token"))
             else:
                 self._error("bad-message", f"unknown message type {kind!r}")
 
     def _error(self, code: str, detail: str) -> None:
-        self.sub.send(dumps({"type": "error", "code": code, "detail": detail}))
+        self.sub.send(frame({"type": "error", "code": code, "detail": detail}))
 
     def _reauth(self, token: object) -> None:
         """A fresh token extends the connection; it must name the same subject and role."""
@@ -151,17 +156,7 @@ class Session:
         if (who.sub, who.role) != (self.who.sub, self.who.role):
             raise Closing(CLOSE_UNAUTHORIZED, "a new token must be for the same subject and role")
         self.who = who
-        self.sub.send(
-            dumps(
-                {
-                    "type": "authenticated",
-                    "sub": who.sub,
-                    "role": who.role,
-                    "exp": int(who.exp),
-                    "position": self.hub.position,
-                }
-            )
-        )
+        self._authenticated()
 
     async def _subscribe(self, msg: dict[str, Any]) -> None:
         topics = msg.get("topics")
@@ -190,14 +185,14 @@ class Session:
                 self.sub.last[topic] = 0
             self.hub.add(self.sub, wanted)
             self.sub.send(
-                dumps({"type": "subscribed", "topics": wanted, "position": self.hub.position})
+                frame({"type": "subscribed", "topics": wanted, "position": self.hub.position})
             )
             return
         for topic in wanted:
             self.sub.last[topic] = since
             self.sub.pending[topic] = []
         self.hub.add(self.sub, wanted)
-        self.sub.send(dumps({"type": "subscribed", "topics": wanted, "since": since}))
+        self.sub.send(frame({"type": "subscribed", "topics": wanted, "since": since}))
         try:
             await self._replay(wanted, since)
         except Problem as exc:
@@ -210,7 +205,7 @@ class Session:
         """Events after `since` on these topics from the log, in order; resync when too old."""
         horizon = await self.engine.event_retention_horizon()
         if since < horizon:
-            self.sub.send(dumps({"type": "resync", "topics": topics, "horizon": horizon}))
+            self.sub.send(frame({"type": "resync", "topics": topics, "horizon": horizon}))
             return
         wanted = set(topics)
         after, sent = since, 0
@@ -220,11 +215,12 @@ class Session:
                 for topic in event.topics:
                     if topic in wanted and event.id > self.sub.last.get(topic, 0):
                         self.sub.last[topic] = event.id
-                        await self.sub.queue.put(encode(event, topic))
+                        self.sub.send(text_frame(encode(event, topic)))
+                        await self.sub.sink.drain()  # a replay may wait; live events never do
                         sent += 1
             if len(events) < REPLAY_PAGE:
                 return
             after = events[-1].id
             if sent > self.settings.replay_max:
-                self.sub.send(dumps({"type": "resync", "topics": topics, "horizon": horizon}))
+                self.sub.send(frame({"type": "resync", "topics": topics, "horizon": horizon}))
                 return
