@@ -32,10 +32,12 @@ run: $(RUN_STAMP)
 	$(VENV)/bin/booking serve --prepare --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 ## make test: PostgreSQL with pgTAP and Redis (found or installed), Debian's Chromium for the browser
-## tests (installed when missing), then pytest (pgTAP files included)
+## tests, nginx and HAProxy for the load-balancer test (installed when missing), then pytest (pgTAP
+## files included)
 test: $(DEV_STAMP)
 	@set -euo pipefail; \
 	scripts/ensure-chromium.sh; \
+	scripts/ensure-load-balancers.sh; \
 	export DATABASE_URL="$$(PYTHON=$(PY) scripts/ensure-postgres.sh)"; \
 	export REDIS_URL="$$(PYTHON=$(PY) scripts/ensure-redis.sh)"; \
 	echo "testing against $$DATABASE_URL and $$REDIS_URL"; \

@@ -44,3 +44,15 @@ def test_make_test_installs_debians_chromium_for_the_browser_tests(tmp_path: Pat
     assert sum("apt-get update" in line for line in code) == 1
     assert any("apt-get install -y -qq chromium chromium-driver" in line for line in code)
     assert "playwright install" not in plan + script
+
+
+def test_make_test_installs_nginx_and_haproxy_for_the_load_balancer_test(tmp_path: Path) -> None:
+    """Before pytest runs, both balancers are there: Debian's packages installed with apt-get when
+    missing (the test runs each as a process of its own, so no service is configured)."""
+    plan = planned_commands("test", tmp_path)
+    assert plan.index("scripts/ensure-load-balancers.sh") < plan.index("-m pytest"), plan
+    script = (ROOT / "scripts" / "ensure-load-balancers.sh").read_text(encoding="utf-8")
+    code = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+    assert sum("apt-get update" in line for line in code) == 1
+    assert sum("apt-get install -y -qq" in line for line in code) == 1
+    assert {"missing+=(nginx)", "missing+=(haproxy)"} <= {w for line in code for w in line.split()}

@@ -17,35 +17,7 @@ from psycopg import sql
 
 from gateway.client import BookingClient
 from tests.fixtures import HttpCatalogue, next_test_day, running_gateway, with_dbname
-
-PATIENCE = 30.0  # seconds a poll may wait for the listener; generous, never asserted on
-
-
-def map_reads(metrics: str) -> float:
-    for line in metrics.splitlines():
-        if line.startswith('booking_availability_versions_total{source="map"}'):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def starts(body: dict[str, Any], day: date) -> list[str]:
-    slots: list[dict[str, str]] = body["slots"]
-    return [s["start_time"][11:16] for s in slots if s["start_time"].startswith(day.isoformat())]
-
-
-async def served_from_the_map(c: BookingClient, service_id: str, day: date) -> httpx.Response:
-    """Read until a read is answered from the version map (the listener has caught up with
-    every write of this process); that read's response."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE
-    while True:
-        before = map_reads((await c.request("GET", "/metrics")).text)
-        r = await c.availability(service_id, day)
-        assert r.status_code == 200, r.text
-        if map_reads((await c.request("GET", "/metrics")).text) > before:
-            return r
-        assert loop.time() < deadline, "the version map was never trusted"
-        await asyncio.sleep(0.05)
+from tests.support.availability_reads import PATIENCE, served_from_the_map, starts
 
 
 async def until_etag_changes(
