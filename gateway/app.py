@@ -40,6 +40,7 @@ from gateway.routes import schedule_exceptions as routes_schedule_exceptions
 from gateway.routes import services as routes_services
 from gateway.routes import waitlist as routes_waitlist
 from gateway.routes import webhooks as routes_webhooks
+from gateway.services.availability import refresh_ahead
 from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             cfg.jwt_secret,
             app.state,
             versions=app.state.gateway.versions,
+            refresh=lambda days: refresh_ahead(app.state.gateway, days),
         )
         app.state.realtime = realtime
         maintenance = Maintenance(

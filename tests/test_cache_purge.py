@@ -1,5 +1,6 @@
-"""The listener's purge: a batch of events drops the cached days it outdated, in this process and
-in the Redis every gateway shares, and nothing else."""
+"""The listener's purge: a batch of events drops the cached days it outdated (entries under an
+older version), in this process and in the Redis every gateway shares, and nothing else: not
+other days, not other services, not a newer version another process has already cached."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ async def test_a_purged_day_is_gone_everywhere_and_other_days_and_services_stay(
     for key in keys.values():
         await purging.put(key, SLOTS)
 
-    dropped = await purging.invalidate_days([(service, DAY_1), (neighbour, DAY_2)])
+    cached = await purging.invalidate_days([(service, DAY_1, 8), (neighbour, DAY_2, 8)])
 
-    assert dropped == 2
+    assert sorted(cached) == sorted([(service, DAY_1), (neighbour, DAY_2)])
     gone: set[tuple[UUID, date]] = {(service, DAY_1), (neighbour, DAY_2)}
     for where, key in keys.items():
         for cache in (purging, other):
@@ -49,7 +50,25 @@ async def test_a_purged_day_is_gone_everywhere_and_other_days_and_services_stay(
                 assert found == (SLOTS, "redis"), "the other gateway finds kept days in Redis"
 
 
+async def test_a_newer_version_cached_by_another_process_survives_the_purge(
+    two_caches: tuple[AvailabilityCache, AvailabilityCache],
+) -> None:
+    """Process `other` heard the event first and cached the day's new version (8); `purging`
+    hears it next: the old version goes, the new one stays for every reader."""
+    purging, other = two_caches
+    service = uuid4()
+    old, new = SlotKey(service, DAY_1, None, 7), SlotKey(service, DAY_1, None, 8)
+    await purging.put(old, SLOTS)
+    await other.put(new, SLOTS)
+
+    cached = await purging.invalidate_days([(service, DAY_1, 8)])
+
+    assert cached == [(service, DAY_1)]
+    assert await purging.get(old) is None
+    assert await purging.get(new) == (SLOTS, "redis")
+
+
 async def test_purging_nothing_costs_nothing(
     two_caches: tuple[AvailabilityCache, AvailabilityCache],
 ) -> None:
-    assert await two_caches[0].invalidate_days([]) == 0
+    assert await two_caches[0].invalidate_days([]) == []

@@ -63,6 +63,11 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.refreshes = Counter(
+            "booking_cache_refreshes_total",
+            "Availability days read ahead of readers after an event outdated them",
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "booking_rate_limited_total", "Requests answered 429", registry=self.registry
         )

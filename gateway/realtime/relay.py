@@ -1,9 +1,11 @@
 """What the listener does with each batch of events: fan out to subscribers, remember each
-(service, day)'s version, and drop the cache entries the events outdated."""
+(service, day)'s version, drop the cache entries the events outdated, and have the days this
+process had cached read again ahead of their readers."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
@@ -17,12 +19,17 @@ log = logging.getLogger(__name__)
 
 class Relay:
     def __init__(
-        self, hub: Hub, cache: AvailabilityCache, versions: VersionMap | None = None
+        self,
+        hub: Hub,
+        cache: AvailabilityCache,
+        versions: VersionMap | None = None,
+        refresh: Callable[[list[tuple[UUID, date]]], None] | None = None,
     ) -> None:
         self.hub = hub
         self.cache = cache
         # (service, day) -> id of the newest event that touched it, as far as this process has seen
         self.versions = versions if versions is not None else VersionMap()
+        self.refresh = refresh  # reads outdated days this process had cached, ahead of readers
         self.events_relayed = 0
         self.invalidations = 0
 
@@ -30,16 +37,20 @@ class Relay:
         self.hub.publish(events)
         self.events_relayed += len(events)
         self.versions.apply(events)
-        days: set[tuple[UUID, date]] = set()
+        newest: dict[tuple[UUID, date], int] = {}
         services: set[UUID] = set()
         for event in events:
-            days.update(availability_days(event))
+            for key in availability_days(event):
+                newest[key] = max(newest.get(key, 0), event.id)
             services.update(catalogue_services(event))
         try:
-            await self.cache.invalidate_days(sorted(d for d in days if d[0] not in services))
+            outdated = sorted((s, d, v) for (s, d), v in newest.items() if s not in services)
+            cached = await self.cache.invalidate_days(outdated)
+            if cached and self.refresh is not None:
+                self.refresh(cached)
             if services:
                 await self.cache.invalidate([f"service:{s}" for s in sorted(services)], "immediate")
-            self.invalidations += len(days) + len(services)
+            self.invalidations += len(newest) + len(services)
         except Exception:  # the relay must keep running; the cache is versioned anyway
             log.exception("cache invalidation failed")
 

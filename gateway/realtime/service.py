@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from gateway.realtime.config import RealtimeSettings
 from gateway.realtime.hub import Hub
@@ -32,13 +35,14 @@ class Realtime:
         state: Any,
         settings: RealtimeSettings | None = None,
         versions: VersionMap | None = None,
+        refresh: Callable[[list[tuple[UUID, date]]], None] | None = None,
     ) -> None:
         self.settings = settings or RealtimeSettings.from_env()
         self.engine = engine
         self.jwt_secret = jwt_secret
         self.hub = Hub()
         self.versions = versions if versions is not None else VersionMap()
-        self.relay = Relay(self.hub, cache, self.versions)
+        self.relay = Relay(self.hub, cache, self.versions, refresh)
         self._state = state
         self.listener = Listener(
             database_url,

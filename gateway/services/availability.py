@@ -1,15 +1,34 @@
 """Availability as the routes serve it: each day's version (from the listener's version map when
-it is trusted, else the database) and free slots (from the cache where current)."""
+it is trusted, else the database) and free slots (from the cache where current).
+
+Two things keep readers off the database when a day changes:
+- **One read per miss.** Readers missing the same (service, days, filter, versions) at once share
+  one database read (a task of its own, so a reader that goes away does not cancel it for the
+  others); they are counted as `joined`, not as misses.
+- **Refresh ahead.** When the listener outdates a (service, day) this process had cached (someone
+  read it lately), it reads the new version's slots itself, in the background, through the same
+  shared read: the next reader finds them cached. Each refresh is counted
+  (`booking_cache_refreshes_total`); a refresh found in Redis (another process did it) costs no
+  database read.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
 
 from gateway.services.cache import SlotKey
 from gateway.services.engine import DayVersion
 from gateway.state import Gateway
+
+log = logging.getLogger(__name__)
+
+MAX_REFRESHES = 64  # (service, day) pairs refreshed per batch of events; the rest wait for readers
+FlightKey = tuple[UUID, date, int, UUID | None, tuple[int, ...]]
 
 
 def availability_etag(versions: list[DayVersion]) -> str:
@@ -49,16 +68,62 @@ async def day_slots(
     for v in versions:
         hit = await g.cache.get(SlotKey(service_id, v.day, resource_id, v.version))
         if hit is None:
-            g.metrics.cache.labels("miss").inc()
             break
         g.metrics.cache.labels(f"hit_{hit[1]}").inc()
         found.append(hit[0])
     else:
         if versions and all(v.version > 0 for v in versions):
             return versions, found
+    key: FlightKey = (service_id, day, days, resource_id, tuple(v.version for v in versions))
+    flight = g.cache.flights.get(key)
+    if flight is None:
+        flight = asyncio.ensure_future(_read_slots(g, service_id, day, days, resource_id, versions))
+        g.cache.flights[key] = flight
+        flight.add_done_callback(lambda done: _landed(g, key, done))
+        g.metrics.cache.labels("miss").inc()
+    else:
+        g.metrics.cache.labels("joined").inc()
+    return versions, await asyncio.shield(flight)
+
+
+async def _read_slots(
+    g: Gateway,
+    service_id: UUID,
+    day: date,
+    days: int,
+    resource_id: UUID | None,
+    versions: list[DayVersion],
+) -> list[str]:
     # read after the versions, so never older than them: safe to cache under them (0: not cacheable)
     rows = await g.engine.availability(service_id, day, days, resource_id)
     for v, row in zip(versions, rows, strict=True):
         if v.version > 0:
             await g.cache.put(SlotKey(service_id, row.day, resource_id, v.version), row.slots)
-    return versions, [r.slots for r in rows]
+    return [r.slots for r in rows]
+
+
+def _landed(g: Gateway, key: FlightKey, done: asyncio.Future[list[str]]) -> None:
+    if g.cache.flights.get(key) is done:
+        del g.cache.flights[key]
+    if not done.cancelled():
+        done.exception()  # retrieved: every reader that waited has seen it already
+
+
+def refresh_ahead(g: Gateway, outdated: Iterable[tuple[UUID, date]]) -> None:
+    """The relay's call: read the new version of each (service, day) this process had cached,
+    in the background, so the next reader finds it cached."""
+    pairs = list(outdated)[:MAX_REFRESHES]
+    if pairs:
+        task = asyncio.ensure_future(_refresh(g, pairs))
+        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+
+
+async def _refresh(g: Gateway, pairs: list[tuple[UUID, date]]) -> None:
+    for service_id, day in pairs:
+        try:
+            versions = await day_versions(g, service_id, day, 1)
+            if all(v.version > 0 for v in versions):
+                await day_slots(g, service_id, day, 1, None, versions)
+                g.metrics.refreshes.inc()
+        except Exception:  # a refresh is an optimisation: readers read for themselves
+            log.warning("refresh ahead of %s on %s failed", service_id, day, exc_info=True)

@@ -10,6 +10,7 @@ no write ever consults it: the database decides every hold and booking.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -68,17 +69,22 @@ end
 return n
 """
 
-# ARGV prefix, then pairs of tags (a, b): for each pair, delete the entries carrying both tags
-# (one service's one day).
+# ARGV prefix, then triples (tag a, tag b, version): for each, delete the entries carrying both
+# tags (one service's one day) cached under an older version (a newer one may be another
+# process's refresh, made before this purge arrived).
 PURGE_DAYS_SCRIPT = """
 local n = 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   local a, b = ARGV[1] .. 'tag:' .. ARGV[i], ARGV[1] .. 'tag:' .. ARGV[i + 1]
+  local newest = tonumber(ARGV[i + 2])
   local keys = redis.call('SINTER', a, b)
   for _, k in ipairs(keys) do
-    n = n + redis.call('DEL', k)
-    redis.call('SREM', a, k)
-    redis.call('SREM', b, k)
+    local v = tonumber(string.match(k, ':(%d+):s%d+$'))
+    if v == nil or v < newest then
+      n = n + redis.call('DEL', k)
+      redis.call('SREM', a, k)
+      redis.call('SREM', b, k)
+    end
   end
 end
 return n
@@ -134,6 +140,8 @@ class AvailabilityCache:
         self.stats = CacheStats()
         self._scripts: dict[str, Any] = {}
         self.answers = AnswerCache(self.ttl)  # whole answers, encoded once per version
+        # database reads of slots in progress, shared by the readers that miss at once
+        self.flights: dict[Any, asyncio.Future[list[str]]] = {}
 
     def _script(self, source: str) -> Any:
         client = self.redis.client()
@@ -233,22 +241,30 @@ class AvailabilityCache:
     def local_size(self) -> int:
         return len(self._local)
 
-    async def invalidate_days(self, days: Iterable[tuple[UUID, date]]) -> int:
-        """Drop every entry of each (service, day), in both layers, with one Redis call (the
-        realtime listener's call for a batch of events: an event outdates one day of a service,
-        not the service's other days)."""
-        pairs = [(f"service:{service_id}", f"day:{day.isoformat()}") for service_id, day in days]
-        count = 0
-        for service, on_day in pairs:
+    async def invalidate_days(
+        self, outdated: Iterable[tuple[UUID, date, int]]
+    ) -> list[tuple[UUID, date]]:
+        """Drop the entries of each (service, day) cached under a version older than the one
+        given, in both layers, with one Redis call (the realtime listener's call for a batch of
+        events: an event outdates one day of a service, not the service's other days). Returns
+        the (service, day) pairs this process had cached: read lately, worth refreshing."""
+        triples = [
+            (f"service:{service_id}", f"day:{day.isoformat()}", version, service_id, day)
+            for service_id, day, version in outdated
+        ]
+        cached: list[tuple[UUID, date]] = []
+        for service, on_day, version, service_id, day in triples:
             doomed = self._tag_keys.get(service, set()) & self._tag_keys.get(on_day, set())
-            for k in list(doomed):
+            older = [k for k in doomed if int(k.rsplit(":", 2)[1]) < version]
+            for k in older:
                 self._drop_local(k)
-            count += len(doomed)
+            if older:
+                cached.append((service_id, day))
         run = self._script(PURGE_DAYS_SCRIPT)
-        if run is not None and pairs:
+        if run is not None and triples:
             try:
-                args = [PREFIX, *(tag for pair in pairs for tag in pair)]
-                count = max(count, int(await run(keys=[], args=args)))
+                args = [PREFIX, *(str(x) for t in triples for x in t[:3])]
+                await run(keys=[], args=args)
             except (RedisError, OSError) as exc:
                 self.redis.failed(exc)
-        return count
+        return cached
