@@ -1,5 +1,12 @@
 """Availability as the routes serve it: each day's version (from the listener's version map when
-it is trusted, else the database) and free slots (from the cache where current)."""
+it is trusted, else the database) and free slots (from the cache where current, else from a
+replica that has replayed past the versions, else from the primary).
+
+With replicas, slots read on a cache miss are cached under versions read on the primary, so the
+replica must hold everything those versions count: the slots read is fenced at the primary's WAL
+position read after the versions (a replica behind it leaves the read to the primary). A request
+carrying a `Booking-Consistency` fence takes its versions from the database, not from this
+process's version map, which may not yet have seen a write made through another gateway."""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from datetime import date
 from uuid import UUID
 
 from gateway.services.cache import SlotKey
+from gateway.services.consistency import request_fence
 from gateway.services.engine import DayVersion
 from gateway.state import Gateway
 
@@ -23,7 +31,7 @@ def availability_etag(versions: list[DayVersion]) -> str:
 async def day_versions(g: Gateway, service_id: UUID, day: date, days: int) -> list[DayVersion]:
     """Each day's version: from the listener's version map while it is trusted and knows every
     day (no SQL), else from the database, recorded in the map for the next reader."""
-    known = g.versions.lookup(service_id, day, days)
+    known = None if request_fence() else g.versions.lookup(service_id, day, days)
     if known is not None:
         g.metrics.versions.labels("map").inc()
         return known
@@ -57,7 +65,10 @@ async def day_slots(
         if versions and all(v.version > 0 for v in versions):
             return versions, found
     # read after the versions, so never older than them: safe to cache under them (0: not cacheable)
-    rows = await g.engine.availability(service_id, day, days, resource_id)
+    # the replica's slots must be at least as new as these versions: fence them at the primary's
+    # position now (past every commit the versions count)
+    fence = await g.db.write_position() if g.db.replicas_serving else 0
+    rows = await g.engine.availability(service_id, day, days, resource_id, fence)
     for v, row in zip(versions, rows, strict=True):
         if v.version > 0:
             await g.cache.put(SlotKey(service_id, row.day, resource_id, v.version), row.slots)
