@@ -6,6 +6,7 @@ DATABASE_REPLICA_URLS on the standby.
   free, while the standby's replay is paused behind the hold (the standby itself still shows the
   slot free): the gateway asked the standby, found it behind the token, and read the primary.
 - A client without a token is served by the standby (its own statistics count the calls).
+- A websocket client resuming with `since` gets the missed events, in order, from the standby.
 - The standby killed under many concurrent readers: every answer is still 200 or 304; the standby
   is out of rotation, and back once restarted and caught up.
 - The standby's replay paused past the lag bound: out of rotation; resumed: back.
@@ -34,6 +35,7 @@ from testkit.throwaway_postgres import (
     restart_after_crash,
 )
 from tests.fixtures import start_gateway, stop_gateway
+from tests.support.wsclient import connect, next_event, subscribe
 
 pytestmark = pytest.mark.fault
 
@@ -130,6 +132,15 @@ async def until_rotation(http: httpx.AsyncClient, serving: bool, seconds: float)
         await asyncio.sleep(0.05)
 
 
+async def standby_caught_up(pair: Pair, seconds: float = 10) -> None:
+    """Wait until the standby has replayed everything the primary has written so far."""
+    target = pair.on_primary("select pg_catalog.pg_current_wal_insert_lsn()::text")
+    deadline = time.monotonic() + seconds
+    while not pair.on_standby("select pg_catalog.pg_last_wal_replay_lsn() >= %s::pg_lsn", target):
+        assert time.monotonic() < deadline, "the standby did not catch up"
+        await asyncio.sleep(0.05)
+
+
 def free_starts(body: dict[str, Any]) -> set[datetime]:
     return {datetime.fromisoformat(s["start_time"]) for s in body["slots"]}
 
@@ -157,12 +168,9 @@ async def test_the_holder_never_sees_its_held_slot_free_while_the_standby_is_beh
             assert hold.status_code == 201, hold.text
             token = hold.headers["Booking-Consistency"]
             # the standby has not replayed the hold: read there, the slot is still free
+            assert pair.on_standby("select pg_catalog.pg_last_wal_replay_lsn() < %s::pg_lsn", token)
             assert pair.on_standby(
-                "select pg_catalog.pg_last_wal_replay_lsn() < %s::pg_lsn", token
-            )
-            assert pair.on_standby(
-                "select count(*) from api.get_availability(%s, %s, 1, null)"
-                " where start_time = %s",
+                "select count(*) from api.get_availability(%s, %s, 1, null) where start_time = %s",
                 cat.service_id,
                 day,
                 start,
@@ -198,12 +206,9 @@ async def test_a_malformed_consistency_token_is_a_400(pair: Pair) -> None:
 
 async def test_reads_without_a_token_are_served_by_the_standby(pair: Pair) -> None:
     cat = pair.catalogue
-    calls = "select coalesce(sum(calls), 0)::int from pg_stat_user_functions" + (
-        " where schemaname = 'api' and funcname = 'get_availability'"
-    )
     async with httpx.AsyncClient(base_url=pair.base, timeout=20) as http:
         await until_rotation(http, True, 15)
-        before_calls = pair.on_standby(calls)
+        before_calls = standby_calls(pair, "get_availability")
         before = await replica_metrics(http)
         served = 0
         deadline = time.monotonic() + 10
@@ -220,8 +225,59 @@ async def test_reads_without_a_token_are_served_by_the_standby(pair: Pair) -> No
         assert listed.status_code == 200 and len(listed.json()["items"]) == 1
     # the standby's own statistics (flushed within a second or so) count the calls
     deadline = time.monotonic() + 5
-    while pair.on_standby(calls) - before_calls < served:
+    while standby_calls(pair, "get_availability") - before_calls < served:
         assert time.monotonic() < deadline, "the standby did not run get_availability"
+        await asyncio.sleep(0.2)
+
+
+def standby_calls(pair: Pair, function: str) -> int:
+    """How often the standby has run api.<function> (track_functions is on there)."""
+    calls: int = pair.on_standby(
+        "select coalesce(sum(calls), 0)::int from pg_stat_user_functions"
+        " where schemaname = 'api' and funcname = %s",
+        function,
+    )
+    return calls
+
+
+async def test_a_websocket_resuming_with_since_is_replayed_from_the_standby(pair: Pair) -> None:
+    cat = pair.catalogue
+    day = FIRST_DAY + timedelta(days=3)
+    topic = f"availability:{cat.service_id}:{day.isoformat()}"
+    token = mint_token(SECRET, "resumer", "customer")
+
+    async def hold(http: httpx.AsyncClient, hour: int) -> None:
+        body = {"service_id": str(cat.service_id), "start_time": cat.start(day, wall(hour))}
+        r = await http.post(
+            "/v1/holds",
+            json={**body, "start_time": body["start_time"].isoformat()},
+            headers=customer("resumer"),
+        )
+        assert r.status_code == 201, r.text
+
+    async with httpx.AsyncClient(base_url=pair.base, timeout=20) as http:
+        await until_rotation(http, True, 15)
+        ws = await connect(pair.base, token)
+        await subscribe(ws, [topic])
+        await hold(http, 9)
+        seen = (await next_event(ws))["id"]
+        await ws.close()
+        for hour in (10, 12):  # missed while away
+            await hold(http, hour)
+        await standby_caught_up(pair)
+        before = await replica_metrics(http)
+        read_before = standby_calls(pair, "read_events")
+        ws = await connect(pair.base, token)
+        await subscribe(ws, [topic], since=seen)
+        replayed = [await next_event(ws), await next_event(ws)]
+        await ws.close()
+        assert seen < replayed[0]["id"] < replayed[1]["id"]
+        starts = [datetime.fromisoformat(e["payload"]["start_time"]) for e in replayed]
+        assert starts == [cat.start(day, wall(10)), cat.start(day, wall(12))]
+        assert reads(await replica_metrics(http), "replica") > reads(before, "replica")
+    deadline = time.monotonic() + 5
+    while standby_calls(pair, "read_events") == read_before:
+        assert time.monotonic() < deadline, "the standby did not run read_events"
         await asyncio.sleep(0.2)
 
 
@@ -300,4 +356,3 @@ async def test_a_standby_lagging_past_the_bound_leaves_rotation_and_returns_when
         await until_rotation(http, True, 10)
         back = await replica_metrics(http)
         assert back["booking_replica_lag_seconds"] <= MAX_LAG / 2
-

@@ -459,11 +459,27 @@ class Engine:
         return int(await self.db.fetch_value(None, "select api.event_retention_horizon()", {}))
 
     async def read_events(self, after: int, limit: int, topics: list[str] | None) -> list[Event]:
+        """Up to `limit` readable events after `after`. With replicas, from one that holds every
+        event up to the primary's readable bound, read first: a standby cannot see which
+        transactions are still committing on the primary (the read bound's advisory locks), so
+        its own bound could skip an event that commits later; capped at the primary's bound and
+        fenced at the primary's position read after it, the replica's answer has no gap."""
+        if not self.db.replicas_serving:
+            return await self.db.fetch_all(
+                None,
+                event_log.READ,
+                {"after": after, "limit": limit, "topics": topics},
+                class_row(Event),
+            )
+        bound = int(await self.db.fetch_value(None, "select api.last_event_id()", {}))
+        fence = await self.db.write_position()  # after the bound: past every commit it covers
         return await self.db.fetch_all(
             None,
-            event_log.READ,
-            {"after": after, "limit": limit, "topics": topics},
+            event_log.READ_UP_TO,
+            {"after": after, "limit": limit, "topics": topics, "bound": bound},
             class_row(Event),
+            read_only=True,
+            fence=fence,
         )
 
     # staff views: the database checks the caller's role and locations
