@@ -1,6 +1,6 @@
 """The read fence of one request: a WAL position (LSN) its reads must not be older than.
 
-A write's answer carries the primary's WAL insert position read after the write committed (the
+A write's answer carries the primary's WAL flush position read after the write committed (the
 `Booking-Consistency` header, an LSN such as `0/1A2B3C8`); a client that sends it back with its
 next reads is served only by a replica that has replayed that far, else by the primary. The
 fence travels in a context variable, set by the HTTP middleware for the request's task, so the

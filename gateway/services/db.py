@@ -195,12 +195,15 @@ class Database:
         return self.router is not None and any(r.in_rotation for r in self.router.replicas)
 
     async def write_position(self) -> int:
-        """The primary's WAL insert position: at or past the commit of every write answered so
-        far, so a replica that has replayed up to it shows them all."""
+        """The primary's WAL flush position: a transaction is visible to others only once its
+        commit is flushed (synchronous_commit on, the default), so this is at or past the commit
+        of every write answered so far, and a replica that has replayed up to it shows them
+        all. (The insert position would be safe under synchronous_commit off too, but it runs
+        ahead of what any replica can have received while other writes are in flight.)"""
         from gateway.services.consistency import parse_lsn
 
         text = await self.fetch_value(
-            None, "select pg_catalog.pg_current_wal_insert_lsn()::text", {}
+            None, "select pg_catalog.pg_current_wal_flush_lsn()::text", {}
         )
         return parse_lsn(str(text)) or 0
 
