@@ -193,18 +193,20 @@ def _report(alone: Run, paired: Run) -> str:
                     "primary CPU s/1k",
                     "standby CPU s/1k",
                     "gateway CPU s/1k",
-                    "slots from replica",
+                    "slots by replica",
                     "errors",
                 ],
                 [row(alone), row(paired)],
             ),
             "",
             f"- The primary's CPU per read fell by **{100 * moved:.0f} %** with the replica: the"
-            " slot computation moved to the standby; the primary still answers each miss's"
-            " versions and the fence position (two small statements).",
-            "- Throughput is bounded by the gateway's CPU on this machine (all processes share"
-            " its cores), so a replica on the same machine cannot raise it; on separate hosts the"
-            " moved work is the primary's headroom for writes.",
+            " slot computation moved to the standby; the primary still answers one small"
+            " statement per cache miss (the fence position), and the versions when this"
+            " process's version map does not know them.",
+            "- The load generator, the gateway and both servers share this machine's cores, so a"
+            " replica here cannot raise throughput; on hosts of their own, the moved work is the"
+            ' primary\'s headroom for writes. "slots by replica" is the share of all reads'
+            " (cache hits included) whose slots the replica computed.",
         ]
     )
 
