@@ -22,13 +22,10 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from gateway.errors.problem import Problem
-from gateway.services.consistency import parse_lsn
 from gateway.services.db import Database
 from gateway.services.replicas import ReadRouter, Replica
 
 log = logging.getLogger(__name__)
-
-STATUS = "select pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_wal_replay_lsn()::text"
 
 
 class ReplicaMonitor:
@@ -81,15 +78,12 @@ class ReplicaMonitor:
 
     async def check(self, replica: Replica) -> None:
         try:
-            async with replica.pool.connection(timeout=max(1.0, 4 * self.interval)) as conn:
-                row = await (await conn.execute(STATUS)).fetchone()
+            replayed = await replica.replayed(wait=max(1.0, 4 * self.interval))
         except (psycopg.Error, PoolTimeout) as exc:
             replica.lag_seconds = None
             replica.lag_bytes = None
             replica.take_out(f"unreachable: {type(exc).__name__}")
             return
-        in_recovery, replay = row if row is not None else (False, None)
-        replayed = parse_lsn(replay) if in_recovery and replay else None
         if replayed is None:
             replica.lag_seconds = None
             replica.lag_bytes = None

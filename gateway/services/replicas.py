@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 GUARD = "select pg_catalog.pg_last_wal_replay_lsn()::text;\n"
+STATUS = "select pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_wal_replay_lsn()::text"
 # SQLSTATE classes and codes after which the primary answers instead: connection (08), resources
 # (53), operator intervention (57), a replay conflict (40001), a write refused on a standby (25006)
 FALL_BACK_CLASSES = ("08", "53", "57")
@@ -60,6 +61,15 @@ class Replica:
     replay_lsn: int = 0
     lag_seconds: float | None = None  # None: unknown (unreachable)
     lag_bytes: int | None = None
+
+    async def replayed(self, wait: float) -> int | None:
+        """How far this standby has replayed (an LSN); None when it is not a standby. Raises
+        psycopg.Error or PoolTimeout when it cannot be reached (waiting up to `wait` seconds
+        for a connection)."""
+        async with self.pool.connection(timeout=wait) as conn:
+            row = await (await conn.execute(STATUS)).fetchone()
+        in_recovery, replay = row if row is not None else (False, None)
+        return parse_lsn(replay) if in_recovery and replay else None
 
     def take_out(self, reason: str) -> None:
         if self.in_rotation:
