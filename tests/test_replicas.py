@@ -5,7 +5,8 @@ DATABASE_REPLICA_URLS on the standby.
 - A client that sends back the `Booking-Consistency` token of its hold never sees the held slot
   free, while the standby's replay is paused behind the hold (the standby itself still shows the
   slot free): the gateway asked the standby, found it behind the token, and read the primary.
-- A client without a token is served by the standby (its own statistics count the calls).
+- A client without a token is served by the standby (its own statistics count the calls), and
+  so is a staff view, run there as the caller's role.
 - A websocket client resuming with `since` gets the missed events, in order, from the standby.
 - The standby killed under many concurrent readers: every answer is still 200 or 304; the standby
   is out of rotation, and back once restarted and caught up.
@@ -223,6 +224,17 @@ async def test_reads_without_a_token_are_served_by_the_standby(pair: Pair) -> No
             assert time.monotonic() < deadline, "no read reached the standby"
         listed = await http.get(f"/v1/locations/{cat.location_id}/services")
         assert listed.status_code == 200 and len(listed.json()["items"]) == 1
+        # a staff view, run as the caller's role on the standby
+        await standby_caught_up(pair)
+        staff = mint_token(SECRET, "desk", "staff", 600, [str(cat.location_id)])
+        before_view = reads(await replica_metrics(http), "replica")
+        view = await http.get(
+            f"/v1/locations/{cat.location_id}/schedule?date={FIRST_DAY}",
+            headers={"Authorization": f"Bearer {staff}"},
+        )
+        assert view.status_code == 200, view.text
+        assert view.json()["resources"][0]["resource_id"] == str(cat.resource_ids[0])
+        assert reads(await replica_metrics(http), "replica") == before_view + 1
     # the standby's own statistics (flushed within a second or so) count the calls
     deadline = time.monotonic() + 5
     while standby_calls(pair, "get_availability") - before_calls < served:

@@ -56,7 +56,7 @@ BACKOFF_BASE = 0.01
 BACKOFF_CAP = 0.2
 
 
-def literal_safe(value: Any) -> Any:
+def _literal_safe(value: Any) -> Any:
     """A value as client-side binding may render it: an aware time in UTC (PostgreSQL refuses a
     literal offset beyond 15:59, which Python accepts; the instant is the same)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
@@ -145,7 +145,7 @@ class Database:
                         random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
                     )
                     continue
-                raise problem_of(exc) from exc
+                raise _problem(exc) from exc
             except PoolTimeout as exc:
                 if not self.reachability.reachable:
                     raise unavailable("the database is unreachable") from exc
@@ -227,7 +227,7 @@ class Database:
                 await as_caller.execute(
                     SET_CALLER + query,
                     {
-                        **{k: literal_safe(v) for k, v in params.items()},
+                        **{k: _literal_safe(v) for k, v in params.items()},
                         "caller_role": principal.db_role,
                         "caller_claims": principal.claims_json,
                     },
@@ -249,7 +249,7 @@ class Database:
             return False
 
 
-def problem_of(exc: psycopg.Error) -> Problem:
+def _problem(exc: psycopg.Error) -> Problem:
     state = exc.sqlstate
     if state is None and isinstance(exc, psycopg.DataError):
         return from_sqlstate("22023", f"a value cannot be sent to the database: {exc}")

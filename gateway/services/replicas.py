@@ -30,7 +30,7 @@ from gateway.config import Settings
 from gateway.errors.problem import Problem
 from gateway.principal import Principal
 from gateway.services.consistency import parse_lsn
-from gateway.services.db import SET_CALLER, literal_safe, problem_of
+from gateway.services.db import SET_CALLER, _literal_safe, _problem
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class ReadRouter:
         row_factory: AsyncRowFactory[T],
         fence: int,
     ) -> list[T] | None:
-        values = {k: literal_safe(v) for k, v in params.items()}
+        values = {k: _literal_safe(v) for k, v in params.items()}
         message = GUARD
         if principal is not None:
             message += SET_CALLER
@@ -177,5 +177,5 @@ class ReadRouter:
                     replica.take_out(f"read failed: {exc}".splitlines()[0])
                 self.reads["failed"] += 1
                 return None
-            problem: Problem = problem_of(exc)
+            problem: Problem = _problem(exc)
             raise problem from exc
