@@ -77,9 +77,12 @@ class ReplicaMonitor:
         return now - self.samples[0][0] if self.samples else 0.0
 
     async def check(self, replica: Replica) -> None:
+        patience = max(1.0, 4 * self.interval)
         try:
-            replayed = await replica.replayed(wait=max(1.0, 4 * self.interval))
-        except (psycopg.Error, PoolTimeout) as exc:
+            # a server that hangs (stopped, not dead) keeps its connections open: bounded here
+            async with asyncio.timeout(patience):
+                replayed = await replica.replayed(wait=patience)
+        except (psycopg.Error, PoolTimeout, TimeoutError) as exc:
             replica.lag_seconds = None
             replica.lag_bytes = None
             replica.take_out(f"unreachable: {type(exc).__name__}")
