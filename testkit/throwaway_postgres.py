@@ -185,9 +185,11 @@ def migrated_server(settings: dict[str, str]) -> Iterator[ThrowawayPostgres]:
         server.destroy()
 
 
-def crash(server: ThrowawayPostgres) -> None:
+def crash(server: ThrowawayPostgres, frozen_for: float = 0.0) -> None:
     """A machine crash as the server sees it: the postmaster and every backend are frozen at
-    once (SIGSTOP) and then killed with SIGKILL, so no backend finishes anything in between."""
+    once (SIGSTOP) and then killed with SIGKILL, so no backend finishes anything in between.
+    `frozen_for`: seconds they stay frozen first (a machine that hangs, then dies), so that
+    clients have statements under way when the connections break."""
     import signal
 
     postmaster = server.pid()
@@ -195,6 +197,7 @@ def crash(server: ThrowawayPostgres) -> None:
     for pid in victims:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGSTOP)
+    time.sleep(frozen_for)
     for pid in [*victims, *children(postmaster)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
