@@ -4,9 +4,10 @@ A read goes to a replica in rotation (round robin), in one message with a guard 
 before it: `pg_last_wal_replay_lsn()`, which must have reached the read's fence (the request's
 `Booking-Consistency` LSN, or an LSN the caller passes). The read's own statement starts after
 the guard, so its snapshot holds everything replayed up to the guard's answer. A replica behind
-the fence, unreachable, busy, or cancelling the statement for a replay conflict yields None and
-the caller reads from the primary instead: a client is never answered from a replica older than
-its own writes, and a failing replica never fails a request. Writes never come here.
+the fence, unreachable, busy, or answering with an error (a replay conflict, or a "not found"
+that may only be its lag) yields None and the caller reads from the primary instead: a client
+is never answered from a replica older than its own writes, and a failing replica never fails
+a request. Writes never come here.
 
 Which replicas are in rotation is the monitor's business (gateway/jobs/replicas.py); a replica
 whose connection breaks under a read is taken out at once and put back only by the monitor.
@@ -27,10 +28,9 @@ from psycopg.rows import AsyncRowFactory
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.config import Settings
-from gateway.errors.problem import Problem
 from gateway.principal import Principal
 from gateway.services.consistency import parse_lsn
-from gateway.services.db import SET_CALLER, _literal_safe, _problem
+from gateway.services.db import SET_CALLER, _literal_safe
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ T = TypeVar("T")
 
 GUARD = "select pg_catalog.pg_last_wal_replay_lsn()::text;\n"
 STATUS = "select pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_wal_replay_lsn()::text"
-# SQLSTATE classes and codes after which the primary answers instead: connection (08), resources
-# (53), operator intervention (57), a replay conflict (40001), a write refused on a standby (25006)
-FALL_BACK_CLASSES = ("08", "53", "57")
-FALL_BACK_CODES = frozenset({"40001", "40P01", "25006"})
 
 
 def replica_name(url: str) -> str:
@@ -171,11 +167,10 @@ class ReadRouter:
             self.reads["busy"] += 1
             return None
         except psycopg.Error as exc:
-            state = exc.sqlstate
-            if state is None or state[:2] in FALL_BACK_CLASSES or state in FALL_BACK_CODES:
-                if isinstance(exc, psycopg.OperationalError) or state is None:
-                    replica.take_out(f"read failed: {exc}".splitlines()[0])
-                self.reads["failed"] += 1
-                return None
-            problem: Problem = _problem(exc)
-            raise problem from exc
+            # an error is the primary's to answer: raised by the read's own statement, it comes
+            # before the guard could be judged, and a replica behind the fence may well answer
+            # "not found" for what the client has just created
+            if isinstance(exc, psycopg.OperationalError) or exc.sqlstate is None:
+                replica.take_out(f"read failed: {exc}".splitlines()[0])
+            self.reads["failed"] += 1
+            return None
