@@ -15,6 +15,7 @@ whose connection breaks under a read is taken out at once and put back only by t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Mapping
@@ -46,6 +47,10 @@ def replica_name(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', '5432')}/{info.get('dbname', '')}"
 
 
+class Unreachable(Exception):
+    """A replica did not answer the monitor's question."""
+
+
 @dataclass
 class Replica:
     """One hot standby: its pool and what the monitor last learned about it."""
@@ -60,10 +65,13 @@ class Replica:
 
     async def replayed(self, wait: float) -> int | None:
         """How far this standby has replayed (an LSN); None when it is not a standby. Raises
-        psycopg.Error or PoolTimeout when it cannot be reached (waiting up to `wait` seconds
-        for a connection)."""
-        async with self.pool.connection(timeout=wait) as conn:
-            row = await (await conn.execute(STATUS)).fetchone()
+        Unreachable when it does not answer within `wait` seconds: a server that hangs (stopped,
+        not dead) keeps its connections open, so the whole check is bounded."""
+        try:
+            async with asyncio.timeout(wait), self.pool.connection(timeout=wait) as conn:
+                row = await (await conn.execute(STATUS)).fetchone()
+        except (psycopg.Error, PoolTimeout, TimeoutError) as exc:
+            raise Unreachable(type(exc).__name__) from exc
         in_recovery, replay = row if row is not None else (False, None)
         return parse_lsn(replay) if in_recovery and replay else None
 
