@@ -5,8 +5,8 @@ replica that has replayed past the versions, else from the primary).
 With replicas, slots read on a cache miss are cached under versions read on the primary, so the
 replica must hold everything those versions count: the slots read is fenced at the primary's WAL
 position read after the versions (a replica behind it leaves the read to the primary). A request
-carrying a `Booking-Consistency` fence takes its versions from the database, not from this
-process's version map, which may not yet have seen a write made through another gateway."""
+carrying a `Booking-Consistency` fence takes its versions from the database (the version map
+answers no such request: it may not yet have seen a write made through another gateway)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from datetime import date
 from uuid import UUID
 
 from gateway.services.cache import SlotKey
-from gateway.services.consistency import request_fence
 from gateway.services.engine import DayVersion
 from gateway.state import Gateway
 
@@ -31,7 +30,7 @@ def availability_etag(versions: list[DayVersion]) -> str:
 async def day_versions(g: Gateway, service_id: UUID, day: date, days: int) -> list[DayVersion]:
     """Each day's version: from the listener's version map while it is trusted and knows every
     day (no SQL), else from the database, recorded in the map for the next reader."""
-    known = None if request_fence() else g.versions.lookup(service_id, day, days)
+    known = g.versions.lookup(service_id, day, days)
     if known is not None:
         g.metrics.versions.labels("map").inc()
         return known
