@@ -18,7 +18,16 @@ from pathlib import Path
 
 import psycopg
 
-from bench import conflicts, http, realtime, sql_engine, units, webhooks, write_scaling
+from bench import (
+    conflicts,
+    http,
+    realtime,
+    replicas,
+    sql_engine,
+    units,
+    webhooks,
+    write_scaling,
+)
 from bench.pgbench import Load
 from bench.report import Section, machine, replace_sections
 from gateway.cli.migrate import migrate
@@ -33,6 +42,7 @@ FAMILIES: list[Callable[[str, Load], Section]] = [
     realtime.run,
     units.run,
     webhooks.run,
+    replicas.run,
 ]
 
 INTRO = """# Performance
@@ -50,7 +60,8 @@ Reproduce: `make bench` (about four minutes). `BENCH_SECONDS` changes the length
 (default 15), `BENCH_CLIENTS` the number of clients (default 8), `BENCH_HTTP_SECONDS` the length
 of each HTTP run (default 10); `BENCH_SOAK=1` adds a 60 s soak of 1,000 clients with think
 time; `BENCH_WS_IDLE` the number of idle websockets held (default 10,000);
-`BENCH_UNITS_BURST` the connections of the class burst (default 1,000). `BENCH_FAMILIES=units`
+`BENCH_UNITS_BURST` the connections of the class burst (default 1,000); `BENCH_REPLICA_SECONDS`
+the length of each read-replica run (default 8). `BENCH_FAMILIES=units`
 (module names, comma-separated) runs only those families and replaces only their sections here.
 Plots: `docs/perf-*.png`.
 """

@@ -22,6 +22,7 @@ from gateway.http.problems import INTERNAL, Problem, method_not_allowed, not_fou
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.spec import RouteSpec, SpecRoute
 from gateway.jobs.maintenance import Maintenance
+from gateway.jobs.replicas import ReplicaMonitor
 from gateway.jobs.webhooks import WebhookWorker
 from gateway.realtime.endpoint import websocket_route
 from gateway.realtime.service import Realtime
@@ -45,6 +46,7 @@ from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database, Reachability, make_pool
 from gateway.services.engine import Engine
 from gateway.services.redisconn import OptionalRedis
+from gateway.services.replicas import ReadRouter, make_replica
 from gateway.services.webhook_store import WebhookStore
 from gateway.services.webhook_targets import WebhookSettings
 from gateway.state import Gateway
@@ -123,9 +125,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         pool = make_pool(cfg, reachability)
         await pool.open(wait=True)
         redis = OptionalRedis(cfg.redis_url)
-        db = Database(pool, cfg.max_retries, reachability, cfg.pool_down_timeout)
+        router = None
+        if cfg.database_replica_urls:
+            router = ReadRouter([make_replica(u, cfg) for u in cfg.database_replica_urls])
+            for replica in router.replicas:
+                await replica.pool.open(wait=False)  # a replica down at start is no reason to stop
+        db = Database(pool, cfg.max_retries, reachability, cfg.pool_down_timeout, router)
         metrics = Metrics()
         metrics.watch_pool(pool.get_stats)
+        monitor = None
+        if router is not None:
+            metrics.watch_replicas(router)
+            monitor = ReplicaMonitor(router, db, cfg.replica_poll_seconds, cfg.replica_max_lag)
+            app.state.replica_monitor = monitor
         app.state.pool = pool
         app.state.settings = cfg
         app.state.gateway = Gateway(
@@ -168,14 +180,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             maintenance.start()
         if hooks.poll_seconds > 0:
             webhooks.start()
+        if monitor is not None:
+            monitor.start()
         try:
             yield
         finally:
             await app.state.gateway.limiter.stop()
+            if monitor is not None:
+                await monitor.stop()
             await webhooks.stop()
             await maintenance.stop()
             await realtime.stop()
             await redis.close()
+            for replica in router.replicas if router is not None else []:
+                await replica.pool.close()
             await pool.close()
 
     browser = browser_routes(cfg)  # static files; the demo's tokens with the development secret

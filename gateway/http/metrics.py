@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from gateway.services.replicas import ReadRouter
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -24,6 +27,45 @@ class _PoolCollector(Collector):
                 g = GaugeMetricFamily(f"booking_db_{name}", f"psycopg pool statistic {name}")
                 g.add_metric([], float(stats[name]))
                 yield g
+
+
+class _ReplicaCollector(Collector):
+    """Each replica's state as the monitor last saw it, and where read-only statements went."""
+
+    def __init__(self, router: ReadRouter) -> None:
+        self._router = router
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        lag = GaugeMetricFamily(
+            "booking_replica_lag_seconds",
+            "How far a replica's replay is behind the primary, in seconds (absent: unreachable)",
+            labels=["replica"],
+        )
+        lag_bytes = GaugeMetricFamily(
+            "booking_replica_lag_bytes",
+            "WAL bytes the replica has not yet replayed, at the monitor's last poll",
+            labels=["replica"],
+        )
+        rotation = GaugeMetricFamily(
+            "booking_replica_in_rotation",
+            "1 while the replica serves reads, 0 while it is out of rotation",
+            labels=["replica"],
+        )
+        for r in self._router.replicas:
+            if r.lag_seconds is not None:
+                lag.add_metric([r.name], r.lag_seconds)
+            if r.lag_bytes is not None:
+                lag_bytes.add_metric([r.name], float(r.lag_bytes))
+            rotation.add_metric([r.name], 1.0 if r.in_rotation else 0.0)
+        reads = CounterMetricFamily(
+            "booking_replica_reads",
+            "Read-only statements offered to replicas, by outcome (replica: served there; any"
+            " other outcome was then served by the primary)",
+            labels=["outcome"],
+        )
+        for outcome, n in sorted(self._router.reads.items()):
+            reads.add_metric([outcome], float(n))
+        yield from (lag, lag_bytes, rotation, reads)
 
 
 class Metrics:
@@ -74,6 +116,9 @@ class Metrics:
 
     def watch_pool(self, stats: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(stats))
+
+    def watch_replicas(self, router: ReadRouter) -> None:
+        self.registry.register(_ReplicaCollector(router))
 
     def outcome(self, counter: Counter, result: Mapping[str, Any]) -> None:
         if result.get("success"):

@@ -6,6 +6,8 @@ which always go to the database):
 - the map is trusted only while the listener is connected and caught up (`Feed.caught_up`), and
   not until the listener has read the log again after this process's own last write (the fence),
   so a client reads its own writes; otherwise every read asks the database;
+- a request carrying a `Booking-Consistency` token (a write it made, perhaps through another
+  gateway, whose events this process's listener may not have read yet) always asks the database;
 - an event sets each (service, day) it touches to its id (ids come in commit order, so the newest
   event is the version, `api.availability_version`); a catalogue change clears the map, because
   its topics cannot name the services it removed;
@@ -22,6 +24,7 @@ from typing import Protocol
 from uuid import UUID
 
 from gateway.realtime.events import Event, availability_days
+from gateway.services.consistency import request_fence
 from gateway.services.engine import DayVersion
 
 MAX_ENTRIES = 100_000
@@ -52,8 +55,9 @@ class VersionMap:
         return self.feed is not None and self.feed.caught_up(self.fence)
 
     def lookup(self, service_id: UUID, day: date, days: int) -> list[DayVersion] | None:
-        """Each day's version when the map is trusted and knows every day; else None."""
-        if not self.trusted():
+        """Each day's version when the map is trusted and knows every day, and the current
+        request carries no read fence; else None."""
+        if not self.trusted() or request_fence():
             return None
         found: list[DayVersion] = []
         for n in range(days):

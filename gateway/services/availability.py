@@ -1,5 +1,12 @@
 """Availability as the routes serve it: each day's version (from the listener's version map when
-it is trusted, else the database) and free slots (from the cache where current).
+it is trusted, else the database) and free slots (from the cache where current, else from a
+replica that has replayed past the versions, else from the primary).
+
+With replicas, slots read on a cache miss are cached under versions read on the primary, so the
+replica must hold everything those versions count: the slots read is fenced at the primary's WAL
+position read after the versions (a replica behind it leaves the read to the primary). A request
+carrying a `Booking-Consistency` fence takes its versions from the database (the version map
+answers no such request: it may not yet have seen a write made through another gateway).
 
 Two things keep readers off the database when a day changes:
 - **One read per miss.** Readers missing the same (service, days, filter, versions) at once share
@@ -95,7 +102,10 @@ async def _read_slots(
     versions: list[DayVersion],
 ) -> list[str]:
     # read after the versions, so never older than them: safe to cache under them (0: not cacheable)
-    rows = await g.engine.availability(service_id, day, days, resource_id)
+    # the replica's slots must be at least as new as these versions: fence them at the primary's
+    # position now (past every commit the versions count)
+    fence = await g.db.write_position() if g.db.replicas_serving else 0
+    rows = await g.engine.availability(service_id, day, days, resource_id, fence)
     for v, row in zip(versions, rows, strict=True):
         if v.version > 0:
             await g.cache.put(SlotKey(service_id, row.day, resource_id, v.version), row.slots)

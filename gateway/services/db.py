@@ -15,6 +15,10 @@ Once a connection is found dead, the database is taken for unreachable and reque
 `pool_down_timeout` before a 503 (with Retry-After), instead of queueing for connections that
 cannot be made; the pool keeps reconnecting in the background, and its first new connection
 ends that state.
+
+Reads marked `read_only` may be served by a hot-standby replica (gateway/services/replicas.py)
+that has replayed past the read's fence; everything else, and every read no replica can serve,
+goes to the primary.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 import random
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 from psycopg import AsyncClientCursor
@@ -35,6 +39,10 @@ from gateway.config import Settings
 from gateway.errors.problem import Problem, from_sqlstate, unavailable
 from gateway.errors.registry import RETRYABLE
 from gateway.principal import Principal
+from gateway.services.consistency import request_fence
+
+if TYPE_CHECKING:
+    from gateway.services.replicas import ReadRouter
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +106,13 @@ class Database:
         max_retries: int,
         reachability: Reachability,
         down_timeout: float,
+        router: ReadRouter | None = None,
     ) -> None:
         self.pool = pool
         self.max_retries = max_retries
         self.reachability = reachability
         self.down_timeout = down_timeout
+        self.router = router  # replicas for read-only statements; None: the primary only
 
     async def fetch_all(
         self,
@@ -110,8 +120,20 @@ class Database:
         query: str,
         params: Mapping[str, Any],
         row_factory: AsyncRowFactory[T],
+        *,
+        read_only: bool = False,
+        fence: int = 0,
     ) -> list[T]:
-        """Run one statement as `principal` (or the login role) and return its rows."""
+        """Run one statement as `principal` (or the login role) and return its rows.
+
+        `read_only`: the statement writes nothing, so a replica may answer it if it has replayed
+        up to `fence` and to the request's own fence (an LSN; 0 for none)."""
+        if read_only and self.router is not None:
+            rows = await self.router.read(
+                principal, query, params, row_factory, max(fence, request_fence())
+            )
+            if rows is not None:
+                return rows
         attempt = 0
         while True:
             try:
@@ -135,9 +157,14 @@ class Database:
         query: str,
         params: Mapping[str, Any],
         row_factory: AsyncRowFactory[T],
+        *,
+        read_only: bool = False,
+        fence: int = 0,
     ) -> T:
         """The single row of one statement."""
-        rows = await self.fetch_all(principal, query, params, row_factory)
+        rows = await self.fetch_all(
+            principal, query, params, row_factory, read_only=read_only, fence=fence
+        )
         if len(rows) != 1:
             raise Problem(
                 500,
@@ -148,11 +175,37 @@ class Database:
         return rows[0]
 
     async def fetch_value(
-        self, principal: Principal | None, query: str, params: Mapping[str, Any]
+        self,
+        principal: Principal | None,
+        query: str,
+        params: Mapping[str, Any],
+        *,
+        read_only: bool = False,
+        fence: int = 0,
     ) -> Any:
         """The first column of the single row."""
-        row = await self.fetch_one(principal, query, params, tuple_row)
+        row = await self.fetch_one(
+            principal, query, params, tuple_row, read_only=read_only, fence=fence
+        )
         return row[0]
+
+    @property
+    def replicas_serving(self) -> bool:
+        """Whether some replica is in rotation (a read marked read-only may go there)."""
+        return self.router is not None and any(r.in_rotation for r in self.router.replicas)
+
+    async def write_position(self) -> int:
+        """The primary's WAL flush position: a transaction is visible to others only once its
+        commit is flushed (synchronous_commit on, the default), so this is at or past the commit
+        of every write answered so far, and a replica that has replayed up to it shows them
+        all. (The insert position would be safe under synchronous_commit off too, but it runs
+        ahead of what any replica can have received while other writes are in flight.)"""
+        from gateway.services.consistency import parse_lsn
+
+        text = await self.fetch_value(
+            None, "select pg_catalog.pg_current_wal_flush_lsn()::text", {}
+        )
+        return parse_lsn(str(text)) or 0
 
     async def _once(
         self,

@@ -123,13 +123,16 @@ class Engine:
         )
 
     async def availability(
-        self, service_id: UUID, day: date, days: int, resource_id: UUID | None
+        self, service_id: UUID, day: date, days: int, resource_id: UUID | None, fence: int = 0
     ) -> list[DaySlots]:
+        """Free slots; a replica may answer once it has replayed up to `fence` (an LSN)."""
         return await self.db.fetch_all(
             None,
             AVAILABILITY,
             {"service": service_id, "from": day, "days": days, "resource": resource_id},
             class_row(DaySlots),
+            read_only=True,
+            fence=fence,
         )
 
     async def create_hold(
@@ -456,11 +459,27 @@ class Engine:
         return int(await self.db.fetch_value(None, "select api.event_retention_horizon()", {}))
 
     async def read_events(self, after: int, limit: int, topics: list[str] | None) -> list[Event]:
+        """Up to `limit` readable events after `after`. With replicas, from one that holds every
+        event up to the primary's readable bound, read first: a standby cannot see which
+        transactions are still committing on the primary (the read bound's advisory locks), so
+        its own bound could skip an event that commits later; capped at the primary's bound and
+        fenced at the primary's position read after it, the replica's answer has no gap."""
+        if not self.db.replicas_serving:
+            return await self.db.fetch_all(
+                None,
+                event_log.READ,
+                {"after": after, "limit": limit, "topics": topics},
+                class_row(Event),
+            )
+        bound = int(await self.db.fetch_value(None, "select api.last_event_id()", {}))
+        fence = await self.db.write_position()  # after the bound: past every commit it covers
         return await self.db.fetch_all(
             None,
-            event_log.READ,
-            {"after": after, "limit": limit, "topics": topics},
+            event_log.READ_UP_TO,
+            {"after": after, "limit": limit, "topics": topics, "bound": bound},
             class_row(Event),
+            read_only=True,
+            fence=fence,
         )
 
     # staff views: the database checks the caller's role and locations
@@ -473,6 +492,7 @@ class Engine:
             "select api.location_schedule(p_location_id => %(location)s::uuid,"
             " p_date => %(day)s::date, p_resource_id => %(resource)s::uuid)",
             {"location": location_id, "day": day, "resource": resource_id},
+            read_only=True,
         )
         return result
 
@@ -505,6 +525,7 @@ class Engine:
                 "after_start": after_start,
                 "after_id": after_id,
             },
+            read_only=True,
         )
         return result
 
@@ -518,7 +539,7 @@ class Engine:
 
     async def list_locations(self, who: Principal | None) -> list[LocationSummary]:
         items: list[LocationSummary] = await self.db.fetch_value(
-            who, catalogue_sql.LIST_LOCATIONS, {}
+            who, catalogue_sql.LIST_LOCATIONS, {}, read_only=True
         )
         return items
 
@@ -526,19 +547,19 @@ class Engine:
         self, who: Principal | None, location_id: UUID
     ) -> list[ServiceOffer]:
         items: list[ServiceOffer] = await self.db.fetch_value(
-            who, catalogue_sql.LOCATION_SERVICES, {"location": location_id}
+            who, catalogue_sql.LOCATION_SERVICES, {"location": location_id}, read_only=True
         )
         return items
 
     async def get_service(self, who: Principal | None, service_id: UUID) -> ServiceDetails:
         result: ServiceDetails = await self.db.fetch_value(
-            who, catalogue_sql.GET_SERVICE, {"service": service_id}
+            who, catalogue_sql.GET_SERVICE, {"service": service_id}, read_only=True
         )
         return result
 
     async def service_resources(self, who: Principal | None, service_id: UUID) -> list[Performer]:
         items: list[Performer] = await self.db.fetch_value(
-            who, catalogue_sql.SERVICE_RESOURCES, {"service": service_id}
+            who, catalogue_sql.SERVICE_RESOURCES, {"service": service_id}, read_only=True
         )
         return items
 

@@ -15,6 +15,8 @@ READ = (
     "select id, type, topics, payload, created_at from api.read_events("
     "p_after => %(after)s::bigint, p_limit => %(limit)s::int, p_topics => %(topics)s::text[])"
 )
+# the same, no further than a bound read on the primary (for a read on a replica)
+READ_UP_TO = READ + " where id <= %(bound)s::bigint order by id"
 
 Conn = psycopg.AsyncConnection[Any]
 

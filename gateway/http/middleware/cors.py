@@ -16,13 +16,14 @@ from starlette.middleware.cors import CORSMiddleware
 # what a browser app sends and reads beyond the CORS-safelisted headers
 REQUEST_HEADERS = (
     "Authorization",
+    "Booking-Consistency",
     "Content-Type",
     "Idempotency-Key",
     "If-Match",
     "If-None-Match",
     "X-Session-Id",
 )
-EXPOSED_HEADERS = ("ETag", "Retry-After", "Location", "Link")
+EXPOSED_HEADERS = ("ETag", "Retry-After", "Location", "Link", "Booking-Consistency")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PREFLIGHT_MAX_AGE = 600
 
