@@ -133,7 +133,12 @@ def _metrics(base: str, scrapes: int = 24) -> dict[str, float]:
         values = []
         for line in text.splitlines():
             if line.startswith(
-                ("booking_cache_requests_total", "booking_holds_total", "booking_bookings_total")
+                (
+                    "booking_cache_requests_total",
+                    "booking_cache_refreshes_total",
+                    "booking_holds_total",
+                    "booking_bookings_total",
+                )
             ):
                 metric, value = line.rsplit(" ", 1)
                 values.append((metric, float(value)))
@@ -150,7 +155,9 @@ def _hit_rate(before: dict[str, float], after: dict[str, float]) -> tuple[float,
         key = f'booking_cache_requests_total{{result="{label}"}}'
         return after.get(key, 0.0) - before.get(key, 0.0)
 
-    hits = delta("hit_answer") + delta("hit_local") + delta("hit_redis")
+    # a hit: a lookup answered without reading slots from the database ("joined": it shared
+    # another reader's read)
+    hits = delta("hit_answer") + delta("hit_local") + delta("hit_redis") + delta("joined")
     total = hits + delta("miss")
     return (hits / total if total else float("nan")), int(total)
 
@@ -336,6 +343,7 @@ class Measured:
     burst: Phase
     read_hits: tuple[float, int]  # cache hit rate and lookups while `reads` ran
     mix_hits: tuple[float, int]  # the same while `mix` ran
+    mix_refreshes: int  # days the listeners read ahead of readers while `mix` ran
     burst_live: int  # live reservations on the burst's slot afterwards
     soak_note: str  # empty unless BENCH_SOAK=1
     with_redis: bool
@@ -433,6 +441,10 @@ def _measure(
         burst=burst,
         read_hits=_hit_rate(before, middle),
         mix_hits=_hit_rate(middle, after),
+        mix_refreshes=int(
+            after.get("booking_cache_refreshes_total", 0.0)
+            - middle.get("booking_cache_refreshes_total", 0.0)
+        ),
         burst_live=_live_on_slot(database_url, salon, burst_start),
         soak_note=soak_note,
         with_redis=gw.with_redis,
@@ -500,7 +512,10 @@ def _mix_note(m: Measured) -> str:
     conflict_rate = holds[409] / max(1, sum(holds.values()))
     return (
         f"- Mix 90/8/2: {m.mix.rate:,.0f} req/s, cache hit rate **{mix_hit:.1%}** "
-        f"({mix_lookups:,} lookups), hold conflict rate {conflict_rate:.1%} "
+        f"({mix_lookups:,} lookups; a hit is a lookup answered without reading slots from the "
+        f"database, 'joined' reads included), {m.mix_refreshes:,} days read ahead of readers by "
+        "the listeners (each a database read unless the other worker had cached it), hold "
+        f"conflict rate {conflict_rate:.1%} "
         f"(holds {dict(holds)}, converts {dict(converts)}); read p99 "
         f"{m.mix.percentile(0.99, 'read'):.1f} ms, hold p99 "
         f"{m.mix.percentile(0.99, 'hold'):.1f} ms."
@@ -522,7 +537,9 @@ def _burst_note(m: Measured) -> str:
 def _setup_note(with_redis: bool) -> str:
     return (
         f"- Gateway: `booking serve --workers 2`, pool 10 per worker, "
-        f"{'a Redis of its own' if with_redis else 'no Redis'}, rate limits lifted. "
+        f"{'a Redis of its own' if with_redis else 'no Redis'}, rate limiter on (every request "
+        "checked, shared through that Redis) with a budget the load cannot exhaust, access log "
+        "off. "
         "Load generator: bench/loadgen.py in its own process (raw HTTP/1.1 keep-alive, uvloop); "
         "'client cores' is the CPU it used per second of wall time, 'gateway cores' the same "
         "for the gateway's processes. The machine has 2 cores for PostgreSQL, the gateway and "

@@ -107,7 +107,7 @@ class Metrics:
         )
         self.refreshes = Counter(
             "booking_cache_refreshes_total",
-            "Availability days read ahead of readers after an event outdated them",
+            "Availability days read from the database ahead of readers, after events outdated them",
             registry=self.registry,
         )
         self.rate_limited = Counter(

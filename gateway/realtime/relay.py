@@ -45,9 +45,10 @@ class Relay:
             services.update(catalogue_services(event))
         try:
             outdated = sorted((s, d, v) for (s, d), v in newest.items() if s not in services)
-            cached = await self.cache.invalidate_days(outdated)
+            cached = self.cache.drop_days(outdated)
             if cached and self.refresh is not None:
-                self.refresh(cached)
+                self.refresh(cached)  # before the Redis round trip: readers join, not miss
+            await self.cache.purge_days(outdated)
             if services:
                 await self.cache.invalidate([f"service:{s}" for s in sorted(services)], "immediate")
             self.invalidations += len(newest) + len(services)

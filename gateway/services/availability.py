@@ -13,10 +13,10 @@ Two things keep readers off the database when a day changes:
   one database read (a task of its own, so a reader that goes away does not cancel it for the
   others); they are counted as `joined`, not as misses.
 - **Refresh ahead.** When the listener outdates a (service, day) this process had cached (someone
-  read it lately), it reads the new version's slots itself, in the background, through the same
-  shared read: the next reader finds them cached. Each refresh is counted
-  (`booking_cache_refreshes_total`); a refresh found in Redis (another process did it) costs no
-  database read.
+  read it lately), it starts the shared read of the new version itself, before it purges Redis:
+  the next reader joins that read or finds the day cached. A refresh looks in Redis first
+  (another process may have done it); its database reads are counted
+  (`booking_cache_refreshes_total`), not as readers' misses.
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ async def day_slots(
     days: int,
     resource_id: UUID | None,
     versions: list[DayVersion] | None = None,
+    reader: bool = True,
 ) -> tuple[list[DayVersion], list[str]]:
-    """Each day's version and free slots (JSON arrays), from the cache where it is current."""
+    """Each day's version and free slots (JSON arrays), from the cache where it is current.
+    A `reader`'s lookups are counted in the cache metrics (a refresh ahead is counted apart)."""
     if versions is None:
         versions = await day_versions(g, service_id, day, days)
     found: list[str] = []
@@ -76,7 +78,8 @@ async def day_slots(
         hit = await g.cache.get(SlotKey(service_id, v.day, resource_id, v.version))
         if hit is None:
             break
-        g.metrics.cache.labels(f"hit_{hit[1]}").inc()
+        if reader:
+            g.metrics.cache.labels(f"hit_{hit[1]}").inc()
         found.append(hit[0])
     else:
         if versions and all(v.version > 0 for v in versions):
@@ -87,8 +90,9 @@ async def day_slots(
         flight = asyncio.ensure_future(_read_slots(g, service_id, day, days, resource_id, versions))
         g.cache.flights[key] = flight
         flight.add_done_callback(lambda done: _landed(g, key, done))
-        g.metrics.cache.labels("miss").inc()
-    else:
+        if reader:
+            g.metrics.cache.labels("miss").inc()
+    elif reader:
         g.metrics.cache.labels("joined").inc()
     return versions, await asyncio.shield(flight)
 
@@ -120,20 +124,28 @@ def _landed(g: Gateway, key: FlightKey, done: asyncio.Future[list[str]]) -> None
 
 
 def refresh_ahead(g: Gateway, outdated: Iterable[tuple[UUID, date]]) -> None:
-    """The relay's call: read the new version of each (service, day) this process had cached,
-    in the background, so the next reader finds it cached."""
-    pairs = list(outdated)[:MAX_REFRESHES]
-    if pairs:
-        task = asyncio.ensure_future(_refresh(g, pairs))
-        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+    """The relay's call, right after it has recorded the events' versions: start a shared read
+    of each (service, day) this process had cached, at its new version, now, so a reader who
+    comes next joins it instead of reading for itself. The read looks in Redis first (another
+    process may have done it); only database reads are counted as refreshes."""
+    for service_id, day in list(outdated)[:MAX_REFRESHES]:
+        version = g.versions.version(service_id, day)
+        if version is None or version <= 0:
+            continue
+        versions = [DayVersion(day, version)]
+        key: FlightKey = (service_id, day, 1, None, (version,))
+        if key in g.cache.flights:
+            continue
+        flight = asyncio.ensure_future(_refresh(g, service_id, versions))
+        g.cache.flights[key] = flight
+        flight.add_done_callback(lambda done, key=key: _landed(g, key, done))  # type: ignore[misc]
 
 
-async def _refresh(g: Gateway, pairs: list[tuple[UUID, date]]) -> None:
-    for service_id, day in pairs:
-        try:
-            versions = await day_versions(g, service_id, day, 1)
-            if all(v.version > 0 for v in versions):
-                await day_slots(g, service_id, day, 1, None, versions)
-                g.metrics.refreshes.inc()
-        except Exception:  # a refresh is an optimisation: readers read for themselves
-            log.warning("refresh ahead of %s on %s failed", service_id, day, exc_info=True)
+async def _refresh(g: Gateway, service_id: UUID, versions: list[DayVersion]) -> list[str]:
+    day = versions[0].day
+    hit = await g.cache.get(SlotKey(service_id, day, None, versions[0].version))
+    if hit is not None:
+        return [hit[0]]
+    slots = await _read_slots(g, service_id, day, 1, None, versions)
+    g.metrics.refreshes.inc()  # counted once cached
+    return slots

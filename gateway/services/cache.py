@@ -14,7 +14,6 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -242,29 +241,39 @@ class AvailabilityCache:
         return len(self._local)
 
     async def invalidate_days(
-        self, outdated: Iterable[tuple[UUID, date, int]]
+        self, outdated: list[tuple[UUID, date, int]]
     ) -> list[tuple[UUID, date]]:
         """Drop the entries of each (service, day) cached under a version older than the one
-        given, in both layers, with one Redis call (the realtime listener's call for a batch of
-        events: an event outdates one day of a service, not the service's other days). Returns
-        the (service, day) pairs this process had cached: read lately, worth refreshing."""
-        triples = [
-            (f"service:{service_id}", f"day:{day.isoformat()}", version, service_id, day)
-            for service_id, day, version in outdated
-        ]
+        given, in both layers (an event outdates one day of a service, not the service's other
+        days). Returns the (service, day) pairs this process had cached."""
+        cached = self.drop_days(outdated)
+        await self.purge_days(outdated)
+        return cached
+
+    def drop_days(self, outdated: list[tuple[UUID, date, int]]) -> list[tuple[UUID, date]]:
+        """In this process: drop each (service, day)'s entries older than the version given.
+        Returns the pairs that had entries: read here lately, worth reading again."""
         cached: list[tuple[UUID, date]] = []
-        for service, on_day, version, service_id, day in triples:
-            doomed = self._tag_keys.get(service, set()) & self._tag_keys.get(on_day, set())
+        for service_id, day, version in outdated:
+            doomed = self._tag_keys.get(f"service:{service_id}", set()) & self._tag_keys.get(
+                f"day:{day.isoformat()}", set()
+            )
             older = [k for k in doomed if int(k.rsplit(":", 2)[1]) < version]
             for k in older:
                 self._drop_local(k)
             if older:
                 cached.append((service_id, day))
-        run = self._script(PURGE_DAYS_SCRIPT)
-        if run is not None and triples:
-            try:
-                args = [PREFIX, *(str(x) for t in triples for x in t[:3])]
-                await run(keys=[], args=args)
-            except (RedisError, OSError) as exc:
-                self.redis.failed(exc)
         return cached
+
+    async def purge_days(self, outdated: list[tuple[UUID, date, int]]) -> None:
+        """In Redis, with one call for a batch: the same, for every gateway."""
+        run = self._script(PURGE_DAYS_SCRIPT)
+        if run is None or not outdated:
+            return
+        args = [PREFIX]
+        for service_id, day, version in outdated:
+            args += [f"service:{service_id}", f"day:{day.isoformat()}", str(version)]
+        try:
+            await run(keys=[], args=args)
+        except (RedisError, OSError) as exc:
+            self.redis.failed(exc)
