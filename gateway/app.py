@@ -46,6 +46,8 @@ from gateway.services.engine import Engine
 from gateway.services.redisconn import OptionalRedis
 from gateway.services.webhook_store import WebhookStore
 from gateway.services.webhook_targets import WebhookSettings
+from gateway.sharding.pools import close_shards, open_shards
+from gateway.sharding.router import Router, Shard
 from gateway.state import Gateway
 from gateway.web import pages as web_pages
 from gateway.web.routes import browser_routes, route_templates
@@ -123,14 +125,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await pool.open(wait=True)
         redis = OptionalRedis(cfg.redis_url)
         db = Database(pool, cfg.max_retries, reachability, cfg.pool_down_timeout)
+        engine = Engine(db)
         metrics = Metrics()
         metrics.watch_pool(pool.get_stats)
+        shards = await open_shards(cfg, Shard("home", db, engine))
         app.state.pool = pool
         app.state.settings = cfg
         app.state.gateway = Gateway(
             settings=cfg,
             db=db,
-            engine=Engine(db),
+            engine=engine,
             redis=redis,
             cache=AvailabilityCache(redis, cfg.cache_timeout),
             limiter=RateLimiter(
@@ -140,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 use_redis=cfg.rate_limit_backend != "local",
             ),
             metrics=metrics,
+            router=Router(shards, cfg.shards, metrics.shard_calls),
         )
         realtime = Realtime(
             cfg.database_url or "",
@@ -148,29 +153,37 @@ def create_app(settings: Settings | None = None) -> Starlette:
             cfg.jwt_secret,
             app.state,
             versions=app.state.gateway.versions,
+            shards=None if cfg.shards is None else list(cfg.shards.shards.items()),
         )
         app.state.realtime = realtime
-        maintenance = Maintenance(
-            app.state.gateway.engine,
-            realtime.settings.maintenance_seconds,
-            realtime.settings.event_retention_seconds,
-        )
-        app.state.maintenance = maintenance
+        # every shard's expired holds, locks and keys are cleaned up on that shard
+        maintenances = [
+            Maintenance(
+                s.engine,
+                realtime.settings.maintenance_seconds,
+                realtime.settings.event_retention_seconds,
+            )
+            for s in (shards if cfg.shards is not None else [Shard("home", db, engine)])
+        ]
+        app.state.maintenance = maintenances[0]
         hooks = WebhookSettings.from_env()
         webhooks = WebhookWorker(app.state.gateway.engine, WebhookStore(db), hooks)
         app.state.webhooks = webhooks
         await realtime.start()
         if realtime.settings.maintenance_seconds > 0:
-            maintenance.start()
+            for maintenance in maintenances:
+                maintenance.start()
         if hooks.poll_seconds > 0:
             webhooks.start()
         try:
             yield
         finally:
             await webhooks.stop()
-            await maintenance.stop()
+            for maintenance in maintenances:
+                await maintenance.stop()
             await realtime.stop()
             await redis.close()
+            await close_shards(shards, pool)
             await pool.close()
 
     browser = browser_routes(cfg)  # static files; the demo's tokens with the development secret

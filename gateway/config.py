@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from gateway.sharding.directory import ShardDirectory, directory_from_env
+
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
 ENVIRONMENTS = ("development", "production")
 
@@ -28,6 +30,8 @@ class Settings:
     # browser origins allowed to call the HTTP API (CORS): exact origins, `scheme://host:*` for
     # any port, or `*`; none by default (a browser app on another origin is refused)
     cors_origins: tuple[str, ...] = ()
+    # sharding by location (gateway/sharding/): None for one database, DATABASE_URL
+    shards: ShardDirectory | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +56,7 @@ class Settings:
                 for o in env.get("BOOKING_CORS_ORIGINS", "").split(",")
                 if o.strip()
             ),
+            shards=directory_from_env(env),
         )
 
     @property

@@ -52,7 +52,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     except AuthError as exc:
         await ws.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
         return
-    await Session(ws, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret).run()
+    await Session(
+        ws, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret, replay=not rt.sharded
+    ).run()
 
 
 def websocket_route() -> WebSocketRoute:

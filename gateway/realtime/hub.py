@@ -1,6 +1,8 @@
 """Subscribers and fan-out. Each subscriber has a bounded send queue; publishing never waits: a
 subscriber whose queue is full is marked too slow and closed (4008) by its own connection, so it
-never slows the others. Per topic, a subscriber receives ids in increasing order, each once."""
+never slows the others. Per topic, a subscriber receives ids in increasing order, each once.
+With shards (gateway/sharding/), each shard's log numbers its events on its own, so the order is
+per shard and topic: a `user:` topic hears every shard, each in its own order."""
 
 from __future__ import annotations
 
@@ -18,21 +20,30 @@ class Subscriber:
     def __init__(self, queue_size: int) -> None:
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=max(1, queue_size))
         self.last: dict[str, int] = {}
-        self.pending: dict[str, list[tuple[int, str]]] = {}
+        self.shard_last: dict[tuple[str, str], int] = {}  # (shard, topic) -> id, with shards
+        self.pending: dict[str, list[tuple[int, str, str]]] = {}
         self.closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def offer(self, event_id: int, topic: str, message: str) -> None:
-        """A live event: buffered while its topic replays, dropped when already sent."""
+    def offer(self, event_id: int, topic: str, message: str, shard: str = "") -> None:
+        """A live event: buffered while its topic replays, dropped when already sent. `shard`:
+        the shard whose log it came from ("" with one database)."""
         buffered = self.pending.get(topic)
         if buffered is not None:
-            buffered.append((event_id, message))
+            buffered.append((event_id, message, shard))
             return
-        self.deliver(event_id, topic, message)
+        self.deliver(event_id, topic, message, shard)
 
-    def deliver(self, event_id: int, topic: str, message: str) -> None:
-        if event_id <= self.last.get(topic, 0) or self.closed.done():
+    def deliver(self, event_id: int, topic: str, message: str, shard: str = "") -> None:
+        if self.closed.done():
             return
-        self.last[topic] = event_id
+        if shard:
+            if event_id <= self.shard_last.get((shard, topic), 0):
+                return
+            self.shard_last[(shard, topic)] = event_id
+        else:
+            if event_id <= self.last.get(topic, 0):
+                return
+            self.last[topic] = event_id
         self.send(message)
 
     def send(self, message: str) -> None:
@@ -47,8 +58,8 @@ class Subscriber:
 
     def end_replay(self, topic: str) -> None:
         """Send what arrived live during the topic's replay, then hear it live."""
-        for event_id, message in self.pending.pop(topic, []):
-            self.deliver(event_id, topic, message)
+        for event_id, message, shard in self.pending.pop(topic, []):
+            self.deliver(event_id, topic, message, shard)
 
 
 class Hub:
@@ -73,17 +84,19 @@ class Hub:
                     del self.topics[topic]
             sub.last.pop(topic, None)
             sub.pending.pop(topic, None)
+            for key in [k for k in sub.shard_last if k[1] == topic]:
+                del sub.shard_last[key]
         if topics is None:
             self.subscribers.discard(sub)
 
-    def publish(self, events: Iterable[Event]) -> None:
+    def publish(self, events: Iterable[Event], shard: str = "") -> None:
         for event in events:
             for topic in event.topics:
                 subs = self.topics.get(topic)
                 if subs:
                     message = encode(event, topic)
                     for sub in list(subs):
-                        sub.offer(event.id, topic, message)
+                        sub.offer(event.id, topic, message, shard)
             self.position = max(self.position, event.id)
 
     def broadcast(self, message: str) -> None:

@@ -44,6 +44,7 @@ class Session:
         engine: Engine,
         settings: RealtimeSettings,
         secret: str,
+        replay: bool = True,
     ) -> None:
         self.ws = ws
         self.who = who
@@ -51,6 +52,9 @@ class Session:
         self.engine = engine
         self.settings = settings
         self.secret = secret
+        # false with shards: each shard numbers its events, so one `since` cannot name a place in
+        # all their logs; a subscription with `since` hears live events and is told to resync
+        self.replay = replay
         self.sub = Subscriber(settings.send_queue)
         self.reason = ""
 
@@ -185,13 +189,17 @@ class Session:
         if len(self.sub.last) + len(wanted) > self.settings.max_topics:
             self._error("too-many-topics", f"at most {self.settings.max_topics} topics")
             return
-        if since is None:
+        if since is None or not self.replay:
             for topic in wanted:
                 self.sub.last[topic] = 0
             self.hub.add(self.sub, wanted)
             self.sub.send(
                 dumps({"type": "subscribed", "topics": wanted, "position": self.hub.position})
             )
+            if since is not None:
+                self.sub.send(
+                    dumps({"type": "resync", "topics": wanted, "horizon": self.hub.position})
+                )
             return
         for topic in wanted:
             self.sub.last[topic] = since

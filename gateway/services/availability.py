@@ -28,7 +28,8 @@ async def day_versions(g: Gateway, service_id: UUID, day: date, days: int) -> li
         g.metrics.versions.labels("map").inc()
         return known
     generation = g.versions.generation
-    versions = await g.engine.availability_versions(service_id, day, days)
+    engine = await g.router.entity(service_id)
+    versions = await engine.availability_versions(service_id, day, days)
     g.versions.record(service_id, versions, generation)
     g.metrics.versions.labels("database").inc()
     return versions
@@ -57,7 +58,8 @@ async def day_slots(
         if versions and all(v.version > 0 for v in versions):
             return versions, found
     # read after the versions, so never older than them: safe to cache under them (0: not cacheable)
-    rows = await g.engine.availability(service_id, day, days, resource_id)
+    engine = await g.router.entity(service_id)
+    rows = await engine.availability(service_id, day, days, resource_id)
     for v, row in zip(versions, rows, strict=True):
         if v.version > 0:
             await g.cache.put(SlotKey(service_id, row.day, resource_id, v.version), row.slots)
