@@ -21,7 +21,7 @@ from gateway.services.results import (
     ConflictMetrics,
     Recommendation,
 )
-from gateway.sharding.reads import active_conflicts, conflict_recommendations
+from gateway.sharding import reads
 from gateway.state import gateway
 
 
@@ -58,7 +58,7 @@ class ConfirmRequest(Struct, kw_only=True, frozen=True):
 
 async def list_conflicts(request: Request) -> Response:
     g = gateway(request)
-    answer: ConflictList = {"items": await active_conflicts(g.router, caller(request))}
+    answer: ConflictList = {"items": await reads.active_conflicts(g.router, caller(request))}
     return json_response(answer)
 
 
@@ -73,7 +73,7 @@ async def conflict_metrics(request: Request) -> Response:
 async def conflict_recommendations(request: Request) -> Response:
     g = gateway(request)
     answer: RecommendationList = {
-        "items": await conflict_recommendations(g.router, caller(request))
+        "items": await reads.conflict_recommendations(g.router, caller(request))
     }
     return json_response(answer)
 
