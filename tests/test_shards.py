@@ -1,0 +1,271 @@
+"""Sharding by location: two PostgreSQL servers (two shards), two locations on each, one gateway
+configured with both (BOOKING_SHARDS, BOOKING_SHARD_DIRECTORY). 200 racers per location hold
+the same slots over real HTTP: every slot has exactly one winner and no two live reservations
+overlap, on each shard; while one shard's locations race, the other shard runs no hold at all
+(its own function-call counters say so, not only the gateway's); a customer's bookings at
+locations on both shards come back merged, newest first, and a limit cuts the merged list."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time as clock
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
+from tests.fixtures import running_gateway
+from tests.support.overlaps import overlapping_live_pairs
+
+DAY = date(2031, 5, 7)
+RACERS = 200  # per location
+SLOTS = (time(9), time(10), time(11), time(12))  # the racers of a location share these
+SETTINGS = {"max_connections": "100", "fsync": "off", "track_functions": "pl"}
+HOLD_CALLS = """
+    select coalesce(sum(calls), 0)::bigint from pg_stat_user_functions
+    where schemaname = 'api' and funcname = 'create_hold_atomic'
+"""
+
+
+@dataclass(frozen=True)
+class Shard:
+    name: str
+    server: ThrowawayPostgres
+    salons: tuple[Catalogue, Catalogue]
+
+    @property
+    def url(self) -> str:
+        return self.server.url("booking")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    east: Shard
+    west: Shard
+    base: str
+
+
+def start_shard(name: str, stack: list[Any]) -> Shard:
+    ctx = migrated_server(SETTINGS)
+    server = ctx.__enter__()
+    stack.append(ctx)
+    with psycopg.connect(server.url("booking")) as conn:
+        salons = tuple(
+            seed_catalogue(conn, name=f"{name.title()} salon {n}", resources=1) for n in (1, 2)
+        )
+    return Shard(name, server, (salons[0], salons[1]))
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    stack: list[Any] = []
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            east, west = pool.map(lambda n: start_shard(n, stack), ["east", "west"])
+        directory = tmp_path_factory.mktemp("shards") / "shards.toml"
+        lines = ["[locations]"] + [
+            f'"{salon.location_id}" = "{shard.name}"'
+            for shard in (east, west)
+            for salon in shard.salons
+        ]
+        directory.write_text("\n".join(lines) + "\n")
+        env = {
+            "BOOKING_SHARDS": f"east={east.url},west={west.url}",
+            "BOOKING_SHARD_DIRECTORY": str(directory),
+            "BOOKING_MAINTENANCE_SECONDS": "0",
+            "REDIS_URL": "",
+        }
+        with running_gateway(east.url, env) as base:
+            yield Deployment(east, west, base)
+    finally:
+        for ctx in reversed(stack):
+            ctx.__exit__(None, None, None)
+
+
+def hold_calls(shard: Shard) -> int:
+    """How many times the shard's database ran api.create_hold_atomic (its own statistics)."""
+    with psycopg.connect(shard.url, autocommit=True) as conn:
+        row = conn.execute(HOLD_CALLS).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def shard_calls(base: str) -> dict[tuple[str, str], float]:
+    """booking_shard_calls_total{shard, purpose} from the gateway's /metrics."""
+    text = httpx.get(base + "/metrics", timeout=10).text
+    found: dict[tuple[str, str], float] = {}
+    for m in re.finditer(
+        r'^booking_shard_calls_total\{purpose="(\w+)",shard="(\w+)"\} (\S+)$', text, re.M
+    ):
+        found[(m.group(2), m.group(1))] = float(m.group(3))
+    return found
+
+
+def headers(mint: Callable[..., str], sub: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint(sub)}"}
+
+
+async def race_location(
+    http: httpx.AsyncClient, mint: Callable[..., str], salon: Catalogue
+) -> list[tuple[datetime, httpx.Response]]:
+    """RACERS customers hold the location's SLOTS at once (racer i wants slot i mod 4)."""
+    gate = asyncio.Event()
+
+    async def racer(i: int) -> tuple[datetime, httpx.Response]:
+        start = salon.start(DAY, SLOTS[i % len(SLOTS)])
+        body = {"service_id": str(salon.service_id), "start_time": start.isoformat()}
+        auth = headers(mint, f"racer-{salon.location_id}-{i}")
+        await gate.wait()
+        return start, await http.post("/v1/holds", json=body, headers=auth)
+
+    tasks = [asyncio.create_task(racer(i)) for i in range(RACERS)]
+    await asyncio.sleep(0)
+    gate.set()
+    return list(await asyncio.gather(*tasks))
+
+
+def assert_one_winner_per_slot(
+    shard: Shard, salon: Catalogue, answers: list[tuple[datetime, httpx.Response]]
+) -> None:
+    statuses = Counter(r.status_code for _, r in answers)
+    assert set(statuses) <= {201, 409}, statuses  # no 404: nothing reached a shard without it
+    winners = Counter(start for start, r in answers if r.status_code == 201)
+    assert winners == {salon.start(DAY, at): 1 for at in SLOTS}, winners
+    with psycopg.connect(shard.url) as conn:
+        live = conn.execute(
+            "select starts_at, count(*) from booking.reservations"
+            " where location_id = %s and status in ('held', 'confirmed') group by 1",
+            (salon.location_id,),
+        ).fetchall()
+        assert dict(live) == {salon.start(DAY, at): 1 for at in SLOTS}
+        assert overlapping_live_pairs(conn, salon.location_id) == 0
+
+
+def wait_for_calls(shard: Shard, at_least: int, seconds: float = 15) -> int:
+    """The shard's hold count once its backends have reported at least `at_least` (statistics
+    reach the shared counters about a second after a backend goes idle)."""
+    deadline = clock.monotonic() + seconds
+    while True:
+        calls = hold_calls(shard)
+        if calls >= at_least or clock.monotonic() > deadline:
+            return calls
+        clock.sleep(0.2)
+
+
+async def test_racers_on_each_shard_stay_on_their_shard_and_each_slot_has_one_winner(
+    deployment: Deployment, mint: Callable[..., str]
+) -> None:
+    base = deployment.base
+    limits = httpx.Limits(max_connections=2 * RACERS, max_keepalive_connections=2 * RACERS)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        # every service is located once (api.locate on both shards), then never again
+        for shard in (deployment.east, deployment.west):
+            for salon in shard.salons:
+                r = await http.get(
+                    f"/v1/services/{salon.service_id}/availability", params={"date": str(DAY)}
+                )
+                assert r.status_code == 200, r.text
+        for racing, idle in (
+            (deployment.east, deployment.west),
+            (deployment.west, deployment.east),
+        ):
+            clock.sleep(1.5)  # earlier work reported to the counters
+            before = {s.name: hold_calls(s) for s in (racing, idle)}
+            metrics_before = shard_calls(base)
+            answers = await asyncio.gather(
+                *(race_location(http, mint, salon) for salon in racing.salons)
+            )
+            for salon, salon_answers in zip(racing.salons, answers, strict=True):
+                assert_one_winner_per_slot(racing, salon, salon_answers)
+
+            ran = wait_for_calls(racing, before[racing.name] + 2 * RACERS) - before[racing.name]
+            clock.sleep(1.5)  # anything the idle shard ran would have reported by now
+            assert hold_calls(idle) == before[idle.name], f"{idle.name} ran holds of {racing.name}"
+            assert ran >= 2 * RACERS, f"{racing.name} ran {ran} holds"
+
+            metrics = shard_calls(base)
+
+            def delta(shard: str, purpose: str) -> float:
+                key = (shard, purpose)
+                return metrics.get(key, 0.0) - metrics_before.get(key, 0.0)
+
+            assert delta(racing.name, "routed") == 2 * RACERS
+            assert delta(idle.name, "routed") == 0
+            for name in (racing.name, idle.name):
+                assert delta(name, "locate") == 0  # the services' locations were known
+                assert delta(name, "fanout") == 0
+
+
+async def test_a_customers_bookings_on_both_shards_come_back_merged_newest_first(
+    deployment: Deployment, mint: Callable[..., str]
+) -> None:
+    auth = headers(mint, "traveller")
+    salons = [s for shard in (deployment.east, deployment.west) for s in shard.salons]
+    async with httpx.AsyncClient(base_url=deployment.base, timeout=30) as http:
+        made: list[tuple[datetime, str]] = []
+        for n, salon in enumerate(salons):  # one booking per location, later at each
+            start = salon.start(date(2031, 6, 1 + n), time(15))
+            r = await http.post(
+                "/v1/bookings",
+                json={"service_id": str(salon.service_id), "start_time": start.isoformat()},
+                headers=auth,
+            )
+            assert r.status_code == 201, r.text
+            made.append((start, r.json()["booking_id"]))
+        newest_first = [b for _, b in sorted(made, reverse=True)]
+
+        listed = await http.get("/v1/bookings", headers=auth)
+        assert listed.status_code == 200, listed.text
+        items = listed.json()["items"]
+        assert [i["id"] for i in items] == newest_first
+        assert {i["location_id"] for i in items} == {str(s.location_id) for s in salons}
+
+        limited = await http.get("/v1/bookings", params={"limit": 3}, headers=auth)
+        assert [i["id"] for i in limited.json()["items"]] == newest_first[:3]
+
+        # each booking is found (and cancelled) through its own shard
+        for booking_id in newest_first:
+            got = await http.get(f"/v1/bookings/{booking_id}", headers=auth)
+            assert got.status_code == 200, got.text
+        cancel = await http.post(f"/v1/bookings/{newest_first[0]}/cancel", json={}, headers=auth)
+        assert cancel.status_code == 200, cancel.text
+
+        locations = await http.get("/v1/locations")
+        names = [loc["name"] for loc in locations.json()["items"]]
+        assert names == [
+            "East salon 1",
+            "East salon 2",
+            "West salon 1",
+            "West salon 2",
+        ]
+
+
+async def test_a_location_the_directory_does_not_place_is_unknown(
+    deployment: Deployment, mint: Callable[..., str]
+) -> None:
+    async with httpx.AsyncClient(base_url=deployment.base, timeout=30) as http:
+        stray = uuid.uuid4()
+        r = await http.get(f"/v1/locations/{stray}/services")
+        assert r.status_code == 404, r.text
+        assert r.json()["code"] == "BK019"
+        created = await http.post(
+            "/v1/locations",
+            json={"name": "Nowhere", "time_zone": "UTC", "id": str(stray)},
+            headers={"Authorization": f"Bearer {mint('boss', 'admin')}"},
+        )
+        assert created.status_code == 422, created.text
+        unknown = await http.get(
+            f"/v1/services/{uuid.uuid4()}/availability", params={"date": str(DAY)}
+        )
+        assert unknown.status_code == 404, unknown.text
