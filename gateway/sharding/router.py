@@ -28,7 +28,6 @@ from gateway.sharding.directory import ShardDirectory
 T = TypeVar("T")
 
 MAX_REMEMBERED = 200_000
-LOCATE = "select api.locate(p_id => %(id)s::uuid)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +135,7 @@ class Router:
 
         async def ask(shard: Shard) -> UUID | None:
             self._count(shard, "locate")
-            found: UUID | None = await shard.db.fetch_value(None, LOCATE, {"id": entity_id})
-            return found
+            return await shard.engine.locate(entity_id)
 
         answers = await asyncio.gather(*(ask(s) for s in self.shards))
         for shard, location in zip(self.shards, answers, strict=True):
