@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import conflicts, http, realtime, sql_engine, units, webhooks, write_scaling
+from bench import conflicts, http, realtime, shards, sql_engine, units, webhooks, write_scaling
 from bench.pgbench import Load
 from bench.report import Section, machine, replace_sections
 from gateway.cli.migrate import migrate
@@ -33,6 +33,7 @@ FAMILIES: list[Callable[[str, Load], Section]] = [
     realtime.run,
     units.run,
     webhooks.run,
+    shards.run,
 ]
 
 INTRO = """# Performance
