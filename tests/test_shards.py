@@ -8,6 +8,7 @@ locations on both shards come back merged, newest first, and a limit cuts the me
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from collections import Counter
@@ -25,6 +26,7 @@ from testkit.catalogue import Catalogue, seed_catalogue
 from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
 from tests.fixtures import running_gateway
 from tests.support.overlaps import overlapping_live_pairs
+from tests.support.wsclient import connect, next_event, recv_json, subscribe
 
 DAY = date(2031, 5, 7)
 RACERS = 200  # per location
@@ -254,3 +256,42 @@ async def test_a_location_the_directory_does_not_place_is_unknown(
             f"/v1/services/{uuid.uuid4()}/availability", params={"date": str(DAY)}
         )
         assert unknown.status_code == 404, unknown.text
+
+
+def newest_event(shard: Shard) -> int:
+    with psycopg.connect(shard.url) as conn:
+        row = conn.execute("select coalesce(max(id), 0) from booking.events").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+async def test_one_websocket_hears_every_shard_each_in_its_own_order(
+    deployment: Deployment, mint: Callable[..., str]
+) -> None:
+    """Each shard numbers its events; a `user:` topic spans shards, so a subscriber must hear
+    the shard whose log is behind as well as the one ahead."""
+    ahead, behind = sorted((deployment.east, deployment.west), key=newest_event, reverse=True)
+    who = "listener"
+    ws = await connect(deployment.base, mint(who))
+    try:
+        await subscribe(ws, [f"user:{who}"])
+        async with httpx.AsyncClient(base_url=deployment.base, timeout=30) as http:
+            for n, shard in enumerate((ahead, behind)):
+                salon = shard.salons[0]
+                start = salon.start(date(2031, 7, 1 + n), time(15))
+                r = await http.post(
+                    "/v1/bookings",
+                    json={"service_id": str(salon.service_id), "start_time": start.isoformat()},
+                    headers=headers(mint, who),
+                )
+                assert r.status_code == 201, r.text
+                event = await next_event(ws)
+                assert event["event"] == "booking:confirmed", event
+                assert event["payload"]["reservation_id"] == r.json()["booking_id"], event
+        # one `since` cannot name a place in two logs: the subscriber is told to resync
+        topic = f"service:{deployment.west.salons[1].service_id}"
+        await ws.send(json.dumps({"type": "subscribe", "topics": [topic], "since": 1}))
+        replies = [await recv_json(ws) for _ in range(2)]
+        assert [m["type"] for m in replies if m["type"] != "heartbeat"] == ["subscribed", "resync"]
+    finally:
+        await ws.close()
