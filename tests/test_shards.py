@@ -3,7 +3,8 @@ configured with both (BOOKING_SHARDS, BOOKING_SHARD_DIRECTORY). 200 racers per l
 the same slots over real HTTP: every slot has exactly one winner and no two live reservations
 overlap, on each shard; while one shard's locations race, the other shard runs no hold at all
 (its own function-call counters say so, not only the gateway's); a customer's bookings at
-locations on both shards come back merged, newest first, and a limit cuts the merged list."""
+locations on both shards come back merged, newest first, and a limit cuts the merged list;
+one websocket hears both shards; a location moved to the other shard keeps its bookings."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
+from gateway.cli.move_location import move_location
 from testkit.catalogue import Catalogue, seed_catalogue
 from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
 from tests.fixtures import running_gateway
@@ -295,3 +298,82 @@ async def test_one_websocket_hears_every_shard_each_in_its_own_order(
         assert [m["type"] for m in replies if m["type"] != "heartbeat"] == ["subscribed", "resync"]
     finally:
         await ws.close()
+
+
+async def test_a_location_moved_to_the_other_shard_keeps_its_bookings_and_its_guarantees(
+    deployment: Deployment, mint: Callable[..., str], tmp_path: Path
+) -> None:
+    """The operator's move (docs/OPERATIONS.md): copy the location's rows to the other shard
+    (`booking move-location`), then place it there in the directory. A gateway reading the new
+    directory finds its bookings there, refuses its taken slots, and lists a customer's bookings
+    once, although the old shard still holds a copy."""
+    east, west = deployment.east, deployment.west
+    moving = east.salons[1]
+    who = "mover"  # books at the moving location (east) and already exists on west
+    start = moving.start(date(2031, 8, 3), time(14))
+    async with httpx.AsyncClient(base_url=deployment.base, timeout=30) as http:
+        booked = await http.post(
+            "/v1/bookings",
+            json={"service_id": str(moving.service_id), "start_time": start.isoformat()},
+            headers=headers(mint, who),
+        )
+        assert booked.status_code == 201, booked.text
+        elsewhere = await http.post(
+            "/v1/bookings",
+            json={
+                "service_id": str(west.salons[0].service_id),
+                "start_time": west.salons[0].start(date(2031, 8, 4), time(14)).isoformat(),
+            },
+            headers=headers(mint, who),
+        )
+        assert elsewhere.status_code == 201, elsewhere.text
+    booking_id = booked.json()["booking_id"]
+
+    copied = move_location(east.url, west.url, moving.location_id)
+    assert copied["locations"] == 1 and copied["services"] == 1
+    assert copied["reservations"] >= 1 + len(SLOTS)  # the mover's, and the racers' winners
+
+    directory = tmp_path / "shards.toml"
+    placed = {s.location_id: "east" for s in east.salons} | {
+        s.location_id: "west" for s in west.salons
+    }
+    placed[moving.location_id] = "west"
+    directory.write_text(
+        "[locations]\n" + "".join(f'"{loc}" = "{name}"\n' for loc, name in placed.items())
+    )
+    env = {
+        "BOOKING_SHARDS": f"east={east.url},west={west.url}",
+        "BOOKING_SHARD_DIRECTORY": str(directory),
+        "BOOKING_MAINTENANCE_SECONDS": "0",
+        "REDIS_URL": "",
+    }
+    with running_gateway(east.url, env) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            mine = await http.get("/v1/bookings", headers=headers(mint, who))
+            assert sorted(i["id"] for i in mine.json()["items"]) == sorted(
+                [booking_id, elsewhere.json()["booking_id"]]
+            ), mine.text
+            got = await http.get(f"/v1/bookings/{booking_id}", headers=headers(mint, who))
+            assert got.status_code == 200, got.text
+            taken = await http.post(
+                "/v1/holds",
+                json={"service_id": str(moving.service_id), "start_time": start.isoformat()},
+                headers=headers(mint, "latecomer"),
+            )
+            assert taken.status_code == 409, taken.text
+            free = moving.start(date(2031, 8, 3), time(15))
+            held = await http.post(
+                "/v1/holds",
+                json={"service_id": str(moving.service_id), "start_time": free.isoformat()},
+                headers=headers(mint, "latecomer"),
+            )
+            assert held.status_code == 201, held.text
+            names = [loc["name"] for loc in (await http.get("/v1/locations")).json()["items"]]
+            assert names == ["East salon 1", "East salon 2", "West salon 1", "West salon 2"]
+    with psycopg.connect(west.url) as conn:  # the new hold is on the new shard
+        row = conn.execute(
+            "select location_id from booking.reservations where id = %s",
+            (held.json()["hold_id"],),
+        ).fetchone()
+        assert row == (moving.location_id,)
+        assert overlapping_live_pairs(conn, moving.location_id) == 0
