@@ -156,29 +156,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
             shards=None if cfg.shards is None else list(cfg.shards.shards.items()),
         )
         app.state.realtime = realtime
-        # every shard's expired holds, locks and keys are cleaned up on that shard
+        # every database's expired holds, locks and keys are cleaned up on that database: each
+        # shard's, and the home database's when it is not a shard
+        home = [] if any(s.db is db for s in shards) else [Shard("home", db, engine)]
         maintenances = [
             Maintenance(
                 s.engine,
                 realtime.settings.maintenance_seconds,
                 realtime.settings.event_retention_seconds,
             )
-            for s in (shards if cfg.shards is not None else [Shard("home", db, engine)])
+            for s in [*home, *shards]
         ]
         app.state.maintenance = maintenances[0]
         hooks = WebhookSettings.from_env()
-        webhooks = WebhookWorker(app.state.gateway.engine, WebhookStore(db), hooks)
-        app.state.webhooks = webhooks
+        # every shard's events reach its own locations' endpoints, each under its own lease
+        workers = [WebhookWorker(s.engine, WebhookStore(s.db), hooks) for s in shards]
+        app.state.webhooks = workers[0]
         await realtime.start()
         if realtime.settings.maintenance_seconds > 0:
             for maintenance in maintenances:
                 maintenance.start()
         if hooks.poll_seconds > 0:
-            webhooks.start()
+            for worker in workers:
+                worker.start()
         try:
             yield
         finally:
-            await webhooks.stop()
+            for worker in workers:
+                await worker.stop()
             for maintenance in maintenances:
                 await maintenance.stop()
             await realtime.stop()

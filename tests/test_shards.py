@@ -26,6 +26,7 @@ import pytest
 
 from gateway.cli.move_location import move_location
 from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.receiver import Receiver
 from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
 from tests.fixtures import running_gateway
 from tests.support.overlaps import overlapping_live_pairs
@@ -95,6 +96,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             "BOOKING_SHARD_DIRECTORY": str(directory),
             "BOOKING_MAINTENANCE_SECONDS": "0",
             "REDIS_URL": "",
+            "BOOKING_WEBHOOK_POLL_SECONDS": "0.05",
+            "BOOKING_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
         }
         with running_gateway(east.url, env) as base:
             yield Deployment(east, west, base)
@@ -298,6 +301,51 @@ async def test_one_websocket_hears_every_shard_each_in_its_own_order(
         assert [m["type"] for m in replies if m["type"] != "heartbeat"] == ["subscribed", "resync"]
     finally:
         await ws.close()
+
+
+async def test_each_shard_sends_its_own_locations_webhooks(
+    deployment: Deployment, mint: Callable[..., str]
+) -> None:
+    """An endpoint is kept on its location's shard, and that shard's delivery worker sends it
+    the location's events."""
+    salons = {"east": deployment.east.salons[0], "west": deployment.west.salons[0]}
+    admin = {
+        "Authorization": "Bearer "
+        + mint("hook-admin", "admin", locations=[str(s.location_id) for s in salons.values()])
+    }
+    receiver = Receiver().start()
+    try:
+        async with httpx.AsyncClient(base_url=deployment.base, timeout=30) as http:
+            booked: dict[str, str] = {}
+            for n, (name, salon) in enumerate(salons.items()):
+                made = await http.post(
+                    f"/v1/locations/{salon.location_id}/webhooks",
+                    json={"url": receiver.url(f"/{name}"), "event_types": ["booking:confirmed"]},
+                    headers=admin,
+                )
+                assert made.status_code == 201, made.text
+                endpoint = made.json()["id"]
+                shown = await http.get(f"/v1/webhooks/{endpoint}", headers=admin)
+                assert shown.status_code == 200, shown.text
+                r = await http.post(
+                    "/v1/bookings",
+                    json={
+                        "service_id": str(salon.service_id),
+                        "start_time": salon.start(date(2031, 9, 1 + n), time(10)).isoformat(),
+                    },
+                    headers=headers(mint, "hooked"),
+                )
+                assert r.status_code == 201, r.text
+                booked[name] = r.json()["booking_id"]
+        deadline = asyncio.get_running_loop().time() + 20
+        while not all(receiver.accepted(f"/{name}") for name in salons):
+            assert asyncio.get_running_loop().time() < deadline, "no webhook in time"
+            await asyncio.sleep(0.05)
+        for name in salons:
+            sent = [json.loads(got.body) for got in receiver.accepted(f"/{name}")]
+            assert [e["data"]["reservation_id"] for e in sent] == [booked[name]]
+    finally:
+        receiver.stop()
 
 
 async def test_a_location_moved_to_the_other_shard_keeps_its_bookings_and_its_guarantees(

@@ -5,8 +5,8 @@
 -- to another shard.
 
 -- locate
--- the location of a service, resource, hold or booking, waiting-list entry, schedule exception
--- or conflict, or NULL when this database has none with that id.
+-- the location of a service, resource, hold or booking, waiting-list entry, schedule exception,
+-- conflict or webhook endpoint, or NULL when this database has none with that id.
 create or replace function api.locate(p_id uuid) returns uuid
 language sql stable
 security definer
@@ -18,10 +18,11 @@ as $$
     (select v.location_id from booking.reservations v where v.id = p_id),
     (select w.location_id from booking.waitlist_entries w where w.id = p_id),
     (select e.location_id from booking.schedule_exceptions e where e.id = p_id),
-    (select c.location_id from booking.conflicts c where c.id = p_id));
+    (select c.location_id from booking.conflicts c where c.id = p_id),
+    (select h.location_id from booking.webhook_endpoints h where h.id = p_id));
 $$;
 comment on function api.locate(uuid) is
-  'The location of the service, resource, hold or booking, waiting-list entry, schedule exception or conflict with id p_id, or NULL when this database has none. For the gateway''s shard routing (its login role only): it reveals nothing but which location an id belongs to.';
+  'The location of the service, resource, hold or booking, waiting-list entry, schedule exception, conflict or webhook endpoint with id p_id, or NULL when this database has none. For the gateway''s shard routing (its login role only): it reveals nothing but which location an id belongs to.';
 
 revoke all on function api.locate(uuid) from public;
 grant execute on function api.locate(uuid) to booking_gateway;

@@ -1,9 +1,9 @@
 -- Sharding by location: api.locate answers the location of any id a request may name (service,
--- resource, hold or booking, waiting-list entry, schedule exception, conflict), NULL for an id this
--- database does not hold; only the gateway's login role may call it.
+-- resource, hold or booking, waiting-list entry, schedule exception, conflict, webhook endpoint),
+-- NULL for an id this database does not hold; only the gateway's login role may call it.
 begin;
 set local timezone = 'UTC';
-select plan(13);
+select plan(14);
 
 \set loc     '35000000-0000-4000-8000-000000000001'
 \set other   '35000000-0000-4000-8000-000000000002'
@@ -41,6 +41,10 @@ select is(api.locate(:'closure'), :'other'::uuid, 'A schedule exception is locat
 select (api.join_waitlist(p_user_id => 'shard-carol', p_service_id => :'cut',
                           p_start_time => '2031-03-10 10:00+00')->>'entry_id')::uuid as entry \gset
 select is(api.locate(:'entry'), :'loc'::uuid, 'A waiting-list entry is located at its location');
+
+insert into booking.webhook_endpoints (location_id, url, secret, cursor_event_id)
+values (:'other', 'https://example.com/hook', 'whsec_test', 0) returning id as hook \gset
+select is(api.locate(:'hook'), :'other'::uuid, 'A webhook endpoint is located at its location');
 
 select ok(has_function_privilege('booking_gateway', 'api.locate(uuid)', 'execute'),
           'The gateway''s login role may locate ids');
