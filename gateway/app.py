@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state,
             versions=app.state.gateway.versions,
             shards=None if cfg.shards is None else list(cfg.shards.shards.items()),
+            shard_of=None if cfg.shards is None else app.state.gateway.router.topic_shard,
         )
         app.state.realtime = realtime
         # every database's expired holds, locks and keys are cleaned up on that database: each

@@ -275,9 +275,12 @@ async def test_one_websocket_hears_every_shard_each_in_its_own_order(
     deployment: Deployment, mint: Callable[..., str]
 ) -> None:
     """Each shard numbers its events; a `user:` topic spans shards, so a subscriber must hear
-    the shard whose log is behind as well as the one ahead."""
+    the shard whose log is behind as well as the one ahead; a `since` replays a topic from its
+    own shard's log."""
     ahead, behind = sorted((deployment.east, deployment.west), key=newest_event, reverse=True)
     who = "listener"
+    west = deployment.west  # not the home database: a replay must read the topic's own shard
+    before = newest_event(west)
     ws = await connect(deployment.base, mint(who))
     try:
         await subscribe(ws, [f"user:{who}"])
@@ -294,11 +297,22 @@ async def test_one_websocket_hears_every_shard_each_in_its_own_order(
                 event = await next_event(ws)
                 assert event["event"] == "booking:confirmed", event
                 assert event["payload"]["reservation_id"] == r.json()["booking_id"], event
-        # one `since` cannot name a place in two logs: the subscriber is told to resync
-        topic = f"service:{deployment.west.salons[1].service_id}"
-        await ws.send(json.dumps({"type": "subscribe", "topics": [topic], "since": 1}))
-        replies = [await recv_json(ws) for _ in range(2)]
-        assert [m["type"] for m in replies if m["type"] != "heartbeat"] == ["subscribed", "resync"]
+        # `since` is a place in the log of the topic's shard: a topic of one shard replays from
+        # it, a topic spanning shards (one number cannot name a place in two logs) must resync
+        west_day = date(2031, 7, 1 + (ahead, behind).index(west))
+        day = f"availability:{west.salons[0].service_id}:{west_day}"
+        later = await connect(deployment.base, mint(who))
+        try:
+            await later.send(
+                json.dumps({"type": "subscribe", "topics": [day, f"user:{who}"], "since": before})
+            )
+            replies = [await recv_json(later) for _ in range(3)]
+        finally:
+            await later.close()
+        replies = [m for m in replies if m["type"] != "heartbeat"]
+        assert [m["type"] for m in replies] == ["subscribed", "resync", "event"], replies
+        assert replies[1]["topics"] == [f"user:{who}"]
+        assert replies[2]["topic"] == day and replies[2]["id"] > before, replies[2]
     finally:
         await ws.close()
 

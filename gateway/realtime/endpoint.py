@@ -53,7 +53,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
         return
     await Session(
-        ws, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret, replay=not rt.sharded
+        ws, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret, shard_of=rt.shard_of
     ).run()
 
 

@@ -24,6 +24,16 @@ class Subscriber:
         self.pending: dict[str, list[tuple[int, str, str]]] = {}
         self.closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
+    def seen(self, topic: str, shard: str = "") -> int:
+        """The newest id sent on the topic (from that shard's log, with shards)."""
+        return self.shard_last.get((shard, topic), 0) if shard else self.last.get(topic, 0)
+
+    def mark(self, topic: str, event_id: int, shard: str = "") -> None:
+        if shard:
+            self.shard_last[(shard, topic)] = event_id
+        else:
+            self.last[topic] = event_id
+
     def offer(self, event_id: int, topic: str, message: str, shard: str = "") -> None:
         """A live event: buffered while its topic replays, dropped when already sent. `shard`:
         the shard whose log it came from ("" with one database)."""
@@ -34,16 +44,9 @@ class Subscriber:
         self.deliver(event_id, topic, message, shard)
 
     def deliver(self, event_id: int, topic: str, message: str, shard: str = "") -> None:
-        if self.closed.done():
+        if event_id <= self.seen(topic, shard) or self.closed.done():
             return
-        if shard:
-            if event_id <= self.shard_last.get((shard, topic), 0):
-                return
-            self.shard_last[(shard, topic)] = event_id
-        else:
-            if event_id <= self.last.get(topic, 0):
-                return
-            self.last[topic] = event_id
+        self.mark(topic, event_id, shard)
         self.send(message)
 
     def send(self, message: str) -> None:

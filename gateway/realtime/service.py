@@ -14,6 +14,7 @@ from gateway.realtime.events import Event
 from gateway.realtime.hub import Hub
 from gateway.realtime.listener import Listener, ListenerStatus
 from gateway.realtime.relay import Relay
+from gateway.realtime.session import ShardOf
 from gateway.realtime.versions import VersionMap
 from gateway.services.cache import AvailabilityCache
 from gateway.services.engine import Engine
@@ -26,7 +27,8 @@ HEARTBEAT = '{"type":"heartbeat"}'
 class Realtime:
     """`shards` (name, database URL), with sharding by location: one listener per shard, all
     feeding the one hub and cache; the version map then stays untrusted (every availability read
-    asks its shard for versions), as its fence follows one listener only."""
+    asks its shard for versions), as its fence follows one listener only. `shard_of` says which
+    shard's log a `since` replay of a topic reads."""
 
     def __init__(
         self,
@@ -38,6 +40,7 @@ class Realtime:
         settings: RealtimeSettings | None = None,
         versions: VersionMap | None = None,
         shards: list[tuple[str, str]] | None = None,
+        shard_of: ShardOf | None = None,
     ) -> None:
         self.settings = settings or RealtimeSettings.from_env()
         self.engine = engine
@@ -47,6 +50,7 @@ class Realtime:
         self.relay = Relay(self.hub, cache, self.versions)
         self._state = state
         self.sharded = shards is not None
+        self.shard_of = shard_of  # with shards: where a `since` replay of a topic reads
         self.listeners = [
             self._listener(url, self.relay if name is None else self._shard_relay(name))
             for name, url in (shards if shards is not None else [(None, database_url)])

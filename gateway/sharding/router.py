@@ -115,6 +115,26 @@ class Router:
             return self.shards[0].engine
         return await self.location(location)
 
+    async def topic_shard(self, topic: str) -> tuple[str, Engine] | None:
+        """The shard whose event log holds a realtime topic: `availability:<service>:<day>` and
+        `service:<id>` by the service's location, `location:<id>` by the location; None for a
+        `user:` topic (it hears every shard), or an id no shard holds."""
+        kind, _, rest = topic.partition(":")
+        try:
+            if kind in ("availability", "service"):
+                entity = UUID(rest.split(":")[0])
+                location = self.located.get(entity) or await self._locate(entity)
+            elif kind == "location":
+                location = UUID(rest)
+            else:
+                return None
+        except ValueError:
+            return None
+        if location is None or self.directory is None:
+            return None
+        name = self.directory.shard_of(location)
+        return None if name is None else (name, self.by_name[name].engine)
+
     def known(self, entity_id: UUID) -> UUID | None:
         """The location of an entity the router has already located (None with one database)."""
         return self.located.get(entity_id)
