@@ -25,6 +25,7 @@ import psycopg
 import pytest
 
 from gateway.cli.move_location import move_location
+from gateway.sharding.directory import DirectoryError, directory_from_env
 from testkit.catalogue import Catalogue, seed_catalogue
 from testkit.receiver import Receiver
 from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
@@ -439,3 +440,53 @@ async def test_a_location_moved_to_the_other_shard_keeps_its_bookings_and_its_gu
         ).fetchone()
         assert row == (moving.location_id,)
         assert overlapping_live_pairs(conn, moving.location_id) == 0
+
+
+LOC_A = "10000000-0000-4000-8000-000000000001"
+LOC_B = "10000000-0000-4000-8000-000000000002"
+
+
+@pytest.mark.parametrize(
+    ("shards", "directory", "refusal"),
+    [
+        ("a=postgresql://h1/b", None, "set both"),
+        ("a=postgresql://h1/b,a=postgresql://h2/b", f'[locations]\n"{LOC_A}" = "a"\n', "twice"),
+        ("a=postgresql://h1/b,b=postgresql://h1/b", f'[locations]\n"{LOC_A}" = "a"\n', "same URL"),
+        ("a=postgresql://h1/b", f'[locations]\n"{LOC_A}" = "c"\n', "not a shard"),
+        ("a=postgresql://h1/b", '[locations]\n"salon-1" = "a"\n', "not a location id"),
+        ("a=postgresql://h1/b", f'[places]\n"{LOC_A}" = "a"\n', "no [locations]"),
+        (
+            "a=postgresql://h1/b",
+            f'[locations]\n"{LOC_A}" = "a"\n"{LOC_A.replace("-", "")}" = "a"\n',
+            "named twice",
+        ),
+    ],
+)
+def test_a_gateway_refuses_a_shard_setting_it_cannot_trust(
+    tmp_path: Path, shards: str, directory: str | None, refusal: str
+) -> None:
+    env = {"BOOKING_SHARDS": shards}
+    if directory is not None:
+        path = tmp_path / "shards.toml"
+        path.write_text(directory)
+        env["BOOKING_SHARD_DIRECTORY"] = str(path)
+    with pytest.raises(DirectoryError, match=re.escape(refusal)):
+        directory_from_env(env)
+
+
+def test_without_shard_settings_there_is_one_database_and_with_them_a_directory(
+    tmp_path: Path,
+) -> None:
+    assert directory_from_env({}) is None
+    path = tmp_path / "shards.toml"
+    path.write_text(f'[locations]\n"{LOC_A}" = "east"  # Mokotów\n"{LOC_B}" = "west"\n')
+    found = directory_from_env(
+        {
+            "BOOKING_SHARDS": "east=postgresql://h1/b, west=postgresql://h2/b",
+            "BOOKING_SHARD_DIRECTORY": str(path),
+        }
+    )
+    assert found is not None
+    assert found.shards == {"east": "postgresql://h1/b", "west": "postgresql://h2/b"}
+    assert found.shard_of(uuid.UUID(LOC_B)) == "west"
+    assert found.locations_on("east") == [uuid.UUID(LOC_A)]
