@@ -1,8 +1,8 @@
 """The router: which shard's engine serves a request. A location id routes through the directory;
 any other id (service, resource, hold or booking, waiting-list entry, schedule exception,
-conflict) through its location, which the router learns once by asking every shard
-(`api.locate`) and then keeps: an entity never changes location, so the answer never goes stale,
-and moving a location to another shard changes only the directory. Reads that span locations (a
+conflict, webhook endpoint) through its location, which the router learns once by asking every
+shard (`api.locate`) and then keeps: an entity never changes location, so the answer never goes
+stale, and moving a location to another shard changes only the directory. Reads that span locations (a
 customer's bookings, the list of locations) go to every shard and are merged.
 
 With one database (no directory) every method answers that database's engine without any I/O,
@@ -95,7 +95,7 @@ class Router:
             raise validation(
                 "with several shards a new location needs an id the shard directory already"
                 " places on a shard (BOOKING_SHARD_DIRECTORY)",
-                [{"field": "id", "message": "not in the shard directory"}],
+                [{"field": "id", "in": "body", "message": "is not in the shard directory"}],
             )
         shard = self.shard_of_location(location_id)
         self._count(shard, "routed")
@@ -103,8 +103,8 @@ class Router:
 
     async def entity(self, entity_id: UUID) -> Engine:
         """The engine of the shard holding the location of this service, resource, hold or
-        booking, waiting-list entry, schedule exception or conflict. An id no shard knows goes to
-        the first shard, whose database answers its own not-found error."""
+        booking, waiting-list entry, schedule exception, conflict or webhook endpoint. An id no
+        shard knows goes to the first shard, whose database answers its own not-found error."""
         if self.directory is None:
             return self.shards[0].engine
         location = self.located.get(entity_id)
