@@ -2,8 +2,8 @@
 any other id (service, resource, hold or booking, waiting-list entry, schedule exception,
 conflict, webhook endpoint) through its location, which the router learns once by asking every
 shard (`api.locate`) and then keeps: an entity never changes location, so the answer never goes
-stale, and moving a location to another shard changes only the directory. Reads that span locations (a
-customer's bookings, the list of locations) go to every shard and are merged.
+stale, and moving a location to another shard changes only the directory. Reads that span
+locations (a customer's bookings, the list of locations) go to every shard and are merged.
 
 With one database (no directory) every method answers that database's engine without any I/O,
 so an unsharded gateway behaves exactly as before."""
