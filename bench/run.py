@@ -23,6 +23,7 @@ from bench import (
     http,
     realtime,
     replicas,
+    shards,
     sql_engine,
     units,
     webhooks,
@@ -43,6 +44,7 @@ FAMILIES: list[Callable[[str, Load], Section]] = [
     units.run,
     webhooks.run,
     replicas.run,
+    shards.run,
 ]
 
 INTRO = """# Performance

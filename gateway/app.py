@@ -49,6 +49,8 @@ from gateway.services.redisconn import OptionalRedis
 from gateway.services.replicas import ReadRouter, make_replica
 from gateway.services.webhook_store import WebhookStore
 from gateway.services.webhook_targets import WebhookSettings
+from gateway.sharding.pools import close_shards, open_shards
+from gateway.sharding.router import Router, Shard
 from gateway.state import Gateway
 from gateway.web import pages as web_pages
 from gateway.web.routes import browser_routes, route_templates
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             for replica in router.replicas:
                 await replica.pool.open(wait=False)  # a replica down at start is no reason to stop
         db = Database(pool, cfg.max_retries, reachability, cfg.pool_down_timeout, router)
+        engine = Engine(db)
         metrics = Metrics()
         metrics.watch_pool(pool.get_stats)
         monitor = None
@@ -138,12 +141,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics.watch_replicas(router)
             monitor = ReplicaMonitor(router, db, cfg.replica_poll_seconds, cfg.replica_max_lag)
             app.state.replica_monitor = monitor
+        shards = await open_shards(cfg, Shard("home", db, engine))
         app.state.pool = pool
         app.state.settings = cfg
         app.state.gateway = Gateway(
             settings=cfg,
             db=db,
-            engine=Engine(db),
+            engine=engine,
             redis=redis,
             cache=AvailabilityCache(redis, cfg.cache_timeout),
             limiter=RateLimiter(
@@ -154,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 sync_interval=cfg.rate_limit_sync_seconds,
             ),
             metrics=metrics,
+            router=Router(shards, cfg.shards, metrics.shard_calls),
         )
         realtime = Realtime(
             cfg.database_url or "",
@@ -163,23 +168,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state,
             versions=app.state.gateway.versions,
             refresh=lambda days: refresh_ahead(app.state.gateway, days),
+            shards=None if cfg.shards is None else list(cfg.shards.shards.items()),
+            shard_of=None if cfg.shards is None else app.state.gateway.router.topic_shard,
         )
         app.state.realtime = realtime
-        maintenance = Maintenance(
-            app.state.gateway.engine,
-            realtime.settings.maintenance_seconds,
-            realtime.settings.event_retention_seconds,
-        )
-        app.state.maintenance = maintenance
+        # every database's expired holds, locks and keys are cleaned up on that database: each
+        # shard's, and the home database's when it is not a shard
+        home = [] if any(s.db is db for s in shards) else [Shard("home", db, engine)]
+        maintenances = [
+            Maintenance(
+                s.engine,
+                realtime.settings.maintenance_seconds,
+                realtime.settings.event_retention_seconds,
+            )
+            for s in [*home, *shards]
+        ]
+        app.state.maintenance = maintenances[0]
         hooks = WebhookSettings.from_env()
-        webhooks = WebhookWorker(app.state.gateway.engine, WebhookStore(db), hooks)
-        app.state.webhooks = webhooks
+        # every shard's events reach its own locations' endpoints, each under its own lease
+        workers = [WebhookWorker(s.engine, WebhookStore(s.db), hooks) for s in shards]
+        app.state.webhooks = workers[0]
         await realtime.start()
         app.state.gateway.limiter.start()
         if realtime.settings.maintenance_seconds > 0:
-            maintenance.start()
+            for maintenance in maintenances:
+                maintenance.start()
         if hooks.poll_seconds > 0:
-            webhooks.start()
+            for worker in workers:
+                worker.start()
         if monitor is not None:
             monitor.start()
         try:
@@ -188,12 +204,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.gateway.limiter.stop()
             if monitor is not None:
                 await monitor.stop()
-            await webhooks.stop()
-            await maintenance.stop()
+            for worker in workers:
+                await worker.stop()
+            for maintenance in maintenances:
+                await maintenance.stop()
             await realtime.stop()
             await redis.close()
             for replica in router.replicas if router is not None else []:
                 await replica.pool.close()
+            await close_shards(shards, pool)
             await pool.close()
 
     browser = browser_routes(cfg)  # static files; the demo's tokens with the development secret

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from gateway.sharding.directory import ShardDirectory, directory_from_env
+
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
 ENVIRONMENTS = ("development", "production")
 
@@ -36,6 +38,8 @@ class Settings:
     replica_max_lag: float = 5.0
     # how often the replica monitor asks each replica how far it has replayed
     replica_poll_seconds: float = 0.25
+    # sharding by location (gateway/sharding/): None for one database, DATABASE_URL
+    shards: ShardDirectory | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +70,7 @@ class Settings:
             ),
             replica_max_lag=float(env.get("BOOKING_REPLICA_MAX_LAG", "5")),
             replica_poll_seconds=float(env.get("BOOKING_REPLICA_POLL_SECONDS", "0.25")),
+            shards=directory_from_env(env),
         )
 
     @property

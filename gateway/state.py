@@ -1,4 +1,5 @@
-"""What one gateway process holds: settings, pool-backed engine, cache, limiter, metrics."""
+"""What one gateway process holds: settings, pool-backed engine (and the shard router), cache,
+limiter, metrics."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gateway.services.cache import AvailabilityCache
 from gateway.services.db import Database
 from gateway.services.engine import Engine
 from gateway.services.redisconn import OptionalRedis
+from gateway.sharding.router import Router
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,7 @@ class Gateway:
     cache: AvailabilityCache
     limiter: RateLimiter
     metrics: Metrics
+    router: Router  # which shard's engine serves a request (just `engine` with one database)
     versions: VersionMap = field(default_factory=VersionMap)  # fed by the realtime listener
 
 

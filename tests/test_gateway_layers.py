@@ -27,6 +27,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "gateway.app",
     ),
     "jobs": ("gateway.routes", "gateway.http", "gateway.realtime", "gateway.cli", "gateway.app"),
+    # the shard directory and router: which engine serves a request, above services, below routes
+    "sharding": (
+        "gateway.routes",
+        "gateway.realtime",
+        "gateway.jobs",
+        "gateway.cli",
+        "gateway.app",
+    ),
     # pages and static files for browsers: plumbing from http, never the engine or the relay
     "web": (
         "gateway.routes",

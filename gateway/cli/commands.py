@@ -1,4 +1,4 @@
-"""The `booking` command: migrate, demo-data, catalogue, serve, token."""
+"""The `booking` command: migrate, demo-data, catalogue, serve, token, move-location."""
 
 from __future__ import annotations
 
@@ -220,6 +220,20 @@ def cmd_warm_cache(args: argparse.Namespace) -> int:
     return 0 if response.status_code == 200 else 1
 
 
+def cmd_move_location(args: argparse.Namespace) -> int:
+    """Copy a location's rows from one shard to another (docs/OPERATIONS.md)."""
+    from gateway.cli.move_location import MoveError, move_location
+
+    try:
+        copied = move_location(args.source, args.target, args.location)
+    except MoveError as exc:
+        print(f"move-location: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in copied.items():
+        print(f"{table:<24} {rows:>9} rows")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="booking", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -286,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="limit a staff or admin token to this location (repeat for several)",
     )
     token.set_defaults(func=cmd_token)
+    move = sub.add_parser(
+        "move-location", help="copy a location's rows from one shard to another (a superuser)"
+    )
+    move.add_argument("--from", dest="source", required=True, metavar="URL", help="its shard now")
+    move.add_argument("--to", dest="target", required=True, metavar="URL", help="its next shard")
+    move.add_argument("location", type=UUID, metavar="LOCATION_ID")
+    move.set_defaults(func=cmd_move_location)
     warm = sub.add_parser("warm-cache", help="warm a running gateway's availability cache")
     warm.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway's base URL")
     warm.add_argument("--days", type=int, default=7)

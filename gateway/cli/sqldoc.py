@@ -106,6 +106,7 @@ EXAMPLES: dict[str, str] = {
     "active_conflicts": "select * from api.active_conflicts();",
     "conflict_recommendations": "select * from api.conflict_recommendations();",
     "health": "select api.health();",
+    "locate": f"select api.locate({SVC}) as location_id;  -- as the gateway's login role",
     "list_locations": "select * from api.list_locations();",
     "location_services": f"select * from api.location_services({LOC});",
     "get_service": f"select * from api.get_service({SVC});",

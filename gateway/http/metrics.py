@@ -110,6 +110,14 @@ class Metrics:
             "Availability days read from the database ahead of readers, after events outdated them",
             registry=self.registry,
         )
+        self.shard_calls = Counter(
+            "booking_shard_calls_total",
+            "Calls the shard router sent, by shard and purpose (routed: by the location;"
+            " locate: finding an id's location; fanout: a read of every shard; unknown: an id"
+            " no shard knows)",
+            ["shard", "purpose"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "booking_rate_limited_total", "Requests answered 429", registry=self.registry
         )

@@ -59,7 +59,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if sink is None:
         await ws.close(CLOSE_SERVER_ERROR, "serve with `booking serve` (its websocket protocol)")
         return
-    await Session(ws, sink, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret).run()
+    await Session(
+        ws, sink, who, rt.hub, rt.engine, rt.settings, rt.jwt_secret, shard_of=rt.shard_of
+    ).run()
 
 
 def websocket_route() -> WebSocketRoute:

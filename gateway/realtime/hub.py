@@ -2,7 +2,9 @@
 written to each subscriber's transport from the fan-out loop: no task or queue per subscriber.
 Publishing never waits: a subscriber whose transport holds more than its bound of unsent bytes
 is closed (4008) by its own connection, so it never slows the others. Per topic, a subscriber
-receives ids in increasing order, each once."""
+receives ids in increasing order, each once. With shards (gateway/sharding/), each shard's log
+numbers its events on its own, so the order is per shard and topic: a `user:` topic hears every
+shard, each in its own order."""
 
 from __future__ import annotations
 
@@ -18,27 +20,39 @@ CLOSE_TOO_SLOW = 4008
 class Subscriber:
     """One websocket's subscriptions and where its frames go."""
 
-    __slots__ = ("closed", "last", "max_buffer", "pending", "sink")
+    __slots__ = ("closed", "last", "max_buffer", "pending", "shard_last", "sink")
 
     def __init__(self, sink: FrameSink, max_buffer: int) -> None:
         self.sink = sink
         self.max_buffer = max(1, max_buffer)
         self.last: dict[str, int] = {}
-        self.pending: dict[str, list[tuple[int, bytes]]] = {}
+        self.shard_last: dict[tuple[str, str], int] = {}  # (shard, topic) -> id, with shards
+        self.pending: dict[str, list[tuple[int, bytes, str]]] = {}
         self.closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def offer(self, event_id: int, topic: str, frame: bytes) -> None:
-        """A live event: buffered while its topic replays, dropped when already sent."""
+    def seen(self, topic: str, shard: str = "") -> int:
+        """The newest id sent on the topic (from that shard's log, with shards)."""
+        return self.shard_last.get((shard, topic), 0) if shard else self.last.get(topic, 0)
+
+    def mark(self, topic: str, event_id: int, shard: str = "") -> None:
+        if shard:
+            self.shard_last[(shard, topic)] = event_id
+        else:
+            self.last[topic] = event_id
+
+    def offer(self, event_id: int, topic: str, frame: bytes, shard: str = "") -> None:
+        """A live event: buffered while its topic replays, dropped when already sent. `shard`:
+        the shard whose log it came from ("" with one database)."""
         buffered = self.pending.get(topic)
         if buffered is not None:
-            buffered.append((event_id, frame))
+            buffered.append((event_id, frame, shard))
             return
-        self.deliver(event_id, topic, frame)
+        self.deliver(event_id, topic, frame, shard)
 
-    def deliver(self, event_id: int, topic: str, frame: bytes) -> None:
-        if event_id <= self.last.get(topic, 0) or self.closed.done():
+    def deliver(self, event_id: int, topic: str, frame: bytes, shard: str = "") -> None:
+        if event_id <= self.seen(topic, shard) or self.closed.done():
             return
-        self.last[topic] = event_id
+        self.mark(topic, event_id, shard)
         self.send(frame)
 
     def send(self, frame: bytes) -> None:
@@ -54,8 +68,8 @@ class Subscriber:
 
     def end_replay(self, topic: str) -> None:
         """Send what arrived live during the topic's replay, then hear it live."""
-        for event_id, frame in self.pending.pop(topic, []):
-            self.deliver(event_id, topic, frame)
+        for event_id, frame, shard in self.pending.pop(topic, []):
+            self.deliver(event_id, topic, frame, shard)
 
 
 class Hub:
@@ -80,10 +94,12 @@ class Hub:
                     del self.topics[topic]
             sub.last.pop(topic, None)
             sub.pending.pop(topic, None)
+            for key in [k for k in sub.shard_last if k[1] == topic]:
+                del sub.shard_last[key]
         if topics is None:
             self.subscribers.discard(sub)
 
-    def publish(self, events: Iterable[Event]) -> None:
+    def publish(self, events: Iterable[Event], shard: str = "") -> None:
         for event in events:
             for topic in event.topics:
                 subs = self.topics.get(topic)
@@ -91,7 +107,7 @@ class Hub:
                     frame = text_frame(encode(event, topic))
                     event_id = event.id
                     for sub in list(subs):
-                        sub.offer(event_id, topic, frame)
+                        sub.offer(event_id, topic, frame, shard)
             self.position = max(self.position, event.id)
 
     def broadcast(self, frame: bytes) -> None:

@@ -33,8 +33,9 @@ class Relay:
         self.events_relayed = 0
         self.invalidations = 0
 
-    async def __call__(self, events: list[Event]) -> None:
-        self.hub.publish(events)
+    async def __call__(self, events: list[Event], shard: str = "") -> None:
+        """`shard`: the shard whose log the events come from ("" with one database)."""
+        self.hub.publish(events, shard)
         self.events_relayed += len(events)
         self.versions.apply(events)
         newest: dict[tuple[UUID, date], int] = {}

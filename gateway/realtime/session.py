@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -20,6 +21,9 @@ from gateway.realtime.hub import Hub, Subscriber
 from gateway.realtime.wsauth import AuthError, WsPrincipal, principal_from_token
 from gateway.realtime.wsprotocol import FrameSink, text_frame
 from gateway.services.engine import Engine
+
+# with shards: the shard (name, engine) whose event log holds a topic, None when it spans shards
+ShardOf = Callable[[str], Awaitable[tuple[str, Engine] | None]]
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
@@ -48,6 +52,7 @@ class Session:
         engine: Engine,
         settings: RealtimeSettings,
         secret: str,
+        shard_of: ShardOf | None = None,
     ) -> None:
         self.ws = ws
         self.who = who
@@ -55,6 +60,10 @@ class Session:
         self.engine = engine
         self.settings = settings
         self.secret = secret
+        # with shards: the shard (name, engine) whose log holds a topic, None for a topic that
+        # spans shards (`user:`); each shard numbers its events, so a `since` is a place in the
+        # log of its topic's shard, and a topic spanning shards is told to resync instead
+        self.shard_of = shard_of
         self.sub = Subscriber(sink, settings.send_buffer_bytes)
         self.reason = ""
         self.expiry: asyncio.TimerHandle | None = None
@@ -188,33 +197,51 @@ class Session:
                 frame({"type": "subscribed", "topics": wanted, "position": self.hub.position})
             )
             return
-        for topic in wanted:
-            self.sub.last[topic] = since
-            self.sub.pending[topic] = []
+        groups: dict[str, tuple[Engine, list[str]]] = {"": (self.engine, wanted)}
+        spanning: list[str] = []
+        if self.shard_of is not None:
+            groups = {}
+            for topic in wanted:
+                found = await self.shard_of(topic)
+                if found is None:
+                    spanning.append(topic)
+                else:
+                    groups.setdefault(found[0], (found[1], []))[1].append(topic)
+        for shard, (_, topics) in groups.items():
+            for topic in topics:
+                self.sub.last[topic] = since
+                self.sub.mark(topic, since, shard)
+                self.sub.pending[topic] = []
+        for topic in spanning:
+            self.sub.last[topic] = 0
         self.hub.add(self.sub, wanted)
         self.sub.send(frame({"type": "subscribed", "topics": wanted, "since": since}))
+        if spanning:
+            self.sub.send(frame({"type": "resync", "topics": spanning, "horizon": since}))
         try:
-            await self._replay(wanted, since)
+            for shard, (engine, topics) in groups.items():
+                await self._replay(topics, since, engine, shard)
         except Problem as exc:
             raise Closing(CLOSE_SERVER_ERROR, "the event log is unavailable") from exc
         finally:
             for topic in wanted:
                 self.sub.end_replay(topic)
 
-    async def _replay(self, topics: list[str], since: int) -> None:
-        """Events after `since` on these topics from the log, in order; resync when too old."""
-        horizon = await self.engine.event_retention_horizon()
+    async def _replay(self, topics: list[str], since: int, engine: Engine, shard: str) -> None:
+        """Events after `since` on these topics from the log (of this shard, with shards), in
+        order; resync when too old."""
+        horizon = await engine.event_retention_horizon()
         if since < horizon:
             self.sub.send(frame({"type": "resync", "topics": topics, "horizon": horizon}))
             return
         wanted = set(topics)
         after, sent = since, 0
         while True:
-            events = await self.engine.read_events(after, REPLAY_PAGE, topics)
+            events = await engine.read_events(after, REPLAY_PAGE, topics)
             for event in events:
                 for topic in event.topics:
-                    if topic in wanted and event.id > self.sub.last.get(topic, 0):
-                        self.sub.last[topic] = event.id
+                    if topic in wanted and event.id > self.sub.seen(topic, shard):
+                        self.sub.mark(topic, event.id, shard)
                         self.sub.send(text_frame(encode(event, topic)))
                         await self.sub.sink.drain()  # a replay may wait; live events never do
                         sent += 1

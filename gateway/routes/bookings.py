@@ -33,6 +33,7 @@ from gateway.http.responses import (
 from gateway.http.spec import Answer, RouteSpec, sqlstates
 from gateway.http.validate import body_of, given, header, parse_time, query_of
 from gateway.services.results import BookingResult, Reservation
+from gateway.sharding.reads import customer_reservations
 from gateway.state import gateway
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -118,7 +119,8 @@ async def create_booking(request: Request) -> Response:
     who = caller(request)
     b = await body_of(request, BookingRequest, g.settings.max_body_bytes)
     key = header(request, IDEMPOTENCY_HEADER)
-    result = await g.engine.create_booking(
+    engine = await g.router.entity(b.service_id)
+    result = await engine.create_booking(
         who,
         service_id=b.service_id,
         start=parse_time(b.start_time),
@@ -132,6 +134,8 @@ async def create_booking(request: Request) -> Response:
     g.metrics.outcome(g.metrics.bookings, result)
     if not result["success"]:
         return conflict_response(result)
+    if (location := g.router.known(b.service_id)) is not None:
+        g.router.remember(UUID(result["booking_id"]), location)
     return json_response(
         result, 201, entry_headers(result["version"], f"/v1/bookings/{result['booking_id']}")
     )
@@ -140,7 +144,8 @@ async def create_booking(request: Request) -> Response:
 async def get_booking(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    result = await g.engine.get_reservation(who, request.path_params["id"])
+    booking_id: UUID = request.path_params["id"]
+    result = await (await g.router.entity(booking_id)).get_reservation(who, booking_id)
     etag = f'"{result["version"]}"'
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
@@ -153,7 +158,8 @@ async def list_bookings(request: Request) -> Response:
     q = query_of(request, ReservationQuery)
     user_id = q.user_id or who.sub
     start, end = given(q.start), given(q.end)
-    items = await g.engine.list_reservations(
+    items = await customer_reservations(
+        g.router,
         who,
         user_id,
         None if start is None else parse_time(start),
@@ -169,7 +175,9 @@ async def cancel_booking(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     b = await body_of(request, CancelRequest, g.settings.max_body_bytes)
-    result = await g.engine.cancel_booking(who, request.path_params["id"], given(b.reason), version)
+    booking_id: UUID = request.path_params["id"]
+    engine = await g.router.entity(booking_id)
+    result = await engine.cancel_booking(who, booking_id, given(b.reason), version)
     if not result["success"]:
         g.metrics.conflicts.labels(result["conflict_type"]).inc()
         return conflict_response(result)
@@ -181,9 +189,11 @@ async def reschedule_booking(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     b = await body_of(request, RescheduleRequest, g.settings.max_body_bytes)
-    result = await g.engine.reschedule_booking(
+    booking_id: UUID = request.path_params["id"]
+    engine = await g.router.entity(booking_id)
+    result = await engine.reschedule_booking(
         who,
-        request.path_params["id"],
+        booking_id,
         parse_time(b.start_time),
         version,
         given(b.resource_id),

@@ -21,6 +21,7 @@ from gateway.services.results import (
     ConflictMetrics,
     Recommendation,
 )
+from gateway.sharding import reads
 from gateway.state import gateway
 
 
@@ -57,7 +58,7 @@ class ConfirmRequest(Struct, kw_only=True, frozen=True):
 
 async def list_conflicts(request: Request) -> Response:
     g = gateway(request)
-    answer: ConflictList = {"items": await g.engine.active_conflicts(caller(request))}
+    answer: ConflictList = {"items": await reads.active_conflicts(g.router, caller(request))}
     return json_response(answer)
 
 
@@ -71,7 +72,9 @@ async def conflict_metrics(request: Request) -> Response:
 
 async def conflict_recommendations(request: Request) -> Response:
     g = gateway(request)
-    answer: RecommendationList = {"items": await g.engine.conflict_recommendations(caller(request))}
+    answer: RecommendationList = {
+        "items": await reads.conflict_recommendations(g.router, caller(request))
+    }
     return json_response(answer)
 
 
@@ -79,7 +82,7 @@ async def resolve_conflict(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, ResolveRequest, g.settings.max_body_bytes)
-    result = await g.engine.resolve_conflict(
+    result = await (await g.router.entity(request.path_params["id"])).resolve_conflict(
         who, request.path_params["id"], str(b.decision), given(b.note)
     )
     return json_response(result)
@@ -89,7 +92,9 @@ async def confirm_conflict(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, ConfirmRequest, g.settings.max_body_bytes)
-    result = await g.engine.confirm_conflict(who, request.path_params["id"], b.accept)
+    result = await (await g.router.entity(request.path_params["id"])).confirm_conflict(
+        who, request.path_params["id"], b.accept
+    )
     return json_response(result)
 
 

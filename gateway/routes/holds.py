@@ -75,7 +75,8 @@ async def create_hold(request: Request) -> Response:
     b = await body_of(request, HoldRequest, g.settings.max_body_bytes)
     session_id = b.session_id or uuid.uuid4().hex
     end, expires_at = given(b.end_time), given(b.expires_at)
-    result = await g.engine.create_hold(
+    engine = await g.router.entity(b.service_id)
+    result = await engine.create_hold(
         who,
         slot_id=given(b.slot_id),
         user_id=b.user_id or who.sub,
@@ -91,6 +92,8 @@ async def create_hold(request: Request) -> Response:
     g.metrics.outcome(g.metrics.holds, result)
     if not result["success"]:
         return conflict_response(result)
+    if (location := g.router.known(b.service_id)) is not None:
+        g.router.remember(UUID(result["hold_id"]), location)  # its release or booking: no lookup
     hold: Hold = {**result, "session_id": session_id}
     return json_response(hold, 201, {"Location": f"/v1/bookings/{result['hold_id']}"})
 
@@ -99,7 +102,8 @@ async def release_hold(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     session_id = header(request, SESSION_HEADER)
-    result = await g.engine.release_hold(who, request.path_params["id"], session_id)
+    hold_id: UUID = request.path_params["id"]
+    result = await (await g.router.entity(hold_id)).release_hold(who, hold_id, session_id)
     return json_response(result)
 
 
@@ -107,9 +111,9 @@ async def convert_hold(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, ConvertRequest, g.settings.max_body_bytes)
-    result = await g.engine.convert_hold(
-        who, request.path_params["id"], b.session_id, given(b.booking_data)
-    )
+    hold_id: UUID = request.path_params["id"]
+    engine = await g.router.entity(hold_id)
+    result = await engine.convert_hold(who, hold_id, b.session_id, given(b.booking_data))
     g.metrics.outcome(g.metrics.bookings, result)
     if not result["success"]:
         return conflict_response(result)

@@ -27,6 +27,7 @@ from gateway.http.responses import (
 from gateway.http.spec import Answer, RouteSpec
 from gateway.http.validate import body_of, given, parse_instant, path_of, query_of
 from gateway.services.catalogue_results import CatalogueAudit, Location, LocationList
+from gateway.sharding.reads import locations
 from gateway.state import gateway
 
 ROLE_REFUSED = "42501"  # a customer or staff token: no EXECUTE on the admin functions
@@ -75,7 +76,7 @@ class AuditQuery(Struct, kw_only=True, frozen=True):
 
 async def list_locations(request: Request) -> Response:
     g = gateway(request)
-    answer: LocationList = {"items": await g.engine.list_locations(optional_caller(request))}
+    answer: LocationList = {"items": await locations(g.router, optional_caller(request))}
     return json_response(answer)
 
 
@@ -83,7 +84,7 @@ async def create_location(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, NewLocation, g.settings.max_body_bytes)
-    row = await g.engine.create_location(
+    row = await g.router.placing(given(b.id)).create_location(
         who,
         name=b.name,
         time_zone=b.time_zone,
@@ -98,7 +99,7 @@ async def update_location(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     b = await body_of(request, LocationChange, g.settings.max_body_bytes)
-    row = await g.engine.update_location(
+    row = await (await g.router.location(request.path_params["id"])).update_location(
         who,
         request.path_params["id"],
         version,
@@ -117,7 +118,7 @@ async def location_audit(request: Request) -> Response:
     location_id = path_of(request, LocationPath).id
     q = query_of(request, AuditQuery)
     since = given(q.since)
-    items = await g.engine.catalogue_audit(
+    items = await (await g.router.location(location_id)).catalogue_audit(
         who,
         location_id,
         entity_id=given(q.entity_id),

@@ -3,6 +3,7 @@ document as a web page, is in gateway/web/pages.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal, TypedDict
 
 from starlette.requests import Request
@@ -47,7 +48,10 @@ async def health(request: Request) -> Response:
 
 async def ready(request: Request) -> Response:
     g = gateway(request)
-    database = "ok" if await g.db.ping() else "down"
+    # with shards: every shard (and the home database) must answer
+    databases = {g.db, *(s.db for s in g.router.shards)}
+    pings = await asyncio.gather(*(db.ping() for db in databases))
+    database = "ok" if all(pings) else "down"
     redis = await g.redis.status()
     listener = getattr(request.app.state, "listener_status", "absent")
     if database != "ok":

@@ -77,7 +77,7 @@ async def create_resource(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, NewResource, g.settings.max_body_bytes)
-    row = await g.engine.create_resource(
+    row = await (await g.router.location(request.path_params["id"])).create_resource(
         who,
         request.path_params["id"],
         name=b.name,
@@ -85,6 +85,7 @@ async def create_resource(request: Request) -> Response:
         capacity=b.capacity,
         resource_id=given(b.id),
     )
+    g.router.remember(UUID(row["id"]), request.path_params["id"])
     return json_response(row, 201, entry_headers(row["version"], f"/v1/resources/{row['id']}"))
 
 
@@ -93,7 +94,7 @@ async def update_resource(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     b = await body_of(request, ResourceChange, g.settings.max_body_bytes)
-    row = await g.engine.update_resource(
+    row = await (await g.router.entity(request.path_params["id"])).update_resource(
         who,
         request.path_params["id"],
         version,
@@ -112,7 +113,8 @@ async def set_working_hours(request: Request) -> Response:
     version = expected_version(request)
     b = await body_of(request, WeeklyHoursRequest, g.settings.max_body_bytes)
     hours = [{"weekday": h.weekday, "start": h.start, "end": h.end} for h in b.hours]
-    result = await g.engine.set_working_hours(who, request.path_params["id"], hours, version)
+    engine = await g.router.entity(request.path_params["id"])
+    result = await engine.set_working_hours(who, request.path_params["id"], hours, version)
     return json_response(result, headers=entry_headers(result["version"]))
 
 

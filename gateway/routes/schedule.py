@@ -92,7 +92,7 @@ async def location_schedule(request: Request) -> Response:
     who = caller(request)
     location: UUID = request.path_params["id"]
     q = query_of(request, ScheduleQuery)
-    result = await g.engine.location_schedule(
+    result = await (await g.router.location(location)).location_schedule(
         who, location, parse_day(q.date), given(q.resource_id)
     )
     return json_response(result)
@@ -141,7 +141,7 @@ async def search_bookings(request: Request) -> Response:
     first_day, last_day = _day_range(q)
     after_start, after_id = _cursor(q)
     status = given(q.status)
-    result = await g.engine.search_bookings(
+    result = await (await g.router.location(location)).search_bookings(
         who,
         location,
         customer=given(q.customer),

@@ -44,7 +44,7 @@ async def add_exception(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, NewScheduleException, g.settings.max_body_bytes)
-    row = await g.engine.add_schedule_exception(
+    row = await (await g.router.location(request.path_params["id"])).add_schedule_exception(
         who,
         request.path_params["id"],
         kind=b.kind,
@@ -59,7 +59,9 @@ async def add_exception(request: Request) -> Response:
 async def remove_exception(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
-    row = await g.engine.remove_schedule_exception(who, request.path_params["id"])
+    row = await (await g.router.entity(request.path_params["id"])).remove_schedule_exception(
+        who, request.path_params["id"]
+    )
     return json_response(row)
 
 

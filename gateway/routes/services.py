@@ -175,21 +175,27 @@ def _settings(b: NewService | ServiceChange) -> ServiceSettings:
 async def location_services(request: Request) -> Response:
     g = gateway(request)
     location_id: UUID = request.path_params["id"]
-    items = await g.engine.location_services(optional_caller(request), location_id)
+    items = await (await g.router.location(location_id)).location_services(
+        optional_caller(request), location_id
+    )
     answer: ServiceOfferList = {"location_id": str(location_id), "items": items}
     return json_response(answer)
 
 
 async def get_service(request: Request) -> Response:
     g = gateway(request)
-    answer = await g.engine.get_service(optional_caller(request), request.path_params["id"])
+    answer = await (await g.router.entity(request.path_params["id"])).get_service(
+        optional_caller(request), request.path_params["id"]
+    )
     return json_response(answer)
 
 
 async def service_resources(request: Request) -> Response:
     g = gateway(request)
     service_id: UUID = request.path_params["id"]
-    items = await g.engine.service_resources(optional_caller(request), service_id)
+    items = await (await g.router.entity(service_id)).service_resources(
+        optional_caller(request), service_id
+    )
     answer: PerformerList = {"service_id": str(service_id), "items": items}
     return json_response(answer)
 
@@ -198,7 +204,10 @@ async def create_service(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, NewService, g.settings.max_body_bytes)
-    row = await g.engine.create_service(who, request.path_params["id"], _settings(b), given(b.id))
+    location_id: UUID = request.path_params["id"]
+    engine = await g.router.location(location_id)
+    row = await engine.create_service(who, location_id, _settings(b), given(b.id))
+    g.router.remember(UUID(row["id"]), location_id)
     return json_response(row, 201, entry_headers(row["version"], f"/v1/services/{row['id']}"))
 
 
@@ -207,7 +216,7 @@ async def update_service(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     b = await body_of(request, ServiceChange, g.settings.max_body_bytes)
-    row = await g.engine.update_service(
+    row = await (await g.router.entity(request.path_params["id"])).update_service(
         who,
         request.path_params["id"],
         version,
@@ -223,7 +232,7 @@ async def set_service_resources(request: Request) -> Response:
     who = caller(request)
     version = expected_version(request)
     b = await body_of(request, ServiceResourcesRequest, g.settings.max_body_bytes)
-    result = await g.engine.set_service_resources(
+    result = await (await g.router.entity(request.path_params["id"])).set_service_resources(
         who, request.path_params["id"], b.resource_ids, version
     )
     return json_response(result, headers=entry_headers(result["version"]))
@@ -244,7 +253,9 @@ async def set_service_pools(request: Request) -> Response:
         )
         for p in b.pools
     ]
-    result = await g.engine.set_service_pools(who, request.path_params["id"], pools, version)
+    result = await (await g.router.entity(request.path_params["id"])).set_service_pools(
+        who, request.path_params["id"], pools, version
+    )
     return json_response(result, headers=entry_headers(result["version"]))
 
 

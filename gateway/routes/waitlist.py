@@ -17,6 +17,7 @@ from gateway.http.responses import caller, entry_headers, json_response
 from gateway.http.spec import Answer, RouteSpec, sqlstates
 from gateway.http.validate import body_of, given, parse_instant, parse_time, query_of
 from gateway.services.results import ServiceWaitlist, WaitlistEntry
+from gateway.sharding.reads import customer_waitlist
 from gateway.state import gateway
 
 EXAMPLE_ENTRY = "5d0c7a4e-3f7b-4c2e-9a61-2b8f6f1d0e42"
@@ -77,7 +78,7 @@ async def join_waitlist(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, JoinRequest, g.settings.max_body_bytes)
-    entry = await g.engine.join_waitlist(
+    entry = await (await g.router.entity(b.service_id)).join_waitlist(
         who,
         user_id=b.user_id or who.sub,
         service_id=b.service_id,
@@ -94,26 +95,32 @@ async def my_entries(request: Request) -> Response:
     who = caller(request)
     q = query_of(request, MyEntriesQuery)
     user_id = q.user_id or who.sub
-    items = await g.engine.list_customer_waitlist(who, user_id, q.include_ended == "true")
+    items = await customer_waitlist(g.router, who, user_id, q.include_ended == "true")
     answer: EntryList = {"user_id": user_id, "items": items}
     return json_response(answer)
 
 
 async def get_entry(request: Request) -> Response:
     g = gateway(request)
-    entry = await g.engine.get_waitlist_entry(caller(request), request.path_params["id"])
+    entry = await (await g.router.entity(request.path_params["id"])).get_waitlist_entry(
+        caller(request), request.path_params["id"]
+    )
     return json_response(entry, headers=_headers(entry))
 
 
 async def leave(request: Request) -> Response:
     g = gateway(request)
-    entry = await g.engine.leave_waitlist(caller(request), request.path_params["id"])
+    entry = await (await g.router.entity(request.path_params["id"])).leave_waitlist(
+        caller(request), request.path_params["id"]
+    )
     return json_response(entry, headers=_headers(entry))
 
 
 async def decline(request: Request) -> Response:
     g = gateway(request)
-    entry = await g.engine.decline_offer(caller(request), request.path_params["id"])
+    entry = await (await g.router.entity(request.path_params["id"])).decline_offer(
+        caller(request), request.path_params["id"]
+    )
     return json_response(entry, headers=_headers(entry))
 
 
@@ -121,7 +128,7 @@ async def service_line(request: Request) -> Response:
     g = gateway(request)
     q = query_of(request, ServiceLineQuery)
     start = given(q.start_time)
-    answer = await g.engine.list_waitlist(
+    answer = await (await g.router.entity(request.path_params["id"])).list_waitlist(
         caller(request),
         request.path_params["id"],
         None if start is None else parse_instant(start),

@@ -86,8 +86,15 @@ class WebhookRedeliveryRequest(Struct, kw_only=True, frozen=True):
     )
 
 
-def _store(request: Request) -> WebhookStore:
-    return WebhookStore(gateway(request).engine.db)
+async def _location_store(request: Request, location_id: UUID) -> WebhookStore:
+    """The store of the shard holding the location (the one database without shards)."""
+    return WebhookStore((await gateway(request).router.location(location_id)).db)
+
+
+async def _endpoint_store(request: Request) -> WebhookStore:
+    """The store of the shard holding the endpoint named in the path."""
+    endpoint_id = path_of(request, WebhookEndpointPath).id
+    return WebhookStore((await gateway(request).router.entity(endpoint_id)).db)
 
 
 async def _check(url: str) -> None:
@@ -103,21 +110,22 @@ async def create_endpoint(request: Request) -> Response:
     location_id = path_of(request, WebhookLocationPath).id
     b = await body_of(request, NewWebhookEndpoint, g.settings.max_body_bytes)
     await _check(b.url)
-    row = await _store(request).create_endpoint(
+    store = await _location_store(request, location_id)
+    row = await store.create_endpoint(
         who, location_id, b.url, given(b.event_types), b.description, b.active
     )
     return json_response(row, 201, entry_headers(row["version"], f"/v1/webhooks/{row['id']}"))
 
 
 async def list_endpoints(request: Request) -> Response:
-    answer = await _store(request).list_endpoints(
-        caller(request), path_of(request, WebhookLocationPath).id
-    )
+    location_id = path_of(request, WebhookLocationPath).id
+    store = await _location_store(request, location_id)
+    answer = await store.list_endpoints(caller(request), location_id)
     return json_response(answer)
 
 
 async def get_endpoint(request: Request) -> Response:
-    row = await _store(request).call(
+    row = await (await _endpoint_store(request)).call(
         caller(request), "get_webhook_endpoint", path_of(request, WebhookEndpointPath).id
     )
     return json_response(row, headers=entry_headers(row["version"]))
@@ -131,7 +139,7 @@ async def update_endpoint(request: Request) -> Response:
     if url is not None:
         await _check(url)
     types = b.event_types
-    row = await _store(request).update_endpoint(
+    row = await (await _endpoint_store(request)).update_endpoint(
         who,
         path_of(request, WebhookEndpointPath).id,
         url=url,
@@ -144,7 +152,7 @@ async def update_endpoint(request: Request) -> Response:
 
 
 async def delete_endpoint(request: Request) -> Response:
-    row = await _store(request).call(
+    row = await (await _endpoint_store(request)).call(
         caller(request), "delete_webhook_endpoint", path_of(request, WebhookEndpointPath).id
     )
     return json_response(row)
@@ -154,7 +162,7 @@ async def rotate_secret(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, WebhookRotation, g.settings.max_body_bytes)
-    row = await _store(request).rotate_secret(
+    row = await (await _endpoint_store(request)).rotate_secret(
         who, path_of(request, WebhookEndpointPath).id, timedelta(seconds=b.grace_seconds)
     )
     return json_response(row, headers=entry_headers(row["version"]))
@@ -162,7 +170,7 @@ async def rotate_secret(request: Request) -> Response:
 
 async def list_deliveries(request: Request) -> Response:
     q = query_of(request, WebhookDeliveriesQuery)
-    answer = await _store(request).list_deliveries(
+    answer = await (await _endpoint_store(request)).list_deliveries(
         caller(request),
         path_of(request, WebhookEndpointPath).id,
         given(q.status),
@@ -176,7 +184,7 @@ async def redeliver(request: Request) -> Response:
     g = gateway(request)
     who = caller(request)
     b = await body_of(request, WebhookRedeliveryRequest, g.settings.max_body_bytes)
-    answer = await _store(request).redeliver(
+    answer = await (await _endpoint_store(request)).redeliver(
         who, path_of(request, WebhookEndpointPath).id, b.from_event_id, given(b.to_event_id)
     )
     return json_response(answer)

@@ -54,7 +54,8 @@ async def day_versions(g: Gateway, service_id: UUID, day: date, days: int) -> li
         g.metrics.versions.labels("map").inc()
         return known
     generation = g.versions.generation
-    versions = await g.engine.availability_versions(service_id, day, days)
+    engine = await g.router.entity(service_id)
+    versions = await engine.availability_versions(service_id, day, days)
     g.versions.record(service_id, versions, generation)
     g.metrics.versions.labels("database").inc()
     return versions
@@ -109,7 +110,8 @@ async def _read_slots(
     # the replica's slots must be at least as new as these versions: fence them at the primary's
     # position now (past every commit the versions count)
     fence = await g.db.write_position() if g.db.replicas_serving else 0
-    rows = await g.engine.availability(service_id, day, days, resource_id, fence)
+    engine = await g.router.entity(service_id)
+    rows = await engine.availability(service_id, day, days, resource_id, fence)
     for v, row in zip(versions, rows, strict=True):
         if v.version > 0:
             await g.cache.put(SlotKey(service_id, row.day, resource_id, v.version), row.slots)

@@ -529,6 +529,14 @@ class Engine:
         )
         return result
 
+    async def locate(self, entity_id: UUID) -> UUID | None:
+        """The location of a service, resource, hold or booking, waiting-list entry, schedule
+        exception or conflict in this database, or None (the shard router's lookup)."""
+        found: UUID | None = await self.db.fetch_value(
+            None, "select api.locate(p_id => %(id)s::uuid)", {"id": entity_id}
+        )
+        return found
+
     async def health(self) -> Health:
         result: Health = await self.db.fetch_value(None, "select api.health()", {})
         return result
