@@ -31,6 +31,7 @@ from bench.report import Section, table
 from gateway.config import Settings
 from testkit.catalogue import Catalogue, seed_catalogue
 from testkit.ports import free_port
+from testkit.processes import stop
 from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
 
 FIRST_DAY = date(2032, 1, 5)
@@ -134,11 +135,7 @@ def _measure(
         after = (_cpu_seconds(primary.pid()), _cpu_seconds(standby.pid()), _cpu_seconds(proc.pid))
         replica_after = _replica_reads(base) if replicas else 0.0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, grace=15)
     ok = [s for s in result["statuses"] if s in (200, 304)]
     run = Run(
         name=name,

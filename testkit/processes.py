@@ -1,8 +1,23 @@
-"""A server's processes as /proc shows them: a postmaster's backends, uvicorn's workers."""
+"""A server's processes as /proc shows them (a postmaster's backends, uvicorn's workers), and
+the one way tests and benchmarks stop a process they started."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import Any
+
+
+def stop(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """Stop a process politely (SIGTERM), by force after `grace` seconds, and reap it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace)
 
 
 def _stat_fields(pid: int) -> list[str]:

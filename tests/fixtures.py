@@ -17,6 +17,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from testkit.ports import free_port
+from testkit.processes import stop
 from testkit.throwaway_postgres import ThrowawayPostgres, migrated_server
 from testkit.throwaway_redis import start_redis
 from tests.support.database import SessionDatabase, with_dbname
@@ -134,12 +135,7 @@ def start_gateway(
 
 def stop_gateway(proc: subprocess.Popen[bytes]) -> None:
     """Stop a gateway process: politely, and by force after 10 s (then reap it)."""
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    stop(proc)
 
 
 @contextmanager

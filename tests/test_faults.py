@@ -39,6 +39,7 @@ from gateway.config import Settings
 from gateway.http.tokens import mint_token
 from testkit.catalogue import Catalogue, seed_catalogue
 from testkit.ports import free_port
+from testkit.processes import stop
 from testkit.throwaway_postgres import (
     ThrowawayPostgres,
     crash,
@@ -83,16 +84,6 @@ def random_start(cat: Catalogue, rng: random.Random) -> datetime:
     day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
     slots = int((datetime.combine(day, CLOSES) - datetime.combine(day, OPENS)) / SLOT)
     return cat.start(day, OPENS) + SLOT * rng.randrange(slots)
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @dataclass
@@ -270,7 +261,7 @@ async def test_postgres_crash_mid_storm_loses_no_acknowledged_booking(
         with psycopg.connect(url) as conn:
             assert overlapping_live_pairs(conn, cat.location_id) == 0
     finally:
-        stop_process(proc)
+        stop(proc)
 
 
 async def wait_until_booking_succeeds(
@@ -365,7 +356,7 @@ async def test_redis_killed_and_restarted_mid_storm_is_slower_never_wrong(
         http_slots = await http_availability(base, cat)
     finally:
         if proc is not None:
-            stop_process(proc)
+            stop(proc)
         kill_redis(redis_proc)
 
     assert down["redis"] == "degraded" and down["status"] == "degraded", down

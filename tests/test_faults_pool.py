@@ -11,7 +11,6 @@ SKIP_FAULT=1 skips it.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -24,6 +23,7 @@ import pytest
 from gateway.config import Settings
 from gateway.http.tokens import mint_token
 from testkit.catalogue import Catalogue, seed_catalogue
+from testkit.processes import stop
 from testkit.throwaway_postgres import (
     ThrowawayPostgres,
     migrated_server,
@@ -58,15 +58,6 @@ async def timed_get(http: httpx.AsyncClient, path: str) -> tuple[httpx.Response,
     started = time.monotonic()
     response = await http.get(path, headers=headers("reader"))
     return response, time.monotonic() - started
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 async def test_database_down_answers_503_at_once_and_the_gateway_recovers_by_itself(
@@ -106,7 +97,7 @@ async def test_database_down_answers_503_at_once_and_the_gateway_recovers_by_its
             assert listed.status_code == 200 and len(listed.json()["items"]) == 1, listed.text
         assert proc.poll() is None, "the gateway was restarted"
     finally:
-        stop_process(proc)
+        stop(proc)
 
 
 async def booking_once_served(

@@ -30,6 +30,7 @@ from gateway.cli.migrate import migrate
 from gateway.config import Settings
 from gateway.http.problems import CONFLICT_PROBLEMS
 from gateway.web.routes import DEMO_TOKENS_PATH
+from testkit.processes import stop
 from tests.fixtures import HttpCatalogue, next_test_day, start_gateway, with_dbname
 from tests.support import webhook_probes
 
@@ -170,14 +171,6 @@ def _desk(database_url: str) -> Desk:
     return Desk(*ids)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 @pytest.fixture(scope="module")
 def ctx(
     gateway_url: str, database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
@@ -210,7 +203,7 @@ def ctx(
         yield Ctx(gateway_url, limited, dead, http_catalogue, _desk(database_url), mint)
     finally:
         for proc in procs:
-            _stop(proc)
+            stop(proc)
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(doomed))

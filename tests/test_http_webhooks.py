@@ -5,7 +5,6 @@ internal addresses are refused."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from testkit.receiver import Receiver
-from tests.fixtures import HttpCatalogue, next_test_day, start_gateway
+from tests.fixtures import HttpCatalogue, next_test_day, start_gateway, stop_gateway
 
 FAST = {
     "BOOKING_WEBHOOK_POLL_SECONDS": "0.05",
@@ -33,11 +32,7 @@ def hooked(database_url: str) -> Iterator[str]:
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_gateway(proc)
 
 
 @pytest.fixture

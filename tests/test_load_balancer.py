@@ -20,6 +20,7 @@ import pytest
 
 from gateway.client import BookingClient
 from testkit.ports import free_port
+from testkit.processes import stop
 from testkit.throwaway_redis import start_redis
 from tests.fixtures import HttpCatalogue, next_test_day, running_gateway
 from tests.support.availability_reads import metric
@@ -129,12 +130,7 @@ def running_balancer(balancer: Balancer, gateways: list[str]) -> Iterator[str]:
                 time.sleep(0.05)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop(proc)
 
 
 @pytest.fixture(scope="module")

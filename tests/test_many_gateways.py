@@ -6,7 +6,6 @@ bound; and one client spread over the three gets the rate budget of one limiter,
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +20,7 @@ from websockets.asyncio.client import ClientConnection
 from gateway.client import BookingClient
 from gateway.realtime.events import AVAILABILITY_UPDATED
 from testkit.ports import free_port
+from testkit.processes import stop
 from testkit.throwaway_redis import start_redis
 from tests.fixtures import HttpCatalogue, next_test_day, running_gateway
 from tests.support.availability_reads import metric, served_from_the_map, starts
@@ -72,12 +72,7 @@ def module_redis() -> Iterator[str]:
     try:
         yield f"redis://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
