@@ -22,6 +22,7 @@ Two things keep readers off the database when a day changes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -90,7 +91,7 @@ async def day_slots(
     if flight is None:
         flight = asyncio.ensure_future(_read_slots(g, service_id, day, days, resource_id, versions))
         g.cache.flights[key] = flight
-        flight.add_done_callback(lambda done: _landed(g, key, done))
+        flight.add_done_callback(functools.partial(_landed, g, key))
         if reader:
             g.metrics.cache.labels("miss").inc()
     elif reader:
@@ -106,9 +107,9 @@ async def _read_slots(
     resource_id: UUID | None,
     versions: list[DayVersion],
 ) -> list[str]:
-    # read after the versions, so never older than them: safe to cache under them (0: not cacheable)
-    # the replica's slots must be at least as new as these versions: fence them at the primary's
-    # position now (past every commit the versions count)
+    # read after the versions, so never older than them: safe to cache under them (0: not
+    # cacheable); on a replica, fenced at the primary's position now, past every commit the
+    # versions count
     fence = await g.db.write_position() if g.db.replicas_serving else 0
     engine = await g.router.entity(service_id)
     rows = await engine.availability(service_id, day, days, resource_id, fence)
@@ -140,7 +141,7 @@ def refresh_ahead(g: Gateway, outdated: Iterable[tuple[UUID, date]]) -> None:
             continue
         flight = asyncio.ensure_future(_refresh(g, service_id, versions))
         g.cache.flights[key] = flight
-        flight.add_done_callback(lambda done, key=key: _landed(g, key, done))  # type: ignore[misc]
+        flight.add_done_callback(functools.partial(_landed, g, key))
 
 
 async def _refresh(g: Gateway, service_id: UUID, versions: list[DayVersion]) -> list[str]:
