@@ -61,12 +61,12 @@ Other figures are context.
 Each run starts its own PostgreSQL with durable defaults (fsync and synchronous_commit on),
 migrates it, seeds a catalogue, runs every benchmark one after another and rewrites this file.
 
-Reproduce: `make bench` (about seven minutes). `BENCH_SECONDS` changes the length of each pgbench run
-(default 15), `BENCH_CLIENTS` the number of clients (default 8), `BENCH_HTTP_SECONDS` the length
-of each HTTP run (default 10); `BENCH_SOAK=1` adds a 60 s soak of 1,000 clients with think
-time; `BENCH_WS_IDLE` the number of idle websockets held (default 10,000);
-`BENCH_UNITS_BURST` the connections of the class burst (default 1,000); `BENCH_REPLICA_SECONDS`
-the length of each read-replica run (default 8). `BENCH_FAMILIES=units`
+Reproduce: `make bench` (about seven minutes). `BENCH_SECONDS` changes the length of each
+pgbench run (default 15), `BENCH_CLIENTS` the number of clients (default 8),
+`BENCH_HTTP_SECONDS` the length of each HTTP run (default 10); `BENCH_SOAK=1` adds a 60 s soak
+of 1,000 clients with think time; `BENCH_WS_IDLE` the number of idle websockets held (default
+10,000); `BENCH_UNITS_BURST` the connections of the class burst (default 1,000);
+`BENCH_REPLICA_SECONDS` the length of each read-replica run (default 8). `BENCH_FAMILIES=units`
 (module names, comma-separated) runs only those families and replaces only their sections here
 (the run line above then names the full run; a replaced section is from its own, later run).
 Plots: `docs/perf-*.png`.
