@@ -64,6 +64,13 @@ class FanoutWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:  # the handshake was accepted (not answered with an error)
             scope["extensions"][EXTENSION] = FrameSink(self)
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            # the handshake is answered: its request and response (their headers, a few KiB
+            # per connection for as long as it lives) are read only before it is complete
+            del self.request, self.response
+
 
 def sink_of(scope: Any) -> FrameSink | None:
     sink: FrameSink | None = (scope.get("extensions") or {}).get(EXTENSION)
