@@ -359,3 +359,44 @@ async def test_a_slow_consumer_is_closed_with_4008_and_the_others_keep_receiving
         await writer
         assert await close_code(slow, within=30) == CLOSE_TOO_SLOW
         await fast.close()
+
+
+TCP_CLOSE = 7  # tcp_info.tcpi_state on Linux
+
+
+def tcp_state(sock: socket.socket) -> int:
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+
+
+async def test_a_client_that_stops_reading_is_dropped_not_kept_waiting_for_its_close_frame(
+    database_url: str, http_catalogue: HttpCatalogue, mint: Callable[..., str]
+) -> None:
+    """Closed with 4008 it cannot be told so (it reads nothing): after the close grace its
+    connection, still holding unsent bytes, is dropped instead of lasting as long as TCP lets
+    it."""
+    day = next_test_day()
+    topic = day_topic(http_catalogue.solo_service_id, day)
+    env = {"BOOKING_WS_SEND_BUFFER": "65536", "BOOKING_WS_CLOSE_GRACE_SECONDS": "1"}
+    with running_gateway(database_url, env) as base:
+        sock = _tiny_socket(base)
+        mute = await connect(base, mint("rt-mute"), sock=sock, compression=None, max_queue=1)
+        await subscribe(mute, [topic])
+        sql = (
+            STORM_SQL.replace("%(pairs)s", "100")
+            .replace("%(service)L", f"'{http_catalogue.solo_service_id}'")
+            .replace("%(start)L", f"'{http_catalogue.at(day, 8).isoformat()}'")
+            .replace("%(end)L", f"'{http_catalogue.at(day, 9).isoformat()}'")
+        )
+
+        def write_storm() -> None:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                for _ in range(10):
+                    conn.execute(sql.encode())
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60  # enough events to fill the kernel's buffers, the 4008, 1 s
+        while tcp_state(sock) != TCP_CLOSE:
+            assert loop.time() < deadline, "the gateway kept the silent client's connection"
+            await asyncio.to_thread(write_storm)  # more events until its buffer overflows
+            await asyncio.sleep(0.5)
+        mute.transport.abort()

@@ -22,6 +22,7 @@ class RealtimeSettings:
     maintenance_seconds: float
     event_retention_seconds: int | None
     max_topics: int
+    close_grace_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> RealtimeSettings:
@@ -44,4 +45,5 @@ class RealtimeSettings:
             maintenance_seconds=float(env.get("BOOKING_MAINTENANCE_SECONDS", "5")),
             event_retention_seconds=int(retention) if retention else None,
             max_topics=int(env.get("BOOKING_WS_MAX_TOPICS", "200")),
+            close_grace_seconds=float(env.get("BOOKING_WS_CLOSE_GRACE_SECONDS", "10")),
         )

@@ -99,6 +99,7 @@ class Session:
         if code != -1:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(code, self.reason[:120]), 2)
+        self.sub.sink.abort_later(self.settings.close_grace_seconds)
 
     def _authenticated(self) -> None:
         """Tell the client who it is, and close the connection when that token expires."""
@@ -223,9 +224,18 @@ class Session:
                 await self._replay(topics, since, engine, shard)
         except Problem as exc:
             raise Closing(CLOSE_SERVER_ERROR, "the event log is unavailable") from exc
-        finally:
-            for topic in wanted:
-                self.sub.end_replay(topic)
+        for topic in wanted:
+            await self._end_replay(topic)
+
+    async def _end_replay(self, topic: str) -> None:
+        """Send what arrived live during the topic's replay, waiting at the socket's high-water
+        mark as the replay did (a burst held back by a long replay must not look like a slow
+        client), then hear the topic live."""
+        while (held := self.sub.pending.get(topic)) and not self.sub.closed.done():
+            event_id, held_frame, shard = held.pop(0)
+            self.sub.deliver(event_id, topic, held_frame, shard)
+            await self.sub.sink.drain()
+        self.sub.end_replay(topic)
 
     async def _replay(self, topics: list[str], since: int, engine: Engine, shard: str) -> None:
         """Events after `since` on these topics from the log (of this shard, with shards), in
@@ -236,7 +246,7 @@ class Session:
             return
         wanted = set(topics)
         after, sent = since, 0
-        while True:
+        while not self.sub.closed.done():  # a closed connection reads no further pages
             events = await engine.read_events(after, REPLAY_PAGE, topics)
             for event in events:
                 for topic in event.topics:

@@ -17,6 +17,7 @@ uncompressed message on a connection that negotiated it anyway.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -55,6 +56,18 @@ class FrameSink:
         """Wait until the transport is below its high-water mark (used by replays, which may
         wait; live fan-out never does)."""
         await self.protocol.writable.wait()
+
+    def abort_later(self, seconds: float) -> None:
+        """Drop the connection in `seconds` if it still holds unsent bytes then: a client that
+        stopped reading would otherwise keep them (and its close frame) for as long as TCP
+        lets it."""
+
+        def abort() -> None:
+            transport = self.protocol.transport
+            if transport.get_write_buffer_size() > 0:
+                transport.abort()
+
+        asyncio.get_running_loop().call_later(seconds, abort)
 
 
 class FanoutWebSocketProtocol(WebSocketsSansIOProtocol):

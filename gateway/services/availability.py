@@ -86,6 +86,12 @@ async def day_slots(
     else:
         if versions and all(v.version > 0 for v in versions):
             return versions, found
+    if not all(v.version > 0 for v in versions):
+        # 0 is no version (a write with a smaller event id is still committing): readers on
+        # either side of a commit would share it, so each reads for itself
+        if reader:
+            g.metrics.cache.labels("miss").inc()
+        return versions, await _read_slots(g, service_id, day, days, resource_id, versions)
     key: FlightKey = (service_id, day, days, resource_id, tuple(v.version for v in versions))
     flight = g.cache.flights.get(key)
     if flight is None:
@@ -110,8 +116,8 @@ async def _read_slots(
     # read after the versions, so never older than them: safe to cache under them (0: not
     # cacheable); on a replica, fenced at the primary's position now, past every commit the
     # versions count
+    engine = await g.router.entity(service_id)  # may ask the shards: before the fence is read
     fence = await g.db.write_position() if g.db.replicas_serving else 0
-    engine = await g.router.entity(service_id)
     rows = await engine.availability(service_id, day, days, resource_id, fence)
     for v, row in zip(versions, rows, strict=True):
         if v.version > 0:

@@ -157,11 +157,17 @@ class Router:
             self._count(shard, "locate")
             return await shard.engine.locate(entity_id)
 
-        answers = await asyncio.gather(*(ask(s) for s in self.shards))
+        # a shard that is down must not keep the others' entities from being found
+        answers = await asyncio.gather(*(ask(s) for s in self.shards), return_exceptions=True)
+        failed: BaseException | None = None
         for shard, location in zip(self.shards, answers, strict=True):
-            if location is not None and self.directory.shard_of(location) == shard.name:
+            if isinstance(location, BaseException):
+                failed = location
+            elif location is not None and self.directory.shard_of(location) == shard.name:
                 self.remember(entity_id, location)
                 return location
+        if failed is not None:  # not found on the shards that answered: it may be on that one
+            raise failed
         return None
 
     async def every(self, call: Callable[[Engine], Awaitable[T]]) -> list[tuple[Shard, T]]:
