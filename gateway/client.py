@@ -2,10 +2,16 @@
 
 Every method returns the raw `httpx.Response`: callers look at the status (201, 409, ...) and
 the JSON body themselves, which is what a test or a benchmark wants to count.
+
+With read replicas, a write's answer carries `Booking-Consistency`; the client sends it back on
+its reads for `consistency_seconds` (longer than the gateway's replica lag bound), so it never
+reads from a replica older than its own write; clients made with `with_token` share it.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any
@@ -16,8 +22,19 @@ import httpx
 Id = str | UUID
 
 
+CONSISTENCY = "Booking-Consistency"
+
+
 def _iso(value: datetime | str) -> str:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass
+class _Fence:
+    """The newest write's token, and until when reads carry it."""
+
+    token: str | None = None
+    until: float = 0.0
 
 
 class BookingClient:
@@ -30,11 +47,15 @@ class BookingClient:
         *,
         client: httpx.AsyncClient | None = None,
         timeout: float = 30.0,
+        consistency_seconds: float = 10.0,
+        _fence: _Fence | None = None,
     ) -> None:
         self._own = client is None
         self.http = client or httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self.base_url = base_url
         self.token = token
+        self.consistency_seconds = consistency_seconds
+        self._fence = _fence or _Fence()
 
     async def __aenter__(self) -> BookingClient:
         return self
@@ -53,7 +74,13 @@ class BookingClient:
 
     def with_token(self, token: str | None) -> BookingClient:
         """Another client sharing this one's connections, acting with `token`."""
-        return BookingClient(self.base_url, token, client=self.http)
+        return BookingClient(
+            self.base_url,
+            token,
+            client=self.http,
+            consistency_seconds=self.consistency_seconds,
+            _fence=self._fence,
+        )
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -68,9 +95,15 @@ class BookingClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        return await self.http.request(
-            method, path, json=json, params=params, headers=self._headers(headers)
-        )
+        sent = self._headers(headers)
+        fence = self._fence
+        if method == "GET" and fence.token is not None and time.monotonic() < fence.until:
+            sent.setdefault(CONSISTENCY, fence.token)
+        response = await self.http.request(method, path, json=json, params=params, headers=sent)
+        token = response.headers.get(CONSISTENCY)
+        if token is not None:
+            fence.token, fence.until = token, time.monotonic() + self.consistency_seconds
+        return response
 
     async def availability(
         self,

@@ -28,6 +28,7 @@ import httpx
 import psycopg
 import pytest
 
+from gateway.client import BookingClient
 from gateway.config import Settings
 from gateway.http.tokens import mint_token
 from testkit.catalogue import Catalogue, seed_catalogue
@@ -214,6 +215,42 @@ async def test_the_holder_never_sees_its_held_slot_free_while_the_standby_is_beh
             )
             assert read_back.status_code == 200, read_back.text
             assert read_back.json()["name"] == "Fresh cut"
+        finally:
+            pair.on_standby("select pg_catalog.pg_wal_replay_resume()")
+        await until_rotation(http, True, 15)
+
+
+async def test_the_shipped_client_sends_its_writes_token_back_on_its_reads(pair: Pair) -> None:
+    """gateway/client.py keeps the newest write's token and sends it on its reads: an admin who
+    renames a service reads the new name back, although the paused standby still has the old
+    one (and a read without the token may be answered there)."""
+    cat = pair.catalogue
+    admin = mint_token(SECRET, "client-owner", "admin", 600, [str(cat.location_id)])
+    async with (
+        httpx.AsyncClient(base_url=pair.base, timeout=20) as http,
+        BookingClient(pair.base, admin) as c,
+    ):
+        created = await c.request(
+            "POST",
+            f"/v1/locations/{cat.location_id}/services",
+            json={"name": "Trim", "duration_minutes": 30},
+        )
+        assert created.status_code == 201, created.text
+        service = created.json()["id"]
+        await standby_caught_up(pair)
+        await until_rotation(http, True, 15)
+        pair.on_standby("select pg_catalog.pg_wal_replay_pause()")
+        try:
+            renamed = await c.request(
+                "PATCH", f"/v1/services/{service}", json={"name": "Beard trim"}
+            )
+            assert renamed.status_code == 200, renamed.text
+            assert pair.on_standby("select name from booking.services where id = %s", service) == (
+                "Trim"
+            )
+            read_back = await c.request("GET", f"/v1/services/{service}")
+            assert read_back.status_code == 200, read_back.text
+            assert read_back.json()["name"] == "Beard trim"
         finally:
             pair.on_standby("select pg_catalog.pg_wal_replay_resume()")
         await until_rotation(http, True, 15)

@@ -81,6 +81,8 @@ export class BookingClient {
     this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this._handlers = new Map();
     this._etags = new Map();
+    this._consistency = null; // {token, until}: see request()
+    this._consistencyMs = options.consistencyMs ?? 10000;
     this._topics = new Set();
     this._forbidden = new Set();
     this._ws = null;
@@ -124,6 +126,11 @@ export class BookingClient {
     if (body !== undefined) sent["Content-Type"] = "application/json";
     const cached = method === "GET" ? this._etags.get(url.href) : undefined;
     if (cached) sent["If-None-Match"] = cached.etag;
+    // with read replicas: a write's token, sent back on reads for a while, so this client never
+    // reads from a replica older than its own write
+    if (method === "GET" && this._consistency && Date.now() < this._consistency.until) {
+      sent["Booking-Consistency"] = this._consistency.token;
+    }
     const response = await this._fetch(url.href, {
       method,
       headers: sent,
@@ -133,6 +140,8 @@ export class BookingClient {
       this._token = null; // expired: ask getToken for a fresh one, once
       return this.request(method, path, { ...options, retried: true });
     }
+    const consistency = response.headers.get("Booking-Consistency");
+    if (consistency) this._consistency = { token: consistency, until: Date.now() + this._consistencyMs };
     if (response.status === 304 && cached) return cached.body;
     const text = await response.text();
     const data = text ? JSON.parse(text) : null;
