@@ -185,9 +185,10 @@ def _seed(url: str) -> tuple[Catalogue, Catalogue]:
 
 
 class Gateway:
-    """`booking serve --workers 2` on a free port, with a redis-server of its own if installed."""
+    """`booking serve --workers 2` (or `workers`) on a free port, with a redis-server of its own
+    if installed."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, workers: int = 2) -> None:
         self.redis: subprocess.Popen[bytes] | None = None
         env = {
             **os.environ,
@@ -210,7 +211,7 @@ class Gateway:
                 "gateway.cli",
                 "serve",
                 "--workers",
-                "2",
+                str(workers),
                 "--port",
                 str(self.port),
             ],
