@@ -25,8 +25,9 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from gateway.services.cache import SlotKey
@@ -95,9 +96,7 @@ async def day_slots(
     key: FlightKey = (service_id, day, days, resource_id, tuple(v.version for v in versions))
     flight = g.cache.flights.get(key)
     if flight is None:
-        flight = asyncio.ensure_future(_read_slots(g, service_id, day, days, resource_id, versions))
-        g.cache.flights[key] = flight
-        flight.add_done_callback(functools.partial(_landed, g, key))
+        flight = _take_off(g, key, _read_slots(g, service_id, day, days, resource_id, versions))
         if reader:
             g.metrics.cache.labels("miss").inc()
     elif reader:
@@ -125,6 +124,17 @@ async def _read_slots(
     return [r.slots for r in rows]
 
 
+def _take_off(
+    g: Gateway, key: FlightKey, read: Coroutine[Any, Any, list[str]]
+) -> asyncio.Future[list[str]]:
+    """Start a shared read of slots under `key`: a task of its own (a reader that goes away does
+    not cancel it for the others), listed until it lands."""
+    flight = asyncio.ensure_future(read)
+    g.cache.flights[key] = flight
+    flight.add_done_callback(functools.partial(_landed, g, key))
+    return flight
+
+
 def _landed(g: Gateway, key: FlightKey, done: asyncio.Future[list[str]]) -> None:
     if g.cache.flights.get(key) is done:
         del g.cache.flights[key]
@@ -145,9 +155,7 @@ def refresh_ahead(g: Gateway, outdated: Iterable[tuple[UUID, date]]) -> None:
         key: FlightKey = (service_id, day, 1, None, (version,))
         if key in g.cache.flights:
             continue
-        flight = asyncio.ensure_future(_refresh(g, service_id, versions))
-        g.cache.flights[key] = flight
-        flight.add_done_callback(functools.partial(_landed, g, key))
+        _take_off(g, key, _refresh(g, service_id, versions))
 
 
 async def _refresh(g: Gateway, service_id: UUID, versions: list[DayVersion]) -> list[str]:
